@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The model's tables and objects: lookup by binary search over ids,
+ * constructors and destructors, reverse associations, job states.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "util/strutil.h"
+
+static const char * const reachability_names[_REACHABLE_MAX] = {
+        [REACHABLE_UNKNOWN] = "unknown",
+        [REACHABLE_YES] = "yes",
+        [REACHABLE_NO] = "no",
+};
+
+const char *reachability_to_string(Reachability r) {
+        return r >= 0 && r < _REACHABLE_MAX ? reachability_names[r] : "unknown";
+}
+
+int reachability_from_string(const char *s) {
+        for (int i = 0; i < _REACHABLE_MAX; i++)
+                if (streq_ptr(s, reachability_names[i]))
+                        return i;
+        return -EINVAL;
+}
+
+bool job_state_is_finished(JobState s) {
+        return s == JOB_STATE_COMPLETED || s == JOB_STATE_TERMINATED || s == JOB_STATE_KILLED ||
+               s == JOB_STATE_EXCEPTION;
+}
+
+const char *job_state_to_string(JobState s) {
+        switch (s) {
+        case JOB_STATE_NEW:        return "new";
+        case JOB_STATE_RUNNING:    return "running";
+        case JOB_STATE_SUSPENDED:  return "suspended";
+        case JOB_STATE_COMPLETED:  return "completed";
+        case JOB_STATE_TERMINATED: return "terminated";
+        case JOB_STATE_KILLED:     return "killed";
+        case JOB_STATE_EXCEPTION:  return "exception";
+        }
+        return "unknown";
+}
+
+size_t job_operational_status(const Job *j, uint16_t ret[static 2]) {
+        switch (j->state) {
+        case JOB_STATE_NEW:
+                ret[0] = 8;             /* Starting */
+                return 1;
+        case JOB_STATE_RUNNING:
+                ret[0] = 2;             /* OK */
+                return 1;
+        case JOB_STATE_SUSPENDED:
+                ret[0] = 2;             /* OK */
+                ret[1] = 10;            /* Stopped */
+                return 2;
+        case JOB_STATE_COMPLETED:
+                ret[0] = 2;             /* OK */
+                ret[1] = 17;            /* Completed */
+                return 2;
+        default:
+                ret[0] = 6;             /* Error */
+                ret[1] = 17;            /* Completed */
+                return 2;
+        }
+}
+
+int job_plan_state_change(const Job *j, uint16_t requested, JobState *ret_state, ReplError *e) {
+        JobState next;
+
+        switch (requested) {
+        case 2: /* Start: resume a suspended job */
+                if (j->state != JOB_STATE_SUSPENDED)
+                        return repl_error_set(e, -EBADRQC, "Job %" PRIu64 " is %s and cannot be started.",
+                                              j->id, job_state_to_string(j->state));
+                next = JOB_STATE_RUNNING;
+                break;
+        case 3: /* Suspend */
+                if (j->state != JOB_STATE_RUNNING && j->state != JOB_STATE_NEW)
+                        return repl_error_set(e, -EBADRQC, "Job %" PRIu64 " is %s and cannot be suspended.",
+                                              j->id, job_state_to_string(j->state));
+                next = JOB_STATE_SUSPENDED;
+                break;
+        case 4: /* Terminate */
+        case 5: /* Kill */
+                if (job_state_is_finished(j->state))
+                        return repl_error_set(e, -EBADRQC, "Job %" PRIu64 " is %s already.",
+                                              j->id, job_state_to_string(j->state));
+                next = requested == 4 ? JOB_STATE_TERMINATED : JOB_STATE_KILLED;
+                break;
+        case 6: /* Service */
+                return repl_error_set(e, -EOPNOTSUPP, "RequestedState 6 (Service) is not supported.");
+        default:
+                return repl_error_set(e, -EINVAL, "RequestedState %u is not a job state that can be requested.",
+                                      requested);
+        }
+
+        *ret_state = next;
+        return 0;
+}
+
+/* Every model object begins with its id. */
+static uint64_t item_id(const void *p) {
+        return *(const uint64_t *) p;
+}
+
+static size_t table_lower_bound(const ObjectTable *t, uint64_t id) {
+        size_t lo = 0, hi = t->n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (item_id(t->items[mid]) < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static void *table_get(const ObjectTable *t, uint64_t id) {
+        size_t i = table_lower_bound(t, id);
+
+        return i < t->n && item_id(t->items[i]) == id ? t->items[i] : NULL;
+}
+
+static int table_add(ObjectTable *t, void *p) {
+        size_t i = table_lower_bound(t, item_id(p));
+        void **n;
+
+        if (i < t->n && item_id(t->items[i]) == item_id(p))
+                return -EEXIST;
+        n = realloc(t->items, sizeof(void *) * (t->n + 1));
+        if (!n)
+                return -ENOMEM;
+        memmove(n + i + 1, n + i, sizeof(void *) * (t->n - i));
+        n[i] = p;
+        t->items = n;
+        t->n++;
+        return 0;
+}
+
+static void *table_remove(ObjectTable *t, uint64_t id) {
+        size_t i = table_lower_bound(t, id);
+        void *p;
+
+        if (i >= t->n || item_id(t->items[i]) != id)
+                return NULL;
+        p = t->items[i];
+        memmove(t->items + i, t->items + i + 1, sizeof(void *) * (t->n - i - 1));
+        t->n--;
+        return p;
+}
+
+static void table_free(ObjectTable *t, void *(*f)(void *)) {
+        for (size_t i = 0; i < t->n; i++)
+                f(t->items[i]);
+        free(t->items);
+        *t = (ObjectTable) {};
+}
+
+System *system_new(void) {
+        System *s = calloc(1, sizeof(System));
+
+        if (!s)
+                return NULL;
+        s->name = strdup("");
+        s->element_name = strdup("");
+        if (!s->name || !s->element_name)
+                return system_free(s);
+        return s;
+}
+
+System *system_free(System *s) {
+        if (!s)
+                return NULL;
+        free(s->name);
+        free(s->element_name);
+        free(s);
+        return NULL;
+}
+
+AccessPoint *access_point_new(void) {
+        AccessPoint *a = calloc(1, sizeof(AccessPoint));
+
+        if (!a)
+                return NULL;
+        a->port = 3260;
+        a->element_name = strdup("");
+        a->address = strdup("");
+        a->target_name = strdup("");
+        a->last_error = strdup("");
+        if (!a->element_name || !a->address || !a->target_name || !a->last_error)
+                return access_point_free(a);
+        return a;
+}
+
+AccessPoint *access_point_free(AccessPoint *a) {
+        if (!a)
+                return NULL;
+        free(a->element_name);
+        free(a->address);
+        free(a->target_name);
+        free(a->last_error);
+        free(a);
+        return NULL;
+}
+
+SharedSecret *secret_new(void) {
+        SharedSecret *s = calloc(1, sizeof(SharedSecret));
+
+        if (!s)
+                return NULL;
+        s->username = strdup("");
+        s->secret = strdup("");
+        s->mutual_username = strdup("");
+        s->mutual_secret = strdup("");
+        if (!s->username || !s->secret || !s->mutual_username || !s->mutual_secret)
+                return secret_free(s);
+        return s;
+}
+
+SharedSecret *secret_free(SharedSecret *s) {
+        if (!s)
+                return NULL;
+        free(s->username);
+        erase_and_free(s->secret);
+        free(s->mutual_username);
+        erase_and_free(s->mutual_secret);
+        free(s);
+        return NULL;
+}
+
+Collection *collection_new(void) {
+        Collection *c = calloc(1, sizeof(Collection));
+
+        if (!c)
+                return NULL;
+        c->element_name = strdup("");
+        if (!c->element_name)
+                return collection_free(c);
+        return c;
+}
+
+Collection *collection_free(Collection *c) {
+        if (!c)
+                return NULL;
+        free(c->element_name);
+        idset_clear(&c->local_access_points);
+        idset_clear(&c->remote_access_points);
+        idset_clear(&c->remote_systems);
+        free(c);
+        return NULL;
+}
+
+Collection *collection_copy(const Collection *c) {
+        Collection *n = collection_new();
+
+        if (!n)
+                return NULL;
+        n->id = c->id;
+        n->active = c->active;
+        n->delete_on_unassociated = c->delete_on_unassociated;
+        n->job_id = c->job_id;
+        if (free_and_strdup(&n->element_name, c->element_name) < 0 ||
+            idset_copy(&n->local_access_points, &c->local_access_points) < 0 ||
+            idset_copy(&n->remote_access_points, &c->remote_access_points) < 0 ||
+            idset_copy(&n->remote_systems, &c->remote_systems) < 0)
+                return collection_free(n);
+        return n;
+}
+
+Job *job_new(void) {
+        Job *j = calloc(1, sizeof(Job));
+
+        if (!j)
+                return NULL;
+        j->state = JOB_STATE_NEW;
+        j->delete_on_completion = true;
+        j->time_before_removal = 300 * USEC_PER_SEC;
+        j->name = strdup("");
+        j->status = strdup("");
+        j->error_description = strdup("");
+        j->error_source = strdup(NULL_PATH);
+        j->owner = strdup("");
+        j->affected_elements = calloc(1, sizeof(char *));
+        if (!j->name || !j->status || !j->error_description || !j->error_source || !j->owner ||
+            !j->affected_elements)
+                return job_free(j);
+        return j;
+}
+
+Job *job_free(Job *j) {
+        if (!j)
+                return NULL;
+        free(j->name);
+        free(j->status);
+        free(j->error_description);
+        free(j->error_source);
+        free(j->owner);
+        strv_free(j->affected_elements);
+        free(j);
+        return NULL;
+}
+
+Model *model_new(const char *local_name) {
+        Model *m = calloc(1, sizeof(Model));
+        System *local;
+
+        if (!m)
+                return NULL;
+        m->next_id = 1;
+        local = system_new();
+        if (!local || free_and_strdup(&local->name, local_name) < 0 ||
+            free_and_strdup(&local->element_name, local_name) < 0 || model_add_system(m, local) < 0) {
+                system_free(local);
+                return model_free(m);
+        }
+        local->id = LOCAL_SYSTEM_ID;
+        local->reachable = REACHABLE_YES;
+        return m;
+}
+
+Model *model_free(Model *m) {
+        if (!m)
+                return NULL;
+        table_free(&m->systems, (void *(*)(void *)) system_free);
+        table_free(&m->access_points, (void *(*)(void *)) access_point_free);
+        table_free(&m->secrets, (void *(*)(void *)) secret_free);
+        table_free(&m->collections, (void *(*)(void *)) collection_free);
+        table_free(&m->jobs, (void *(*)(void *)) job_free);
+        free(m);
+        return NULL;
+}
+
+uint64_t model_allocate_id(Model *m) {
+        return m->next_id++;
+}
+
+System *model_get_system(const Model *m, uint64_t id) { return table_get(&m->systems, id); }
+AccessPoint *model_get_access_point(const Model *m, uint64_t id) { return table_get(&m->access_points, id); }
+SharedSecret *model_get_secret(const Model *m, uint64_t id) { return table_get(&m->secrets, id); }
+Collection *model_get_collection(const Model *m, uint64_t id) { return table_get(&m->collections, id); }
+Job *model_get_job(const Model *m, uint64_t id) { return table_get(&m->jobs, id); }
+
+static void model_note_id(Model *m, uint64_t id) {
+        if (id >= m->next_id)
+                m->next_id = id + 1;
+}
+
+#define DEFINE_MODEL_ADD_REMOVE(type, name, table)                              \
+        int model_add_##name(Model *m, type *p) {                               \
+                int r = table_add(&m->table, p);                                \
+                if (r >= 0)                                                     \
+                        model_note_id(m, p->id);                                \
+                return r;                                                       \
+        }                                                                       \
+        type *model_remove_##name(Model *m, uint64_t id) {                      \
+                return table_remove(&m->table, id);                             \
+        }
+
+DEFINE_MODEL_ADD_REMOVE(System, system, systems)
+DEFINE_MODEL_ADD_REMOVE(AccessPoint, access_point, access_points)
+DEFINE_MODEL_ADD_REMOVE(SharedSecret, secret, secrets)
+DEFINE_MODEL_ADD_REMOVE(Collection, collection, collections)
+DEFINE_MODEL_ADD_REMOVE(Job, job, jobs)
+
+int model_collections_of_access_point(const Model *m, uint64_t id, IdSet *ret) {
+        IdSet s = IDSET_INIT;
+
+        MODEL_FOREACH(Collection, c, m->collections)
+                if ((idset_contains(&c->local_access_points, id) || idset_contains(&c->remote_access_points, id)) &&
+                    idset_add(&s, c->id) < 0) {
+                        idset_clear(&s);
+                        return -ENOMEM;
+                }
+        idset_clear(ret);
+        *ret = s;
+        return 0;
+}
+
+int model_collections_of_system(const Model *m, uint64_t id, IdSet *ret) {
+        IdSet s = IDSET_INIT;
+
+        MODEL_FOREACH(Collection, c, m->collections)
+                if (idset_contains(&c->remote_systems, id) && idset_add(&s, c->id) < 0) {
+                        idset_clear(&s);
+                        return -ENOMEM;
+                }
+        idset_clear(ret);
+        *ret = s;
+        return 0;
+}
+
+int model_access_points_of_system(const Model *m, uint64_t system_id, IdSet *ret) {
+        IdSet s = IDSET_INIT;
+
+        MODEL_FOREACH(AccessPoint, a, m->access_points)
+                if (a->system_id == system_id && idset_add(&s, a->id) < 0) {
+                        idset_clear(&s);
+                        return -ENOMEM;
+                }
+        idset_clear(ret);
+        *ret = s;
+        return 0;
+}
+
+size_t model_count_running_jobs(const Model *m, bool by_uid, uint32_t uid) {
+        size_t n = 0;
+
+        MODEL_FOREACH(Job, j, m->jobs)
+                if (!job_state_is_finished(j->state) && (!by_uid || j->started_by_uid == uid))
+                        n++;
+        return n;
+}

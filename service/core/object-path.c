@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Formatting and parsing of object paths; the id syntax is decimal, no sign, no leading zero. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "object-path.h"
+
+static const char * const kind_names[_OBJECT_KIND_MAX] = {
+        [OBJECT_NONE] = "none",
+        [OBJECT_SERVICE] = "service",
+        [OBJECT_SYSTEM] = "system",
+        [OBJECT_ACCESS_POINT] = "access_point",
+        [OBJECT_COLLECTION] = "collection",
+        [OBJECT_SECRET] = "secret",
+        [OBJECT_JOB] = "job",
+};
+
+static const char * const kind_nouns[_OBJECT_KIND_MAX] = {
+        [OBJECT_NONE] = "nothing",
+        [OBJECT_SERVICE] = "service",
+        [OBJECT_SYSTEM] = "computer system",
+        [OBJECT_ACCESS_POINT] = "access point",
+        [OBJECT_COLLECTION] = "collection",
+        [OBJECT_SECRET] = "shared secret",
+        [OBJECT_JOB] = "job",
+};
+
+static const char * const kind_prefixes[_OBJECT_KIND_MAX] = {
+        [OBJECT_SYSTEM] = SERVICE_ROOT_PATH "/system",
+        [OBJECT_ACCESS_POINT] = SERVICE_ROOT_PATH "/access_point",
+        [OBJECT_COLLECTION] = SERVICE_ROOT_PATH "/collection",
+        [OBJECT_SECRET] = SERVICE_ROOT_PATH "/secret",
+        [OBJECT_JOB] = SERVICE_ROOT_PATH "/job",
+};
+
+const char *object_kind_to_string(ObjectKind k) {
+        return k >= 0 && k < _OBJECT_KIND_MAX ? kind_names[k] : "invalid";
+}
+
+const char *object_kind_to_noun(ObjectKind k) {
+        return k >= 0 && k < _OBJECT_KIND_MAX ? kind_nouns[k] : "object";
+}
+
+const char *object_kind_prefix(ObjectKind k) {
+        return k >= 0 && k < _OBJECT_KIND_MAX ? kind_prefixes[k] : NULL;
+}
+
+char *object_path_format(char buf[static OBJECT_PATH_MAX], ObjectKind kind, uint64_t id) {
+        if (kind == OBJECT_NONE || !kind_prefixes[kind])
+                snprintf(buf, OBJECT_PATH_MAX, "%s", kind == OBJECT_SERVICE ? SERVICE_ROOT_PATH : NULL_PATH);
+        else if (kind == OBJECT_SYSTEM && id == LOCAL_SYSTEM_ID)
+                snprintf(buf, OBJECT_PATH_MAX, "%s", LOCAL_SYSTEM_PATH);
+        else
+                snprintf(buf, OBJECT_PATH_MAX, "%s/%" PRIu64, kind_prefixes[kind], id);
+        return buf;
+}
+
+static int parse_id(const char *s, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!*s || (s[0] == '0' && s[1]))
+                return -EINVAL;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return -EINVAL;
+                if (v > (UINT64_MAX - (uint64_t) (*s - '0')) / 10)
+                        return -EINVAL;
+                v = v * 10 + (uint64_t) (*s - '0');
+        }
+        if (v == 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int object_path_parse(const char *path, ObjectKind *ret_kind, uint64_t *ret_id) {
+        if (!path)
+                return -EINVAL;
+        if (strcmp(path, NULL_PATH) == 0) {
+                *ret_kind = OBJECT_NONE;
+                *ret_id = 0;
+                return 0;
+        }
+        if (strcmp(path, SERVICE_ROOT_PATH) == 0) {
+                *ret_kind = OBJECT_SERVICE;
+                *ret_id = 0;
+                return 0;
+        }
+        if (strcmp(path, LOCAL_SYSTEM_PATH) == 0) {
+                *ret_kind = OBJECT_SYSTEM;
+                *ret_id = LOCAL_SYSTEM_ID;
+                return 0;
+        }
+        for (ObjectKind k = OBJECT_SYSTEM; k < _OBJECT_KIND_MAX; k++) {
+                size_t l = strlen(kind_prefixes[k]);
+                uint64_t id;
+
+                if (strncmp(path, kind_prefixes[k], l) != 0 || path[l] != '/')
+                        continue;
+                if (parse_id(path + l + 1, &id) < 0)
+                        return -EINVAL;
+                *ret_kind = k;
+                *ret_id = id;
+                return 0;
+        }
+        return -EINVAL;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Value rules of the contract that need no bus: string properties, node
+ * names and their NameFormat, portal addresses, the portal's display name.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define STRING_PROPERTY_MAX 255
+#define SECRET_MIN 12
+#define SECRET_MAX 255
+
+typedef enum NameFormat {
+        NAME_FORMAT_IQN,
+        NAME_FORMAT_EUI,
+        NAME_FORMAT_NAA,
+        NAME_FORMAT_HOSTNAME,
+        _NAME_FORMAT_MAX,
+} NameFormat;
+
+typedef enum AddressType {
+        ADDRESS_IPV4,
+        ADDRESS_IPV6,
+        ADDRESS_HOSTNAME,
+} AddressType;
+
+/* "IQN", "EUI", "NAA", "HostName" */
+const char *name_format_to_string(NameFormat f);
+
+/*
+ * Classifies a system name: iqn.YYYY-MM.reversed.domain[:anything],
+ * eui. + 16 hex digits, naa. + 16 or 32 hex digits, else an RFC 1123 host
+ * name. -EINVAL (with a message naming argument arg) when it is none of them.
+ */
+int name_format_from_name(const char *name, const char *arg, NameFormat *ret, ReplError *e);
+
+/* The string-property rule: ≤255 bytes, UTF-8, no control characters. */
+int validate_string_property(const char *value, const char *arg, ReplError *e);
+
+/* IPv4 literal, IPv6 literal (no brackets, no zone), or host name. -EINVAL otherwise. */
+int address_classify(const char *address, const char *arg, AddressType *ret, ReplError *e);
+
+/* CIM ProtocolIFType: 4096 IPv4, 4097 IPv6, 1 host name (Other). */
+uint16_t address_type_to_protocol_if_type(AddressType t);
+
+/* 0 when a socket can bind to the IP literal on this host, -EADDRNOTAVAIL (with message) otherwise. */
+int address_check_local(const char *address, const char *arg, ReplError *e);
+
+/* Canonical text form of an IP literal (so "::1" and "0:0::1" compare equal); host names are lowercased. */
+int address_normalize(const char *address, char **ret);
+
+/* "address:port", "[v6]:port" */
+#define PORTAL_NAME_MAX 300
+char *portal_name_format(char buf[static PORTAL_NAME_MAX], const char *address, uint16_t port);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Durable state in SQLite — the only module that includes <sqlite3.h>.
+ * One database file in the state directory, WAL mode, synchronous=FULL, a
+ * schema version in PRAGMA user_version with a migration path. Every change
+ * the service makes is one transaction: store_begin(), store_save_*() /
+ * store_delete_*(), store_commit(); on any error store_rollback() and nothing
+ * has changed. Errors are negative errno (-EIO for SQLite failures, whose text
+ * is logged but never returned to a caller).
+ */
+
+#include <stdint.h>
+
+#include "core/model.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_DATABASE_NAME "state.db"
+
+typedef struct Store Store;
+
+/* Opens (creating 0700 directory / 0600 file as needed) and migrates. */
+int store_open(const char *directory, Store **ret);
+Store *store_close(Store *s);
+
+/* Loads every stored object into m (which holds only the local system). */
+int store_load(Store *s, Model *m);
+
+int store_begin(Store *s);
+int store_commit(Store *s);
+void store_rollback(Store *s);
+
+int store_save_next_id(Store *s, uint64_t next_id);
+
+/* Insert or replace the whole row (and, for collections, the member rows). */
+int store_save_system(Store *s, const System *x);
+int store_save_access_point(Store *s, const AccessPoint *x);
+int store_save_secret(Store *s, const SharedSecret *x);
+int store_save_collection(Store *s, const Collection *x);
+int store_save_job(Store *s, const Job *x);
+
+int store_delete_system(Store *s, uint64_t id);
+int store_delete_access_point(Store *s, uint64_t id);
+int store_delete_secret(Store *s, uint64_t id);
+int store_delete_collection(Store *s, uint64_t id);
+int store_delete_job(Store *s, uint64_t id);
+
+int store_get_schema_version(Store *s, int *ret);
