@@ -15,6 +15,7 @@
 #include "object-path.h"
 #include "util/error.h"
 #include "util/idset.h"
+#include "util/macros.h"
 
 typedef enum Reachability {
         REACHABLE_UNKNOWN,
@@ -184,6 +185,12 @@ AccessPoint *access_point_free(AccessPoint *a);
 SharedSecret *secret_free(SharedSecret *s);
 Collection *collection_free(Collection *c);
 Job *job_free(Job *j);
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(System *, system_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(AccessPoint *, access_point_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(SharedSecret *, secret_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(Collection *, collection_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(Job *, job_free)
 
 System *system_new(void);
 AccessPoint *access_point_new(void);

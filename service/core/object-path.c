@@ -49,7 +49,8 @@ const char *object_kind_prefix(ObjectKind k) {
 }
 
 char *object_path_format(char buf[static OBJECT_PATH_MAX], ObjectKind kind, uint64_t id) {
-        if (kind == OBJECT_NONE || !kind_prefixes[kind])
+        /* An out-of-range kind names nothing rather than reading past the table. */
+        if (kind <= OBJECT_NONE || kind >= _OBJECT_KIND_MAX || !kind_prefixes[kind])
                 snprintf(buf, OBJECT_PATH_MAX, "%s", kind == OBJECT_SERVICE ? SERVICE_ROOT_PATH : NULL_PATH);
         else if (kind == OBJECT_SYSTEM && id == LOCAL_SYSTEM_ID)
                 snprintf(buf, OBJECT_PATH_MAX, "%s", LOCAL_SYSTEM_PATH);

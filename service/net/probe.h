@@ -16,6 +16,12 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+/* Used when probe_start() is given a timeout of 0 (the contract's default). */
+#define PROBE_TIMEOUT_DEFAULT_USEC (UINT64_C(10) * UINT64_C(1000000))
+
+/* Longest address, host name or source address probe_start() accepts, in bytes. */
+#define PROBE_ADDRESS_MAX 255
+
 typedef struct Probe Probe;
 
 typedef struct ProbeTarget {
@@ -34,6 +40,15 @@ typedef struct ProbeTarget {
  */
 typedef void (*probe_callback_t)(Probe *p, int error, const char *message, void *userdata);
 
+/*
+ * Starts a probe on event; the target's strings are copied. timeout_usec 0
+ * means PROBE_TIMEOUT_DEFAULT_USEC. Returns -EINVAL for a missing or empty
+ * address, port 0, an over-long string or a source_address that is not an IP
+ * literal; -ENOMEM and sd-event errors otherwise. Everything that depends on
+ * the network (including a source address that cannot be bound or does not
+ * match the target's address family) is reported through the callback, which
+ * is called exactly once and never from inside probe_start().
+ */
 int probe_start(sd_event *event,
                 const ProbeTarget *target,
                 uint64_t timeout_usec,
@@ -41,6 +56,7 @@ int probe_start(sd_event *event,
                 void *userdata,
                 Probe **ret);
 
+/* Aborts a running probe without calling back; NULL is fine. Safe inside the callback. */
 Probe *probe_free(Probe *p);
 static inline void probe_freep(Probe **p) {
         probe_free(*p);

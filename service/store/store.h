@@ -11,6 +11,7 @@
  * is logged but never returned to a caller).
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/model.h"
@@ -23,17 +24,28 @@ typedef struct Store Store;
 /* Opens (creating 0700 directory / 0600 file as needed) and migrates. */
 int store_open(const char *directory, Store **ret);
 Store *store_close(Store *s);
+static inline void store_closep(Store **s) {
+        store_close(*s);
+}
 
 /* Loads every stored object into m (which holds only the local system). */
 int store_load(Store *s, Model *m);
 
+/* store_begin() is -EBUSY inside a transaction; a failed store_commit() has rolled back already. */
 int store_begin(Store *s);
 int store_commit(Store *s);
 void store_rollback(Store *s);
 
+/* The stored value never decreases; -ERANGE above INT64_MAX. */
 int store_save_next_id(Store *s, uint64_t next_id);
 
-/* Insert or replace the whole row (and, for collections, the member rows). */
+/*
+ * Insert or replace the whole row (and, for collections, the member rows).
+ * The local system is never stored: saving it is a no-op that succeeds,
+ * deleting it is -EINVAL. Deleting an absent row succeeds. A delete removes
+ * only its own row (a collection's member rows go with it); dependants such
+ * as an access point's secret are deleted by the caller.
+ */
 int store_save_system(Store *s, const System *x);
 int store_save_access_point(Store *s, const AccessPoint *x);
 int store_save_secret(Store *s, const SharedSecret *x);
@@ -47,3 +59,13 @@ int store_delete_collection(Store *s, uint64_t id);
 int store_delete_job(Store *s, uint64_t id);
 
 int store_get_schema_version(Store *s, int *ret);
+
+/* The connection's effective SQLite settings, for diagnostics and tests. */
+typedef struct StoreSettings {
+        char journal_mode[16];          /* "wal" */
+        int synchronous;                /* 2 = FULL */
+        bool foreign_keys;
+        bool secure_delete;
+} StoreSettings;
+
+int store_get_settings(Store *s, StoreSettings *ret);

@@ -10,7 +10,8 @@
 
 #include "strutil.h"
 
-bool utf8_is_valid(const char *s) {
+/* C1 controls (U+0080–U+009F) are valid UTF-8 but not safe text; only string_is_safe() refuses them. */
+static bool utf8_scan(const char *s, bool allow_c1) {
         const unsigned char *p = (const unsigned char *) s;
 
         while (*p) {
@@ -43,14 +44,17 @@ bool utf8_is_valid(const char *s) {
                     (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
                         return false;
 
-                /* C1 control characters. */
-                if (cp >= 0x80 && cp < 0xA0)
+                if (!allow_c1 && cp >= 0x80 && cp < 0xA0)
                         return false;
 
                 p += n + 1;
         }
 
         return true;
+}
+
+bool utf8_is_valid(const char *s) {
+        return utf8_scan(s, true);
 }
 
 bool string_is_safe(const char *s, size_t max_bytes) {
@@ -61,7 +65,7 @@ bool string_is_safe(const char *s, size_t max_bytes) {
         for (const unsigned char *p = (const unsigned char *) s; *p; p++)
                 if (*p < 0x20 || *p == 0x7F)
                         return false;
-        return utf8_is_valid(s);
+        return utf8_scan(s, false);
 }
 
 char *strdup_or_empty(const char *s) {

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Caller identity from the bus and the interim uid-0 authorization rule. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "authorize.h"
+#include "errors.h"
+
+static const char * const action_ids[_BUS_ACTION_MAX] = {
+        [BUS_ACTION_MANAGE_COLLECTIONS] = "org.iscsi.replication.manage-collections",
+        [BUS_ACTION_MANAGE_PEERS] = "org.iscsi.replication.manage-peers",
+        [BUS_ACTION_MANAGE_SECRETS] = "org.iscsi.replication.manage-secrets",
+        [BUS_ACTION_MANAGE_JOBS] = "org.iscsi.replication.manage-jobs",
+};
+
+const char *bus_action_to_id(BusAction a) {
+        return a >= 0 && a < _BUS_ACTION_MAX ? action_ids[a] : NULL;
+}
+
+int bus_get_caller(sd_bus_message *m, Caller *ret, char owner[static BUS_OWNER_MAX], sd_bus_error *error) {
+        sd_bus_creds *creds = NULL;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        sd_bus_creds_unref(creds);
+        if (r < 0)
+                return bus_error_setf_errno(error, -EACCES, "The caller's identity could not be determined.");
+
+        snprintf(owner, BUS_OWNER_MAX, "%s (uid %" PRIu32 ")",
+                 sd_bus_message_get_sender(m) ?: "?", (uint32_t) uid);
+        *ret = (Caller) { .uid = (uint32_t) uid, .owner = owner };
+        return 0;
+}
+
+int bus_authorize(sd_bus_message *m, BusAction action, uint32_t job_owner_uid,
+                  Caller *ret_caller, char owner[static BUS_OWNER_MAX], sd_bus_error *error) {
+        Caller c;
+        int r;
+
+        r = bus_get_caller(m, &c, owner, error);
+        if (r < 0)
+                return r;
+        if (c.uid != 0 && !(action == BUS_ACTION_MANAGE_JOBS && c.uid == job_owner_uid))
+                return bus_error_setf_errno(error, -EACCES, "uid %" PRIu32 " is not allowed to %s.", c.uid,
+                                            bus_action_to_id(action));
+        *ret_caller = c;
+        return 1;
+}

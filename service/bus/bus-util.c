@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Object registration (fallback vtables per kind, found through the model),
+ * the enumerator behind GetManagedObjects, the engine observer that emits the
+ * signals, and argument readers shared by the interface files.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-util.h"
+#include "errors.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+static BusContext *observer_context;
+
+const char *bus_interface_for_kind(ObjectKind kind) {
+        switch (kind) {
+        case OBJECT_SERVICE:      return SERVICE_INTERFACE;
+        case OBJECT_SYSTEM:       return SYSTEM_INTERFACE;
+        case OBJECT_ACCESS_POINT: return ACCESS_POINT_INTERFACE;
+        case OBJECT_COLLECTION:   return COLLECTION_INTERFACE;
+        case OBJECT_SECRET:       return SECRET_INTERFACE;
+        case OBJECT_JOB:          return JOB_INTERFACE;
+        default:                  return NULL;
+        }
+}
+
+static bool model_has(const Model *m, ObjectKind kind, uint64_t id) {
+        switch (kind) {
+        case OBJECT_SYSTEM:       return model_get_system(m, id);
+        case OBJECT_ACCESS_POINT: return model_get_access_point(m, id);
+        case OBJECT_COLLECTION:   return model_get_collection(m, id);
+        case OBJECT_SECRET:       return model_get_secret(m, id);
+        case OBJECT_JOB:          return model_get_job(m, id);
+        default:                  return false;
+        }
+}
+
+static int find_object(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
+                       sd_bus_error *error) {
+        BusContext *ctx = userdata;
+        ObjectKind kind;
+        uint64_t id;
+
+        if (object_path_parse(path, &kind, &id) < 0)
+                return 0;
+        if (!streq_ptr(bus_interface_for_kind(kind), interface) || !model_has(ctx->engine->model, kind, id))
+                return 0;
+        *ret_found = ctx;
+        return 1;
+}
+
+static int append_table(char ***l, const ObjectTable *t, ObjectKind kind) {
+        for (size_t i = 0; i < t->n; i++) {
+                char p[OBJECT_PATH_MAX];
+                int r = strv_extend(l, object_path_format(p, kind, *(const uint64_t *) t->items[i]));
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int enumerate_objects(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
+        BusContext *ctx = userdata;
+        const Model *m = ctx->engine->model;
+        char **l = calloc(1, sizeof(char *));
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        r = append_table(&l, &m->systems, OBJECT_SYSTEM);
+        if (r >= 0)
+                r = append_table(&l, &m->access_points, OBJECT_ACCESS_POINT);
+        if (r >= 0)
+                r = append_table(&l, &m->secrets, OBJECT_SECRET);
+        if (r >= 0)
+                r = append_table(&l, &m->collections, OBJECT_COLLECTION);
+        if (r >= 0)
+                r = append_table(&l, &m->jobs, OBJECT_JOB);
+        if (r < 0) {
+                strv_free(l);
+                return r;
+        }
+        *ret_nodes = l;
+        return 0;
+}
+
+int bus_register_objects(BusContext *ctx) {
+        static const struct {
+                ObjectKind kind;
+                const sd_bus_vtable *vtable;
+        } kinds[] = {
+                { OBJECT_SYSTEM, bus_system_vtable },
+                { OBJECT_ACCESS_POINT, bus_access_point_vtable },
+                { OBJECT_COLLECTION, bus_collection_vtable },
+                { OBJECT_SECRET, bus_secret_vtable },
+                { OBJECT_JOB, bus_job_vtable },
+        };
+        int r;
+
+        r = sd_bus_add_object_vtable(ctx->bus, NULL, SERVICE_ROOT_PATH, SERVICE_INTERFACE, bus_service_vtable, ctx);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the service object");
+        r = sd_bus_add_object_manager(ctx->bus, NULL, SERVICE_ROOT_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the object manager");
+        r = sd_bus_add_node_enumerator(ctx->bus, NULL, SERVICE_ROOT_PATH, enumerate_objects, ctx);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the object enumerator");
+        for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+                r = sd_bus_add_fallback_vtable(ctx->bus, NULL, object_kind_prefix(kinds[i].kind),
+                                               bus_interface_for_kind(kinds[i].kind), kinds[i].vtable,
+                                               find_object, ctx);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to register %s objects", object_kind_to_string(kinds[i].kind));
+        }
+        observer_context = ctx;
+        return 0;
+}
+
+static void observe_added(ObjectKind kind, uint64_t id, void *userdata) {
+        BusContext *ctx = userdata;
+        char p[OBJECT_PATH_MAX];
+        int r;
+
+        r = sd_bus_emit_interfaces_added(ctx->bus, object_path_format(p, kind, id), bus_interface_for_kind(kind), NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce %s", p);
+}
+
+static void observe_removed(ObjectKind kind, uint64_t id, void *userdata) {
+        BusContext *ctx = userdata;
+        char p[OBJECT_PATH_MAX];
+        int r;
+
+        r = sd_bus_emit_interfaces_removed(ctx->bus, object_path_format(p, kind, id), bus_interface_for_kind(kind), NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce the removal of %s", p);
+}
+
+static void observe_changed(ObjectKind kind, uint64_t id, const char * const *props, void *userdata) {
+        BusContext *ctx = userdata;
+        char p[OBJECT_PATH_MAX];
+        int r;
+
+        r = sd_bus_emit_properties_changed_strv(ctx->bus, object_path_format(p, kind, id), bus_interface_for_kind(kind),
+                                                (char **) props);
+        if (r < 0)
+                log_warning_errno(r, "Failed to announce property changes of %s", p);
+}
+
+static void observe_job_completed(const Job *j, void *userdata) {
+        BusContext *ctx = userdata;
+        char p[OBJECT_PATH_MAX];
+        bool ok = j->state == JOB_STATE_COMPLETED;
+        int r;
+
+        r = sd_bus_emit_signal(ctx->bus, object_path_format(p, OBJECT_JOB, j->id), JOB_INTERFACE, "Completed", "bqs",
+                               ok, j->error_code, ok ? "Completed." : j->error_description);
+        if (r < 0)
+                log_warning_errno(r, "Failed to send Completed for %s", p);
+}
+
+static const EngineObserver observer = {
+        .object_added = observe_added,
+        .object_removed = observe_removed,
+        .properties_changed = observe_changed,
+        .job_completed = observe_job_completed,
+};
+
+const EngineObserver *bus_engine_observer(void) {
+        return &observer;
+}
+
+int bus_object_id(sd_bus_message *m, ObjectKind kind, uint64_t *ret) {
+        ObjectKind k;
+        uint64_t id;
+
+        if (object_path_parse(sd_bus_message_get_path(m), &k, &id) < 0 || k != kind)
+                return -ENOENT;
+        *ret = id;
+        return 0;
+}
+
+int bus_read_object_paths(sd_bus_message *m, const char *arg, size_t max, const char ***ret, size_t *ret_n,
+                          sd_bus_error *error) {
+        _cleanup_free_ const char **l = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "o");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *p;
+
+                r = sd_bus_message_read(m, "o", &p);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (n >= max)
+                        return bus_error_setf_errno(error, -EDQUOT, "%s has more than %zu entries.", arg, max);
+                const char **nl = realloc(l, sizeof(char *) * (n + 1));
+                if (!nl)
+                        return -ENOMEM;
+                l = nl;
+                l[n++] = p;
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
+int bus_read_dict(sd_bus_message *m, const char *arg, const BusDictField *fields, size_t n_fields,
+                  sd_bus_error *error) {
+        bool seen[32] = {};
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *key, *contents;
+                const BusDictField *f = NULL;
+                size_t i;
+                char type;
+
+                r = sd_bus_message_enter_container(m, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                for (i = 0; i < n_fields; i++)
+                        if (strcmp(fields[i].name, key) == 0) {
+                                f = &fields[i];
+                                break;
+                        }
+                if (!f)
+                        return bus_error_setf_errno(error, -EINVAL, "%s has an unknown property '%s'.", arg, key);
+                if (seen[i])
+                        return bus_error_setf_errno(error, -EINVAL, "%s names property '%s' twice.", arg, key);
+                seen[i] = true;
+                r = sd_bus_message_peek_type(m, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (strlen(contents) != 1 || contents[0] != f->type)
+                        return bus_error_setf_errno(error, -EINVAL, "Property '%s' in %s must be of type '%c', not '%s'.",
+                                                    key, arg, f->type, contents);
+                switch (f->type) {
+                case 'b': {
+                        int b;
+
+                        r = sd_bus_message_read(m, "v", "b", &b);
+                        if (r >= 0)
+                                *(bool *) f->value = b;
+                        break;
+                }
+                case 's':
+                        r = sd_bus_message_read(m, "v", "s", (const char **) f->value);
+                        break;
+                case 'q':
+                        r = sd_bus_message_read(m, "v", "q", (uint16_t *) f->value);
+                        break;
+                case 't':
+                        r = sd_bus_message_read(m, "v", "t", (uint64_t *) f->value);
+                        break;
+                default:
+                        r = -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+                if (f->present)
+                        *f->present = true;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_exit_container(m);
+}
+
+int bus_append_path(sd_bus_message *reply, ObjectKind kind, uint64_t id) {
+        char p[OBJECT_PATH_MAX];
+
+        return sd_bus_message_append(reply, "o", object_path_format(p, kind, id));
+}
+
+int bus_append_idset(sd_bus_message *reply, ObjectKind kind, const IdSet *s) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < s->n; i++)
+                r = bus_append_path(reply, kind, s->ids[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+int bus_append_strv_paths(sd_bus_message *reply, char * const *paths) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        for (char * const *p = paths; r >= 0 && p && *p; p++)
+                r = sd_bus_message_append(reply, "o", *p);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What the interface files share: the context every handler gets, reading
+ * of object-path arrays (with the entry limit) and property dictionaries,
+ * object registration, and the engine observer that turns model changes into
+ * InterfacesAdded / InterfacesRemoved / PropertiesChanged / Completed.
+ */
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+
+#include "engine/engine.h"
+
+#define SERVICE_INTERFACE "org.iscsi.ReplicationService"
+#define COLLECTION_INTERFACE "org.iscsi.ReplicationService.RemoteReplicationCollection"
+#define SYSTEM_INTERFACE "org.iscsi.ReplicationService.ComputerSystem"
+#define ACCESS_POINT_INTERFACE "org.iscsi.ReplicationService.ServiceAccessPoint"
+#define SECRET_INTERFACE "org.iscsi.ReplicationService.SharedSecret"
+#define JOB_INTERFACE "org.iscsi.ReplicationService.Job"
+
+typedef struct BusContext {
+        sd_bus *bus;
+        Engine *engine;
+        const char *version;
+        const char *initiator_name;
+} BusContext;
+
+extern const sd_bus_vtable bus_service_vtable[];
+extern const sd_bus_vtable bus_collection_vtable[];
+extern const sd_bus_vtable bus_system_vtable[];
+extern const sd_bus_vtable bus_access_point_vtable[];
+extern const sd_bus_vtable bus_secret_vtable[];
+extern const sd_bus_vtable bus_job_vtable[];
+
+/* Registers every object, the object manager and the enumerator. */
+int bus_register_objects(BusContext *ctx);
+const EngineObserver *bus_engine_observer(void);
+
+const char *bus_interface_for_kind(ObjectKind kind);
+
+/* The id of the object a handler was called on (its kind is known from the vtable). */
+int bus_object_id(sd_bus_message *m, ObjectKind kind, uint64_t *ret);
+
+/*
+ * Reads an "ao" argument. More than max entries: LimitsExceeded (before any
+ * lookup). The strings point into the message; free only the array.
+ */
+int bus_read_object_paths(sd_bus_message *m, const char *arg, size_t max, const char ***ret, size_t *ret_n,
+                          sd_bus_error *error);
+
+/* One expected key of an a{sv} argument. */
+typedef struct BusDictField {
+        const char *name;
+        char type;              /* 's', 'b', 'q', 't' */
+        void *value;            /* const char **, bool *, uint16_t *, uint64_t * */
+        bool *present;          /* optional */
+} BusDictField;
+
+/* Reads a{sv}; unknown keys, duplicates and wrong types are InvalidParameter. */
+int bus_read_dict(sd_bus_message *m, const char *arg, const BusDictField *fields, size_t n_fields,
+                  sd_bus_error *error);
+
+int bus_append_path(sd_bus_message *reply, ObjectKind kind, uint64_t id);
+int bus_append_idset(sd_bus_message *reply, ObjectKind kind, const IdSet *s);
+int bus_append_strv_paths(sd_bus_message *reply, char * const *paths);

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The service's tunables: limits of API.md section 8 and verification settings. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/macros.h"
+
+typedef struct ServiceConfig {
+        uint64_t probe_timeout_usec;
+        bool verify_access_points;
+        uint64_t job_time_before_removal_usec;
+        size_t max_finished_jobs;
+        size_t max_running_jobs;
+        size_t max_running_jobs_per_user;
+        size_t max_array_entries;
+        /* PercentComplete/ExpectedEndTime are sent at most this often. */
+        uint64_t progress_interval_usec;
+} ServiceConfig;
+
+#define SERVICE_CONFIG_INIT                                             \
+        ((ServiceConfig) {                                              \
+                .probe_timeout_usec = 10 * USEC_PER_SEC,                \
+                .verify_access_points = true,                           \
+                .job_time_before_removal_usec = 300 * USEC_PER_SEC,     \
+                .max_finished_jobs = 1024,                              \
+                .max_running_jobs = 64,                                 \
+                .max_running_jobs_per_user = 16,                        \
+                .max_array_entries = 1024,                              \
+                .progress_interval_usec = 250 * USEC_PER_MSEC,          \
+        })

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The engine carries out every change the service makes: it validates
+ * against the model, writes one store transaction, applies the change to the
+ * model only after the commit, logs it, and tells its observer (the bus
+ * layer) what to announce. It runs jobs on the event loop. It knows nothing
+ * of D-Bus: callers pass typed arguments and get a negative errno plus a
+ * sentence in ReplError.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "core/collection-plan.h"
+#include "core/config.h"
+#include "core/model.h"
+#include "store/store.h"
+#include "util/error.h"
+
+typedef struct Engine Engine;
+
+typedef struct EngineObserver {
+        void (*object_added)(ObjectKind kind, uint64_t id, void *userdata);
+        /* Called while the object is still in the model. */
+        void (*object_removed)(ObjectKind kind, uint64_t id, void *userdata);
+        /* properties: NULL-terminated names on the object's own interface. */
+        void (*properties_changed)(ObjectKind kind, uint64_t id, const char * const *properties, void *userdata);
+        /* After the final properties_changed of a finished job. */
+        void (*job_completed)(const Job *j, void *userdata);
+} EngineObserver;
+
+typedef struct Caller {
+        uint32_t uid;
+        const char *owner;      /* "<unique bus name> (uid N)" */
+} Caller;
+
+typedef struct AccessPointSpec {
+        const char *address;
+        uint16_t port;
+        const char *target_name;
+        uint16_t portal_group_tag;
+        const char *element_name;
+} AccessPointSpec;
+
+typedef struct SecretSpec {
+        const char *username;
+        const char *secret;
+        const char *mutual_username;
+        const char *mutual_secret;
+} SecretSpec;
+
+typedef struct CollectionSettings {
+        bool set_element_name, set_active, set_delete_on_unassociated;
+        const char *element_name;
+        bool active;
+        bool delete_on_unassociated;
+} CollectionSettings;
+
+struct Engine {
+        sd_event *event;
+        Model *model;
+        Store *store;
+        ServiceConfig config;
+        const EngineObserver *observer;
+        void *observer_userdata;
+        bool shutting_down;
+};
+
+int engine_new(sd_event *event, const char *state_directory, const char *local_name, const ServiceConfig *config,
+               Engine **ret);
+Engine *engine_free(Engine *e);
+void engine_set_observer(Engine *e, const EngineObserver *o, void *userdata);
+
+/* After loading: close jobs a previous run left running, arm removal timers. */
+int engine_recover(Engine *e);
+/* Stopping: every running job ends as Exception "interrupted", nothing committed. */
+void engine_shutdown(Engine *e);
+
+bool engine_has_running_jobs(Engine *e);
+
+int engine_add_peer_system(Engine *e, const Caller *c, const char *name, const char *element_name,
+                           System **ret, ReplError *err);
+int engine_add_access_point(Engine *e, const Caller *c, const char *system_path, const AccessPointSpec *spec,
+                            AccessPoint **ret, ReplError *err);
+int engine_add_secret(Engine *e, const Caller *c, const char *access_point_path, const SecretSpec *spec,
+                      SharedSecret **ret, ReplError *err);
+int engine_delete_system(Engine *e, const Caller *c, uint64_t id, ReplError *err);
+int engine_delete_access_point(Engine *e, const Caller *c, uint64_t id, ReplError *err);
+int engine_delete_secret(Engine *e, const Caller *c, uint64_t id, ReplError *err);
+
+/*
+ * Create/AddTo: when new remote access points must be verified a job is
+ * started and *ret_job set (the change commits when it succeeds); otherwise
+ * the change is committed before return and *ret_job is NULL.
+ */
+int engine_create_collection(Engine *e, const Caller *c, const char *element_name, const MemberArgs *a,
+                             bool active, bool delete_on_unassociated,
+                             Collection **ret_collection, Job **ret_job, ReplError *err);
+int engine_add_to_collection(Engine *e, const Caller *c, const char *collection_path, const MemberArgs *a,
+                             Job **ret_job, ReplError *err);
+int engine_remove_from_collection(Engine *e, const Caller *c, const char *collection_path, const MemberArgs *a,
+                                  ReplError *err);
+int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const CollectionSettings *s, ReplError *err);
+int engine_delete_collection(Engine *e, const Caller *c, uint64_t id, ReplError *err);
+
+int engine_verify_access_point(Engine *e, const Caller *c, uint64_t id, Job **ret_job, ReplError *err);
+int engine_probe_peer_systems(Engine *e, const Caller *c, Job **ret_job, ReplError *err);
+
+int engine_job_request_state_change(Engine *e, const Caller *c, uint64_t id, uint16_t requested, ReplError *err);
+int engine_job_delete(Engine *e, const Caller *c, uint64_t id, ReplError *err);
+int engine_job_set_delete_on_completion(Engine *e, const Caller *c, uint64_t id, bool b, ReplError *err);
+int engine_job_set_time_before_removal(Engine *e, const Caller *c, uint64_t id, uint64_t usec, ReplError *err);

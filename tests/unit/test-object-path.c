@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* core/object-path: how model objects are named on the bus, and back. */
+
+#include <errno.h>
+#include <glib.h>
+
+#include "core/object-path.h"
+
+#define ROOT SERVICE_ROOT_PATH
+
+static const ObjectKind numbered_kinds[] = {
+        OBJECT_SYSTEM, OBJECT_ACCESS_POINT, OBJECT_COLLECTION, OBJECT_SECRET, OBJECT_JOB,
+};
+
+static void test_format(void) {
+        char buf[OBJECT_PATH_MAX];
+
+        g_assert_cmpstr(object_path_format(buf, OBJECT_SYSTEM, 1), ==, ROOT "/system/1");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_ACCESS_POINT, 42), ==, ROOT "/access_point/42");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_COLLECTION, 7), ==, ROOT "/collection/7");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_SECRET, 3), ==, ROOT "/secret/3");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_JOB, 10), ==, ROOT "/job/10");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_JOB, UINT64_MAX), ==,
+                        ROOT "/job/18446744073709551615");
+        g_assert_true(object_path_format(buf, OBJECT_JOB, 1) == buf);
+}
+
+static void test_format_special(void) {
+        char buf[OBJECT_PATH_MAX];
+
+        g_assert_cmpstr(object_path_format(buf, OBJECT_SYSTEM, LOCAL_SYSTEM_ID), ==, LOCAL_SYSTEM_PATH);
+        g_assert_cmpstr(LOCAL_SYSTEM_PATH, ==, "/org/iscsi/ReplicationService/system/local");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_NONE, 0), ==, "/");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_NONE, 5), ==, "/");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_SERVICE, 0), ==, "/org/iscsi/ReplicationService");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_INVALID, 1), ==, "/");
+        g_assert_cmpstr(object_path_format(buf, _OBJECT_KIND_MAX, 1), ==, "/");
+}
+
+static void test_round_trip(void) {
+        const uint64_t ids[] = { 1, 2, 9, 10, 99, 100, 12345, UINT64_C(4294967296), UINT64_MAX - 1, UINT64_MAX };
+
+        for (size_t k = 0; k < G_N_ELEMENTS(numbered_kinds); k++)
+                for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+                        char buf[OBJECT_PATH_MAX];
+                        ObjectKind kind = OBJECT_INVALID;
+                        uint64_t id = 0;
+
+                        object_path_format(buf, numbered_kinds[k], ids[i]);
+                        g_assert_true(g_str_has_prefix(buf, object_kind_prefix(numbered_kinds[k])));
+                        g_assert_cmpint(object_path_parse(buf, &kind, &id), ==, 0);
+                        g_assert_cmpint(kind, ==, numbered_kinds[k]);
+                        g_assert_cmpuint(id, ==, ids[i]);
+                }
+}
+
+static void test_parse_null_and_root(void) {
+        ObjectKind kind = OBJECT_INVALID;
+        uint64_t id = 99;
+
+        g_assert_cmpint(object_path_parse("/", &kind, &id), ==, 0);
+        g_assert_cmpint(kind, ==, OBJECT_NONE);
+        g_assert_cmpuint(id, ==, 0);
+
+        id = 99;
+        g_assert_cmpint(object_path_parse(ROOT, &kind, &id), ==, 0);
+        g_assert_cmpint(kind, ==, OBJECT_SERVICE);
+        g_assert_cmpuint(id, ==, 0);
+}
+
+static void test_parse_local_system(void) {
+        char buf[OBJECT_PATH_MAX];
+        ObjectKind kind = OBJECT_INVALID;
+        uint64_t id = 99;
+
+        g_assert_cmpint(object_path_parse(LOCAL_SYSTEM_PATH, &kind, &id), ==, 0);
+        g_assert_cmpint(kind, ==, OBJECT_SYSTEM);
+        g_assert_cmpuint(id, ==, LOCAL_SYSTEM_ID);
+
+        /* Round trip through the formatter as well. */
+        kind = OBJECT_INVALID;
+        g_assert_cmpint(object_path_parse(object_path_format(buf, OBJECT_SYSTEM, LOCAL_SYSTEM_ID), &kind, &id), ==, 0);
+        g_assert_cmpint(kind, ==, OBJECT_SYSTEM);
+        g_assert_cmpuint(id, ==, LOCAL_SYSTEM_ID);
+}
+
+static void test_parse_reject(void) {
+        const char *bad[] = {
+                ROOT "/collection/0",
+                ROOT "/collection/01",
+                ROOT "/collection/00",
+                ROOT "/collection/-1",
+                ROOT "/collection/+1",
+                ROOT "/collection/ 1",
+                ROOT "/collection/1 ",
+                ROOT "/collection/abc",
+                ROOT "/collection/1a",
+                ROOT "/collection/0x1",
+                ROOT "/collection/",
+                ROOT "/collection",
+                ROOT "/collection/1/",
+                ROOT "/collection/1/2",
+                ROOT "/collection/18446744073709551616",        /* 2^64 */
+                ROOT "/collection/18446744073709551620",
+                ROOT "/collection/99999999999999999999",
+                ROOT "/collection/184467440737095516150",
+                ROOT "/Collection/1",
+                ROOT "/collectionX/1",
+                ROOT "/system/0",
+                ROOT "/system/local/",
+                ROOT "/system/Local",
+                ROOT "/access_point/local",
+                ROOT "/job/local",
+                ROOT "/service/1",
+                ROOT "/none/1",
+                ROOT "/",
+                ROOT "X/system/1",
+                "/org/iscsi/ReplicationServic/system/1",
+                "/other/path",
+                "/org/iscsi",
+                "//",
+                "",
+                "collection/1",
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                ObjectKind kind = OBJECT_INVALID;
+                uint64_t id = 99;
+
+                if (object_path_parse(bad[i], &kind, &id) != -EINVAL)
+                        g_error("'%s' accepted as %s %" G_GUINT64_FORMAT, bad[i], object_kind_to_string(kind), id);
+                /* Outputs are written only on success. */
+                g_assert_cmpint(kind, ==, OBJECT_INVALID);
+                g_assert_cmpuint(id, ==, 99);
+        }
+
+        {
+                ObjectKind kind;
+                uint64_t id;
+
+                g_assert_cmpint(object_path_parse(NULL, &kind, &id), ==, -EINVAL);
+        }
+}
+
+static void test_parse_max(void) {
+        ObjectKind kind;
+        uint64_t id;
+
+        g_assert_cmpint(object_path_parse(ROOT "/secret/18446744073709551615", &kind, &id), ==, 0);
+        g_assert_cmpint(kind, ==, OBJECT_SECRET);
+        g_assert_cmpuint(id, ==, UINT64_MAX);
+
+        g_assert_cmpint(object_path_parse(ROOT "/access_point/18446744073709551614", &kind, &id), ==, 0);
+        g_assert_cmpuint(id, ==, UINT64_MAX - 1);
+}
+
+static void test_kind_strings(void) {
+        g_assert_cmpstr(object_kind_to_string(OBJECT_SYSTEM), ==, "system");
+        g_assert_cmpstr(object_kind_to_string(OBJECT_ACCESS_POINT), ==, "access_point");
+        g_assert_cmpstr(object_kind_to_string(OBJECT_COLLECTION), ==, "collection");
+        g_assert_cmpstr(object_kind_to_string(OBJECT_SECRET), ==, "secret");
+        g_assert_cmpstr(object_kind_to_string(OBJECT_JOB), ==, "job");
+        g_assert_cmpstr(object_kind_to_string(OBJECT_INVALID), ==, "invalid");
+        g_assert_cmpstr(object_kind_to_string(_OBJECT_KIND_MAX), ==, "invalid");
+
+        for (ObjectKind k = OBJECT_NONE; k < _OBJECT_KIND_MAX; k++) {
+                g_assert_nonnull(object_kind_to_string(k));
+                g_assert_nonnull(object_kind_to_noun(k));
+        }
+        g_assert_cmpstr(object_kind_to_noun(OBJECT_ACCESS_POINT), ==, "access point");
+        g_assert_cmpstr(object_kind_to_noun(OBJECT_INVALID), ==, "object");
+
+        for (size_t k = 0; k < G_N_ELEMENTS(numbered_kinds); k++) {
+                g_autofree char *expected = g_strconcat(ROOT "/", object_kind_to_string(numbered_kinds[k]), NULL);
+
+                g_assert_cmpstr(object_kind_prefix(numbered_kinds[k]), ==, expected);
+        }
+        g_assert_null(object_kind_prefix(OBJECT_NONE));
+        g_assert_null(object_kind_prefix(OBJECT_SERVICE));
+        g_assert_null(object_kind_prefix(OBJECT_INVALID));
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+
+        g_test_add_func("/object-path/format", test_format);
+        g_test_add_func("/object-path/format/special", test_format_special);
+        g_test_add_func("/object-path/round-trip", test_round_trip);
+        g_test_add_func("/object-path/parse/null-and-root", test_parse_null_and_root);
+        g_test_add_func("/object-path/parse/local-system", test_parse_local_system);
+        g_test_add_func("/object-path/parse/reject", test_parse_reject);
+        g_test_add_func("/object-path/parse/max", test_parse_max);
+        g_test_add_func("/object-path/kind-strings", test_kind_strings);
+
+        return g_test_run();
+}
