@@ -70,9 +70,11 @@ static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
         Caller c;
         int r;
 
-        r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, NULL, UINT32_MAX, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
         r = bus_object_id(m, OBJECT_ACCESS_POINT, &id);
         if (r < 0)
                 return bus_error_setf_errno(error, -ENOENT, "The access point does not exist.");
@@ -90,9 +92,11 @@ static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error)
         Caller c;
         int r;
 
-        r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, NULL, UINT32_MAX, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
         r = bus_object_id(m, OBJECT_ACCESS_POINT, &id);
         if (r < 0)
                 return bus_error_setf_errno(error, -ENOENT, "The access point does not exist.");

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Caller identity from the bus and the interim uid-0 authorization rule. */
+/* Caller identity from the bus, and who is allowed without asking polkit. */
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "authorize.h"
+#include "core/object-path.h"
 #include "errors.h"
+#include "polkit.h"
 
 static const char * const action_ids[_BUS_ACTION_MAX] = {
         [BUS_ACTION_MANAGE_COLLECTIONS] = "org.iscsi.replication.manage-collections",
@@ -37,17 +39,40 @@ int bus_get_caller(sd_bus_message *m, Caller *ret, char owner[static BUS_OWNER_M
         return 0;
 }
 
-int bus_authorize(sd_bus_message *m, BusAction action, uint32_t job_owner_uid,
+int bus_authorize(sd_bus_message *m, BusAction action, const char * const *details, uint32_t job_owner_uid,
                   Caller *ret_caller, char owner[static BUS_OWNER_MAX], sd_bus_error *error) {
+        const char *all[16];
+        const char *path = sd_bus_message_get_path(m);
+        ObjectKind kind;
+        uint64_t id;
+        size_t k = 0;
         Caller c;
         int r;
 
         r = bus_get_caller(m, &c, owner, error);
         if (r < 0)
                 return r;
-        if (c.uid != 0 && !(action == BUS_ACTION_MANAGE_JOBS && c.uid == job_owner_uid))
-                return bus_error_setf_errno(error, -EACCES, "uid %" PRIu32 " is not allowed to %s.", c.uid,
-                                            bus_action_to_id(action));
+        if (c.uid == 0 || (action == BUS_ACTION_MANAGE_JOBS && c.uid == job_owner_uid)) {
+                *ret_caller = c;
+                return 1;
+        }
+
+        /* Rules can match on what is being changed, not only on the action. */
+        all[k++] = "method";
+        all[k++] = sd_bus_message_get_member(m);
+        if (object_path_parse(path, &kind, &id) >= 0 && kind != OBJECT_SERVICE && kind != OBJECT_NONE) {
+                all[k++] = object_kind_to_string(kind);
+                all[k++] = path;
+        }
+        for (const char * const *d = details; d && d[0] && d[1] && k + 2 < ELEMENTSOF(all); d += 2) {
+                all[k++] = d[0];
+                all[k++] = d[1];
+        }
+        all[k] = NULL;
+
+        r = polkit_check_async(m, bus_action_to_id(action), all, error);
+        if (r <= 0)
+                return r;
         *ret_caller = c;
         return 1;
 }

@@ -64,9 +64,11 @@ static int method_modify(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = bus_read_dict(m, "Properties", fields, ELEMENTSOF(fields), error);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, NULL, UINT32_MAX, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
         r = bus_object_id(m, OBJECT_COLLECTION, &id);
         if (r < 0)
                 return bus_error_setf_errno(error, -ENOENT, "The collection does not exist.");
@@ -84,9 +86,11 @@ static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error)
         Caller c;
         int r;
 
-        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, NULL, UINT32_MAX, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
         r = bus_object_id(m, OBJECT_COLLECTION, &id);
         if (r < 0)
                 return bus_error_setf_errno(error, -ENOENT, "The collection does not exist.");

@@ -86,10 +86,10 @@ static int job_authorize(sd_bus_message *m, BusContext *ctx, Job **ret_job, Call
 
         if (!j)
                 return bus_error_setf_errno(error, -ENOENT, "The job does not exist.");
-        r = bus_authorize(m, BUS_ACTION_MANAGE_JOBS, j->started_by_uid, c, owner, error);
+        r = bus_authorize(m, BUS_ACTION_MANAGE_JOBS, NULL, j->started_by_uid, c, owner, error);
         if (r <= 0)
                 return r;
-        /* Authorization may someday wait; look the job up again. */
+        /* The job may have gone while polkit was asked; look it up again. */
         j = job_of(ctx, sd_bus_message_get_path(m));
         if (!j)
                 return bus_error_setf_errno(error, -ENOENT, "The job does not exist.");
@@ -107,9 +107,18 @@ static int property_set(sd_bus *bus, const char *path, const char *interface, co
         Caller c;
         int r;
 
-        r = job_authorize(m, ctx, &j, &c, owner, error);
-        if (r <= 0)
+        /*
+         * sd-bus answers a Set as soon as the setter returns, so a setter cannot
+         * wait for polkit: only root and the job's starter may write these.
+         */
+        j = job_of(ctx, path);
+        if (!j)
+                return bus_error_setf_errno(error, -ENOENT, "The job does not exist.");
+        r = bus_get_caller(m, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (c.uid != 0 && c.uid != j->started_by_uid)
+                return bus_error_setf_errno(error, -EACCES, "Only root and the job's starter may change %s.", property);
         if (strcmp(property, "DeleteOnCompletion") == 0) {
                 int b;
 
@@ -145,8 +154,10 @@ static int method_request_state_change(sd_bus_message *m, void *userdata, sd_bus
         if (r < 0)
                 return r;
         r = job_authorize(m, ctx, &j, &c, owner, error);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
         if (timeout != 0)
                 return bus_error_setf_errno(error, -EOPNOTSUPP,
                                             "TimeoutPeriod %" PRIu64 " cannot be honoured; state changes happen at once, pass 0.",
@@ -194,8 +205,10 @@ static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error)
         int r;
 
         r = job_authorize(m, ctx, &j, &c, owner, error);
-        if (r <= 0)
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
         r = engine_job_delete(ctx->engine, &c, j->id, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);

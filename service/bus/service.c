@@ -81,9 +81,11 @@ static int method_create_collection(sd_bus_message *m, void *userdata, sd_bus_er
         r = sd_bus_message_read(m, "bb", &active, &dou);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, NULL, UINT32_MAX, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
 
         r = engine_create_collection(ctx->engine, &c, name, &b.args, active, dou, &col, &job, &err);
         if (r < 0)
@@ -110,9 +112,12 @@ static int method_add_to_collection(sd_bus_message *m, void *userdata, sd_bus_er
         r = sd_bus_message_read(m, "o", &collection);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, (const char * const[]) { "collection", collection, NULL },
+                          UINT32_MAX, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
 
         r = engine_add_to_collection(ctx->engine, &c, collection, &b.args, &job, &err);
         if (r < 0)
@@ -135,9 +140,12 @@ static int method_remove_from_collection(sd_bus_message *m, void *userdata, sd_b
         r = sd_bus_message_read(m, "o", &collection);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, (const char * const[]) { "collection", collection, NULL },
+                          UINT32_MAX, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
 
         r = engine_remove_from_collection(ctx->engine, &c, collection, &b.args, &err);
         if (r < 0)
@@ -163,9 +171,11 @@ static int method_add_peer_system(sd_bus_message *m, void *userdata, sd_bus_erro
         r = bus_read_dict(m, "Properties", fields, ELEMENTSOF(fields), error);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, NULL, UINT32_MAX, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
 
         r = engine_add_peer_system(ctx->engine, &c, name, element_name, &s, &err);
         if (r < 0)
@@ -196,9 +206,12 @@ static int method_add_access_point(sd_bus_message *m, void *userdata, sd_bus_err
         r = bus_read_dict(m, "Properties", fields, ELEMENTSOF(fields), error);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, (const char * const[]) { "system", system, NULL }, UINT32_MAX,
+                          &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
 
         r = engine_add_access_point(ctx->engine, &c, system, &spec, &a, &err);
         if (r < 0)
@@ -229,9 +242,12 @@ static int method_add_shared_secret(sd_bus_message *m, void *userdata, sd_bus_er
         r = sd_bus_message_read(m, "o", &access_point);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_SECRETS, UINT32_MAX, &c, owner, error);
-        if (r <= 0)
+        r = bus_authorize(m, BUS_ACTION_MANAGE_SECRETS, (const char * const[]) { "access_point", access_point, NULL },
+                          UINT32_MAX, &c, owner, error);
+        if (r < 0)
                 return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
 
         r = engine_add_secret(ctx->engine, &c, access_point, &spec, &s, &err);
         if (r < 0)
@@ -257,7 +273,7 @@ static int method_get_peer_systems(sd_bus_message *m, void *userdata, sd_bus_err
                                             "Options %u is not supported; use 0 (all known peers) or 2 (peers that answer now).",
                                             options);
         if (options == 2) {
-                r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, UINT32_MAX, &c, owner, error);
+                r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, NULL, UINT32_MAX, &c, owner, error);
                 if (r <= 0)
                         return r;
                 r = engine_probe_peer_systems(ctx->engine, &c, &job, &err);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus/polkit.h"
 #include "config.h"
 #include "manager.h"
 #include "util/log.h"
@@ -68,8 +69,8 @@ int manager_find_initiator_name(const char *configured, char **ret) {
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
-        if (engine_has_running_jobs(m->engine)) {
-                /* Never leave with work in flight; look again later. */
+        if (engine_has_running_jobs(m->engine) || polkit_pending_count() > 0) {
+                /* Never leave with work in flight or a caller waiting; look again later. */
                 sd_event_source_set_time_relative(s, m->options.exit_on_idle_usec);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }
@@ -194,6 +195,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         m->idle_timer = sd_event_source_disable_unref(m->idle_timer);
+        polkit_flush();
         if (m->bus) {
                 (void) sd_bus_flush(m->bus);
                 m->bus = sd_bus_flush_close_unref(m->bus);
