@@ -12,6 +12,11 @@
 
 #include "collection-plan.h"
 
+/* The messages are read by people: "an access point", not "a access point". */
+static const char *article(const char *noun) {
+        return strchr("aeiou", noun[0]) ? "an" : "a";
+}
+
 static int resolve(const Model *m, const char *path, const char *arg, ObjectKind want, void **ret, ReplError *e) {
         ObjectKind kind;
         uint64_t id;
@@ -22,8 +27,9 @@ static int resolve(const Model *m, const char *path, const char *arg, ObjectKind
         if (kind == OBJECT_NONE)
                 return repl_error_set(e, -EINVAL, "%s is required; \"/\" is not allowed here.", arg);
         if (kind != want)
-                return repl_error_set(e, -EINVAL, "%s %s is a %s, not a %s.", arg, path,
-                                      object_kind_to_noun(kind), object_kind_to_noun(want));
+                return repl_error_set(e, -EINVAL, "%s %s is %s %s, not %s %s.", arg, path,
+                                      article(object_kind_to_noun(kind)), object_kind_to_noun(kind),
+                                      article(object_kind_to_noun(want)), object_kind_to_noun(want));
 
         switch (want) {
         case OBJECT_SYSTEM:
@@ -250,7 +256,10 @@ int collection_plan_remove(const Model *m, const Collection *c, const MemberArgs
                 collection_plan_done(&p);
                 return repl_error_set(e, -ENOMEM, "Out of memory.");
         }
+        /* The flag acts when the last access point leaves; a call that takes none out of a
+         * collection without access points is a no-op and must not delete it. */
         p.delete_collection = c->delete_on_unassociated &&
+                              (p.removed_local.n > 0 || p.removed_remote.n > 0) &&
                               p.result->local_access_points.n == 0 && p.result->remote_access_points.n == 0;
 
         *ret = p;

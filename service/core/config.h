@@ -17,6 +17,8 @@ typedef struct ServiceConfig {
         size_t max_running_jobs;
         size_t max_running_jobs_per_user;
         size_t max_array_entries;
+        /* iSCSI initiator name used when connecting out (owned by the daemon). */
+        const char *initiator_name;
         /* PercentComplete/ExpectedEndTime are sent at most this often. */
         uint64_t progress_interval_usec;
 } ServiceConfig;

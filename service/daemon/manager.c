@@ -164,7 +164,8 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         }
 
         (void) gethostname(host, sizeof(host) - 1);
-        r = engine_new(m->event, o->state_directory, host, &o->config, &m->engine);
+        m->options.config.initiator_name = m->initiator_name;
+        r = engine_new(m->event, o->state_directory, host, &m->options.config, &m->engine);
         if (r < 0) {
                 manager_free(m);
                 return r;
