@@ -14,7 +14,7 @@
 
 /* The messages are read by people: "an access point", not "a access point". */
 static const char *article(const char *noun) {
-        return strchr("aeiou", noun[0]) ? "an" : "a";
+        return noun[0] && strchr("aeiou", noun[0]) ? "an" : "a";
 }
 
 static int resolve(const Model *m, const char *path, const char *arg, ObjectKind want, void **ret, ReplError *e) {
