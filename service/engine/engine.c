@@ -229,8 +229,6 @@ int engine_add_access_point(Engine *e, const Caller *c, const char *system_path,
         a->system_id = s->id;
         a->port = spec->port;
         a->portal_group_tag = spec->portal_group_tag;
-        if (s->id == LOCAL_SYSTEM_ID)
-                a->reachable = REACHABLE_YES;
 
         r = store_begin(e->store);
         if (r >= 0)
@@ -531,6 +529,9 @@ void engine_apply_plan(Engine *e, CollectionPlan *p, bool created) {
         } else if (p->delete_collection) {
                 engine_notify_removed(e, OBJECT_COLLECTION, id);
                 collection_free(model_remove_collection(e->model, id));
+                /* Systems the collection still held lose it too, though the plan did not remove them. */
+                for (size_t i = 0; i < n->remote_systems.n; i++)
+                        engine_notify_changed(e, OBJECT_SYSTEM, n->remote_systems.ids[i], "Collections");
                 collection_free(n);
         } else {
                 const char *props[4];
