@@ -411,15 +411,17 @@ static void job_set_state(JobRuntime *rt, JobState state) {
 static void job_run(JobRuntime *rt) {
         Job *j = rt->job;
         Engine *e = rt->engine;
+        bool first_start = j->start_time == 0;
 
         job_set_state(rt, JOB_STATE_RUNNING);
-        if (j->start_time == 0)
+        if (first_start)
                 j->start_time = j->time_of_last_state_change;
         job_set_status(j, "Running.");
         job_update_progress_values(rt);
         {
-                const char *props[10] = { "JobState", "OperationalStatus", "StartTime", "TimeOfLastStateChange" };
-                size_t k = job_collect_progress(rt, props, 4);
+                /* A resumed job keeps its StartTime, and an unchanged property is not announced. */
+                const char *props[10] = { "JobState", "OperationalStatus", "TimeOfLastStateChange", "StartTime" };
+                size_t k = job_collect_progress(rt, props, first_start ? 4 : 3);
 
                 props[k] = NULL;
                 rt->last_progress_emit = now_usec(CLOCK_MONOTONIC);
@@ -808,12 +810,13 @@ static void jobs_enforce_retention(Engine *e) {
 
 int jobs_delete(Engine *e, Job *j, ReplError *err) {
         char p[OBJECT_PATH_MAX];
+        uint64_t id = j->id;    /* j is freed when the removal succeeds */
 
         if (!job_state_is_finished(j->state))
                 return repl_error_set(err, -EBADRQC, "Job %s is %s; only a finished job can be deleted.",
-                                      path_of(p, OBJECT_JOB, j->id), job_state_to_string(j->state));
+                                      path_of(p, OBJECT_JOB, id), job_state_to_string(j->state));
         job_remove(e, j);
-        return model_get_job(e->model, j->id) ? repl_error_set(err, -EIO, "The job could not be removed from the store.") : 0;
+        return model_get_job(e->model, id) ? repl_error_set(err, -EIO, "The job could not be removed from the store.") : 0;
 }
 
 int jobs_set_removal(Engine *e, Job *j, bool set_doc, bool doc, bool set_tbr, uint64_t tbr, ReplError *err) {
