@@ -274,8 +274,10 @@ static int method_get_peer_systems(sd_bus_message *m, void *userdata, sd_bus_err
                                             options);
         if (options == 2) {
                 r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, NULL, UINT32_MAX, &c, owner, error);
-                if (r <= 0)
+                if (r < 0)
                         return r;
+                if (r == 0)
+                        return 1;       /* polkit was asked; the call runs again with its answer */
                 r = engine_probe_peer_systems(ctx->engine, &c, &job, &err);
                 if (r < 0)
                         return bus_error_set_repl(error, &err);

@@ -17,7 +17,11 @@ typedef struct ServiceConfig {
         size_t max_running_jobs;
         size_t max_running_jobs_per_user;
         size_t max_array_entries;
-        /* iSCSI initiator name used when connecting out (owned by the daemon). */
+        /*
+         * iSCSI initiator name used when connecting out (owned by the daemon).
+         * Verification logs in with it; NULL (an engine without a daemon, as
+         * in unit tests) verifies only that the TCP connection succeeds.
+         */
         const char *initiator_name;
         /* PercentComplete/ExpectedEndTime are sent at most this often. */
         uint64_t progress_interval_usec;

@@ -365,6 +365,38 @@ static void on_probe_done(Probe *p, int error, const char *message, void *userda
         job_progress_changed(rt);
 }
 
+/*
+ * What a probe of remote from local checks (API.md section 7). The strings
+ * are the model's own, borrowed: probe_start() copies them. Without an
+ * initiator name there is nothing to log in as, so the probe stops at the
+ * TCP connection; the daemon always has one (it is InitiatorName).
+ */
+static ProbeTarget probe_target_for(Engine *e, const AccessPoint *remote, const AccessPoint *local) {
+        const SharedSecret *secret = remote->secret_id ? model_get_secret(e->model, remote->secret_id) : NULL;
+        const System *system = model_get_system(e->model, remote->system_id);
+        const char *node_name = NULL;
+        NameFormat format;
+
+        /* A host name says nothing about iSCSI names; an IQN, EUI or NAA name must be offered. */
+        if (system && name_format_from_name(system->name, "Name", &format, NULL) >= 0 &&
+            format != NAME_FORMAT_HOSTNAME)
+                node_name = system->name;
+
+        return (ProbeTarget) {
+                .source_address = local ? local->address : NULL,
+                .address = remote->address,
+                .port = remote->port,
+                .target_name = remote->target_name,
+                .iscsi_check = !isempty(e->config.initiator_name),
+                .initiator_name = e->config.initiator_name,
+                .expected_node_name = node_name,
+                .username = secret ? secret->username : NULL,
+                .secret = secret ? secret->secret : NULL,
+                .mutual_username = secret ? secret->mutual_username : NULL,
+                .mutual_secret = secret ? secret->mutual_secret : NULL,
+        };
+}
+
 static void job_launch_tasks(JobRuntime *rt) {
         Engine *e = rt->engine;
 
@@ -383,12 +415,7 @@ static void job_launch_tasks(JobRuntime *rt) {
                         job_finish(rt, JOB_STATE_EXCEPTION, CIM_FAILED, "An access point of the job disappeared.", NULL_PATH);
                         return;
                 }
-                target = (ProbeTarget) {
-                        .source_address = local ? local->address : NULL,
-                        .address = remote->address,
-                        .port = remote->port,
-                        .target_name = remote->target_name,
-                };
+                target = probe_target_for(e, remote, local);
                 t->state = TASK_RUNNING;
                 rt->n_running++;
                 r = probe_start(e->event, &target, e->config.probe_timeout_usec, on_probe_done, t, &t->probe);

@@ -2,6 +2,12 @@
 /*
  * Verification probes: one small state machine per probe (start → resolve →
  * connect → check → done), driven entirely by the caller's sd-event loop.
+ * The check stage is either nothing (a TCP connection suffices) or an iSCSI
+ * conversation run by libiscsi's asynchronous API on the same loop: the
+ * probe watches libiscsi's descriptor for the events libiscsi asks for,
+ * calls iscsi_service(), and acts on what libiscsi's callbacks recorded only
+ * after iscsi_service() has returned, because a context must not be
+ * destroyed from inside its own callbacks.
  *
  * Host names are resolved by glibc's getaddrinfo_a(), whose own helper
  * threads do the lookup; the only code of ours that runs off the loop is the
@@ -13,10 +19,14 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <iscsi/iscsi.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -41,6 +51,15 @@
 /* A numeric address as getnameinfo() writes it, with an IPv6 scope name. */
 #define NUMERIC_HOST_MAX (INET6_ADDRSTRLEN + IF_NAMESIZE + 1)
 
+#define PEER_TEXT_MAX (PROBE_ADDRESS_MAX + 16 + 4 + NUMERIC_HOST_MAX)
+#define FROM_TEXT_MAX (PROBE_ADDRESS_MAX + 32)
+
+/* RFC 7143's limit for iSCSI names; libiscsi builds "TargetName=…" keys in 255 bytes. */
+#define ISCSI_NAME_MAX 223
+
+/* How much of the SendTargets answer a failure message quotes. */
+#define OFFERED_TEXT_MAX 600
+
 typedef enum ProbeStage {
         PROBE_STAGE_START,
         PROBE_STAGE_RESOLVE,
@@ -48,6 +67,15 @@ typedef enum ProbeStage {
         PROBE_STAGE_CHECK,
         PROBE_STAGE_DONE,
 } ProbeStage;
+
+/* Where an iSCSI session of the check stage is; each step ends in one libiscsi callback. */
+typedef enum IscsiStep {
+        ISCSI_STEP_NONE,
+        ISCSI_STEP_CONNECT,             /* libiscsi notices the connection it was handed */
+        ISCSI_STEP_LOGIN,
+        ISCSI_STEP_SEND_TARGETS,        /* discovery session only */
+        ISCSI_STEP_LOGOUT,
+} IscsiStep;
 
 /*
  * One getaddrinfo_a() request. glibc writes the answer into the gaicb from a
@@ -86,14 +114,35 @@ struct Probe {
         bool is_host_name;
         struct addrinfo *addresses;
         const struct addrinfo *next_address;
+        const struct addrinfo *current_address; /* the one being connected to */
         struct sockaddr_storage source;
         socklen_t source_len;           /* 0 when unbound */
         int fd;
 
+        /* The iSCSI check; every credential is wiped when the probe is freed. */
+        bool iscsi_check;
+        char *initiator_name;
+        char *expected_node_name;       /* NULL when none */
+        char *username;                 /* NULL when no CHAP */
+        char *secret;
+        char *mutual_username;          /* NULL when no mutual CHAP */
+        char *mutual_secret;
+
+        struct iscsi_context *iscsi;    /* the session in progress, NULL between sessions */
+        bool normal_session;            /* false: the discovery session */
+        IscsiStep step;
+        bool step_done;                 /* recorded by a libiscsi callback, handled after iscsi_service() */
+        int step_status;                /* SCSI_STATUS_* of that callback */
+        int step_error;                 /* failure while copying the SendTargets answer */
+        char **offered;                 /* the SendTargets answer: target names, in the order received */
+        /* The address the discovery session reached, where the normal session goes too. */
+        struct addrinfo login_address;
+        struct sockaddr_storage login_sockaddr;
+
         /* Message fragments, so every sentence names the portal the same way. */
         char portal[PROBE_ADDRESS_MAX + 16];            /* "host:port", "[v6]:port" */
-        char peer[PROBE_ADDRESS_MAX + 16 + 4 + NUMERIC_HOST_MAX];       /* portal, plus " at <address>" for names */
-        char from[PROBE_ADDRESS_MAX + 32];              /* " (local address …)" or "" */
+        char peer[PEER_TEXT_MAX];                       /* portal, plus " at <address>" for names */
+        char from[FROM_TEXT_MAX];                       /* " (local address …)" or "" */
 };
 
 static void probe_connect_next(Probe *p, int error);
@@ -230,12 +279,15 @@ static void probe_describe_peer(Probe *p, const struct addrinfo *ai) {
 
 /* ---- completion ---- */
 
+static void probe_iscsi_close(Probe *p);
+
 static void probe_stop(Probe *p) {
         p->deadline_source = sd_event_source_disable_unref(p->deadline_source);
         p->start_source = sd_event_source_disable_unref(p->start_source);
         /* Before the fds go: epoll must not be left watching a closed number. */
         p->io_source = sd_event_source_disable_unref(p->io_source);
         p->lookup = lookup_release(p->lookup);
+        probe_iscsi_close(p);
         closep(&p->fd);
         p->fd = -1;
 }
@@ -257,31 +309,614 @@ static void probe_finish(Probe *p, int error, const char *format, ...) {
         p->callback(p, error, message, p->userdata);
 }
 
+static const char *probe_iscsi_step_text(const Probe *p, char *buf, size_t size);
+
 static int probe_on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         Probe *p = userdata;
-        char timeout[32];
+        char timeout[32], step[PROBE_ADDRESS_MAX + 64];
 
         format_timeout(timeout, sizeof(timeout), p->timeout_usec);
 
         if (p->stage == PROBE_STAGE_RESOLVE)
                 probe_finish(p, -ETIMEDOUT, "The host name of portal %s did not resolve within %s%s.",
                              p->portal, timeout, p->from);
+        else if (p->stage == PROBE_STAGE_CHECK && p->iscsi)
+                probe_finish(p, -ETIMEDOUT, "No answer to %s from %s within %s%s.",
+                             probe_iscsi_step_text(p, step, sizeof(step)), p->peer, timeout, p->from);
         else
                 probe_finish(p, -ETIMEDOUT, "No answer from %s within %s%s.",
                              p->peer, timeout, p->from);
         return 0;
 }
 
+/* ---- check stage: iSCSI ---- */
+
+/*
+ * How libiscsi gets the probe's connection.
+ *
+ * API.md section 7 wants the verifying connection bound to the local access
+ * point's address. libiscsi (1.19, Debian 12) cannot adopt a socket, and the
+ * socket iscsi_connect_async() creates cannot be bound to a source address:
+ * iscsi_set_bind_interfaces() is SO_BINDTODEVICE, an interface, not an
+ * address (on loopback it changes nothing at all). Letting libiscsi open its
+ * own unbound connection after our bound TCP check would log in from
+ * whatever address routing picks — an initiator-address ACL on the target
+ * (tgt's -I) would then judge the wrong address — and every probe would
+ * reach the peer twice.
+ *
+ * So libiscsi speaks over our socket. iscsi_connect_async() creates its
+ * socket and starts connecting before it returns; from then on libiscsi
+ * knows that socket only by its descriptor number, the one iscsi_get_fd()
+ * hands out for event loops. We let it connect to a throwaway listener of
+ * our own on loopback, so nothing of it reaches the peer, and dup3() our
+ * connected, bound socket onto that number. libiscsi then sees its connect
+ * complete (POLLOUT, SO_ERROR 0) and runs the session on our connection,
+ * which iscsi_destroy_context() closes. This relies only on libiscsi doing
+ * its I/O through that number, which its event-loop API already presumes.
+ */
+
+/* A listener on loopback for libiscsi's own connect to land on; "host:port" in portal. */
+static int decoy_listener_open(char *portal, size_t size) {
+        static const struct {
+                int family;
+                const char *text;
+        } loopbacks[] = {
+                { AF_INET, "127.0.0.1" },
+                { AF_INET6, "::1" },
+        };
+        int error = -EAFNOSUPPORT;
+
+        for (size_t i = 0; i < ELEMENTSOF(loopbacks); i++) {
+                struct sockaddr_storage ss = { .ss_family = loopbacks[i].family };
+                socklen_t len;
+                uint16_t port;
+                int fd;
+
+                if (loopbacks[i].family == AF_INET) {
+                        ((struct sockaddr_in *) &ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                        len = sizeof(struct sockaddr_in);
+                } else {
+                        ((struct sockaddr_in6 *) &ss)->sin6_addr = in6addr_loopback;
+                        len = sizeof(struct sockaddr_in6);
+                }
+
+                fd = socket(loopbacks[i].family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+                if (fd < 0) {
+                        error = negative_errno();
+                        continue;
+                }
+                if (bind(fd, (struct sockaddr *) &ss, len) < 0 || listen(fd, 1) < 0 ||
+                    getsockname(fd, (struct sockaddr *) &ss, &len) < 0) {
+                        error = negative_errno();
+                        close(fd);
+                        continue;
+                }
+
+                port = ntohs(loopbacks[i].family == AF_INET ? ((struct sockaddr_in *) &ss)->sin_port
+                                                            : ((struct sockaddr_in6 *) &ss)->sin6_port);
+                if (loopbacks[i].family == AF_INET6)
+                        snprintf(portal, size, "[%s]:%u", loopbacks[i].text, (unsigned) port);
+                else
+                        snprintf(portal, size, "%s:%u", loopbacks[i].text, (unsigned) port);
+                return fd;
+        }
+        return error;
+}
+
+/*
+ * libiscsi keeps the credentials in its context and clears it with a
+ * memset() right before free(), a store a compiler may drop. Overwriting
+ * them through its own setters first, with values of the full length its
+ * buffers hold, replaces every byte a secret occupied.
+ */
+static void iscsi_forget_credentials(struct iscsi_context *iscsi) {
+        char filler[MAX_STRING_SIZE + 1];
+
+        memset(filler, 'x', MAX_STRING_SIZE);
+        filler[MAX_STRING_SIZE] = '\0';
+        (void) iscsi_set_initiator_username_pwd(iscsi, filler, filler);
+        (void) iscsi_set_target_username_pwd(iscsi, filler, filler);
+}
+
+/* Ends the current session at once: no logout, the connection is closed. */
+static void probe_iscsi_close(Probe *p) {
+        struct iscsi_context *iscsi = TAKE_PTR(p->iscsi);
+
+        if (!iscsi)
+                return;
+
+        /* The callbacks of cancelled requests see p->iscsi != iscsi and record nothing. */
+        p->step = ISCSI_STEP_NONE;
+        p->step_done = false;
+        if (p->username)
+                iscsi_forget_credentials(iscsi);
+        (void) iscsi_destroy_context(iscsi);
+}
+
+/* "the discovery login", "SendTargets", "the login to target iqn.…", … */
+static const char *probe_iscsi_step_text(const Probe *p, char *buf, size_t size) {
+        switch (p->step) {
+        case ISCSI_STEP_SEND_TARGETS:
+                snprintf(buf, size, "SendTargets");
+                break;
+        case ISCSI_STEP_LOGOUT:
+                if (p->normal_session)
+                        snprintf(buf, size, "the logout from target %s", p->target_name);
+                else
+                        snprintf(buf, size, "the discovery logout");
+                break;
+        default:
+                if (p->normal_session)
+                        snprintf(buf, size, "the login to target %s", p->target_name);
+                else
+                        snprintf(buf, size, "the discovery login");
+        }
+        return buf;
+}
+
+/* Text from the peer or from libiscsi, made safe for a message: printable ASCII, no final period. */
+static char *text_sanitize(char *buf, size_t size, const char *s) {
+        size_t n = 0;
+
+        for (; s && *s && n + 1 < size; s++)
+                buf[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+        while (n > 0 && (buf[n - 1] == '.' || buf[n - 1] == ' '))
+                n--;
+        buf[n] = '\0';
+        return buf;
+}
+
+static void probe_iscsi_fail_closed(Probe *p) {
+        char step[PROBE_ADDRESS_MAX + 64];
+
+        probe_finish(p, -ECONNRESET, "Connection to %s closed during %s%s.",
+                     p->peer, probe_iscsi_step_text(p, step, sizeof(step)), p->from);
+}
+
+static void probe_iscsi_fail_request(Probe *p, const char *what) {
+        char reason[256];
+
+        probe_finish(p, -EPROTO, "Cannot start %s with %s%s: %s.", what, p->peer, p->from,
+                     text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
+}
+
+/* The status of a Login Response (RFC 7143 11.13.5) as a reason, and its errno. */
+static int login_status_reason(unsigned status, const char **ret_reason) {
+        static const struct {
+                unsigned status;
+                int error;
+                const char *reason;
+        } table[] = {
+                { 0x0200, -EPROTO, "initiator error" },
+                { 0x0201, -EACCES, "authentication failed" },
+                { 0x0202, -EACCES, "not authorized" },
+                { 0x0203, -ENOENT, "target not found" },
+                { 0x0204, -ENOENT, "target removed" },
+                { 0x0205, -EPROTO, "unsupported iSCSI version" },
+                { 0x0206, -EPROTO, "too many connections" },
+                { 0x0207, -EPROTO, "missing parameter" },
+                { 0x0208, -EPROTO, "cannot include the connection in the session" },
+                { 0x0209, -EPROTO, "session type not supported" },
+                { 0x020a, -EPROTO, "session does not exist" },
+                { 0x020b, -EPROTO, "request invalid during login" },
+                { 0x0300, -EPROTO, "target error" },
+                { 0x0301, -EPROTO, "service unavailable" },
+                { 0x0302, -EPROTO, "target out of resources" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (table[i].status == status) {
+                        *ret_reason = table[i].reason;
+                        return table[i].error;
+                }
+        *ret_reason = NULL;
+        return -EPROTO;
+}
+
+/*
+ * libiscsi reports a failed login only as text: a rejection by the target
+ * as "… Status: <text>(<number>)", a failed mutual CHAP check of the
+ * target by what was missing or wrong. Anything else is quoted.
+ */
+static void probe_iscsi_fail_login(Probe *p) {
+        const char *text = iscsi_get_error(p->iscsi), *status_text, *reason = NULL;
+        char what[PEER_TEXT_MAX + FROM_TEXT_MAX + ISCSI_NAME_MAX + 32], quoted[256];
+        int error = -EPROTO;
+
+        if (p->normal_session)
+                snprintf(what, sizeof(what), "Login to target %s at %s%s", p->target_name, p->peer, p->from);
+        else
+                snprintf(what, sizeof(what), "Discovery login to %s%s", p->peer, p->from);
+
+        status_text = strstr(text, "Status: ");
+        if (status_text) {
+                const char *open = strrchr(status_text, '(');
+                char *end = NULL;
+                long status = open ? strtol(open + 1, &end, 10) : -1;
+
+                if (end && end != open + 1 && *end == ')' && status >= 0 && status <= 0xffff) {
+                        error = login_status_reason((unsigned) status, &reason);
+                        if (reason)
+                                probe_finish(p, error, "%s rejected: %s.", what, reason);
+                        else
+                                probe_finish(p, error, "%s rejected with status 0x%04lx.", what, status);
+                        return;
+                }
+        }
+
+        /* Only possible when mutual CHAP was asked for: the target did not prove its secret. */
+        if (strstr(text, "CHAP_N during SECNEG") || strstr(text, "CHAP_R during SECNEG"))
+                reason = "the target did not answer the mutual CHAP challenge";
+        else if (strstr(text, "Invalid CHAP_R"))
+                reason = "the target's mutual CHAP response is wrong";
+        else if (strstr(text, "Wrong CHAP targetname"))
+                reason = "the target answered the mutual CHAP challenge as another user";
+        if (reason) {
+                probe_finish(p, -EACCES, "%s failed: %s.", what, reason);
+                return;
+        }
+
+        probe_finish(p, error, "%s failed: %s.", what, text_sanitize(quoted, sizeof(quoted), text));
+}
+
+static bool offered_contains(char **offered, const char *name) {
+        for (size_t i = 0; offered && offered[i]; i++)
+                if (strcasecmp(offered[i], name) == 0)
+                        return true;
+        return false;
+}
+
+/* "it offers: iqn.a, iqn.b", "it offers: iqn.a, … and 7 more", "it offers no targets". */
+static void format_offered(char *buf, size_t size, char **offered) {
+        size_t n = strv_length(offered), used, shown;
+
+        if (n == 0) {
+                snprintf(buf, size, "it offers no targets");
+                return;
+        }
+
+        used = (size_t) snprintf(buf, size, "it offers: ");
+        for (shown = 0; shown < n; shown++) {
+                char name[ISCSI_NAME_MAX + 2];
+                size_t need;
+
+                text_sanitize(name, sizeof(name), offered[shown]);
+                need = strlen(name) + (shown > 0 ? 2 : 0);
+                /* Keep room for " and N more". */
+                if (used + need + 32 > size)
+                        break;
+                snprintf(buf + used, size - used, "%s%s", shown > 0 ? ", " : "", name);
+                used += need;
+        }
+        if (shown < n)
+                snprintf(buf + used, size - used, "%s%zu more", shown > 0 ? " and " : "", n - shown);
+}
+
+/* Whether the expected names are offered; ends the probe when one is not. */
+static bool probe_check_offered(Probe *p) {
+        char offered[OFFERED_TEXT_MAX];
+
+        if (p->target_name && !offered_contains(p->offered, p->target_name)) {
+                format_offered(offered, sizeof(offered), p->offered);
+                probe_finish(p, -ENOENT, "Target %s is not offered by %s%s; %s.",
+                             p->target_name, p->peer, p->from, offered);
+                return false;
+        }
+        if (p->expected_node_name && !offered_contains(p->offered, p->expected_node_name)) {
+                format_offered(offered, sizeof(offered), p->offered);
+                probe_finish(p, -ENOENT, "Target %s (the peer system's Name) is not offered by %s%s; %s.",
+                             p->expected_node_name, p->peer, p->from, offered);
+                return false;
+        }
+        return true;
+}
+
+/* ---- libiscsi callbacks: they only record, see the banner ---- */
+
+static void probe_iscsi_record(Probe *p, struct iscsi_context *iscsi, IscsiStep step, int status) {
+        if (p->iscsi != iscsi || p->step != step || p->step_done)
+                return;
+        p->step_done = true;
+        p->step_status = status;
+}
+
+static void on_iscsi_connected(struct iscsi_context *iscsi, int status, void *data, void *userdata) {
+        probe_iscsi_record(userdata, iscsi, ISCSI_STEP_CONNECT, status);
+}
+
+static void on_iscsi_login(struct iscsi_context *iscsi, int status, void *data, void *userdata) {
+        probe_iscsi_record(userdata, iscsi, ISCSI_STEP_LOGIN, status);
+}
+
+static void on_iscsi_logout(struct iscsi_context *iscsi, int status, void *data, void *userdata) {
+        probe_iscsi_record(userdata, iscsi, ISCSI_STEP_LOGOUT, status);
+}
+
+/* The answer is freed when this returns, so the names are copied now. */
+static void on_iscsi_send_targets(struct iscsi_context *iscsi, int status, void *data, void *userdata) {
+        Probe *p = userdata;
+        size_t n = 0;
+
+        if (p->iscsi != iscsi || p->step != ISCSI_STEP_SEND_TARGETS || p->step_done)
+                return;
+
+        if (status == SCSI_STATUS_GOOD) {
+                /* libiscsi lists the targets newest first; keep the peer's order. */
+                for (const struct iscsi_discovery_address *a = data; a; a = a->next)
+                        n++;
+                p->offered = calloc(n + 1, sizeof(char *));
+                if (!p->offered)
+                        p->step_error = -ENOMEM;
+                for (const struct iscsi_discovery_address *a = data; p->offered && a; a = a->next) {
+                        p->offered[--n] = strdup(a->target_name ? a->target_name : "");
+                        if (!p->offered[n])
+                                p->step_error = -ENOMEM;
+                }
+        }
+        probe_iscsi_record(p, iscsi, ISCSI_STEP_SEND_TARGETS, status);
+}
+
+/* ---- driving libiscsi ---- */
+
+static int probe_on_iscsi_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/* Watches what libiscsi wants now; its descriptor may differ after any iscsi_service(). */
+static void probe_iscsi_watch(Probe *p) {
+        int fd = iscsi_get_fd(p->iscsi), events = iscsi_which_events(p->iscsi), r;
+        uint32_t mask = (events & POLLIN ? EPOLLIN : 0) | (events & POLLOUT ? EPOLLOUT : 0);
+
+        /* Reconnecting is off, so no descriptor or nothing to wait for means the connection is gone. */
+        if (fd < 0 || mask == 0) {
+                probe_iscsi_fail_closed(p);
+                return;
+        }
+
+        if (p->io_source && sd_event_source_get_io_fd(p->io_source) != fd) {
+                r = sd_event_source_set_io_fd(p->io_source, fd);
+                if (r < 0)
+                        goto fail;
+        }
+        if (p->io_source)
+                r = sd_event_source_set_io_events(p->io_source, mask);
+        else
+                r = sd_event_add_io(p->event, &p->io_source, fd, mask, probe_on_iscsi_io, p);
+        if (r >= 0)
+                return;
+fail:
+        probe_finish(p, r, "Cannot watch the iSCSI connection to %s%s: %s.", p->peer, p->from, strerror(-r));
+}
+
+static void probe_iscsi_succeeded(Probe *p) {
+        if (p->normal_session)
+                probe_finish(p, 0, "Logged in to target %s at %s%s.", p->target_name, p->peer, p->from);
+        else
+                probe_finish(p, 0, "Discovery session with %s%s succeeded; targets offered: %zu.",
+                             p->peer, p->from, strv_length(p->offered));
+}
+
+/* Acts on what a libiscsi callback recorded: starts the next request or ends the probe. */
+static void probe_iscsi_step_done(Probe *p) {
+        int status = p->step_status, r = 0;
+
+        p->step_done = false;
+
+        switch (p->step) {
+        case ISCSI_STEP_CONNECT:
+                if (status != SCSI_STATUS_GOOD) {
+                        probe_iscsi_fail_closed(p);
+                        return;
+                }
+                p->step = ISCSI_STEP_LOGIN;
+                r = iscsi_login_async(p->iscsi, on_iscsi_login, p);
+                break;
+
+        case ISCSI_STEP_LOGIN:
+                if (status == SCSI_STATUS_REDIRECT) {
+                        char where[PROBE_ADDRESS_MAX + 1];
+
+                        probe_finish(p, -EPROTO, "%s %s%s redirects logins to %s; redirects are not followed.",
+                                     p->normal_session ? "Target" : "Portal",
+                                     p->normal_session ? p->target_name : p->peer,
+                                     p->from, text_sanitize(where, sizeof(where), iscsi_get_target_address(p->iscsi)));
+                        return;
+                }
+                if (status == SCSI_STATUS_CANCELLED) {
+                        probe_iscsi_fail_closed(p);
+                        return;
+                }
+                if (status != SCSI_STATUS_GOOD) {
+                        probe_iscsi_fail_login(p);
+                        return;
+                }
+                if (p->normal_session) {
+                        p->step = ISCSI_STEP_LOGOUT;
+                        r = iscsi_logout_async(p->iscsi, on_iscsi_logout, p);
+                } else {
+                        p->step = ISCSI_STEP_SEND_TARGETS;
+                        r = iscsi_discovery_async(p->iscsi, on_iscsi_send_targets, p);
+                }
+                break;
+
+        case ISCSI_STEP_SEND_TARGETS: {
+                char reason[256];
+
+                if (status == SCSI_STATUS_CANCELLED) {
+                        probe_iscsi_fail_closed(p);
+                        return;
+                }
+                if (status != SCSI_STATUS_GOOD) {
+                        probe_finish(p, -EPROTO, "SendTargets to %s%s failed: %s.", p->peer, p->from,
+                                     text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
+                        return;
+                }
+                if (p->step_error < 0) {
+                        probe_finish(p, p->step_error, "Cannot keep the SendTargets answer of %s%s: %s.",
+                                     p->peer, p->from, strerror(-p->step_error));
+                        return;
+                }
+                if (!probe_check_offered(p))
+                        return;
+                p->step = ISCSI_STEP_LOGOUT;
+                r = iscsi_logout_async(p->iscsi, on_iscsi_logout, p);
+                break;
+        }
+
+        case ISCSI_STEP_LOGOUT:
+                if (status != SCSI_STATUS_GOOD) {
+                        probe_iscsi_fail_closed(p);
+                        return;
+                }
+                probe_iscsi_close(p);
+                if (p->normal_session || !p->target_name) {
+                        probe_iscsi_succeeded(p);
+                        return;
+                }
+                /* The credentials are proven by a normal session, on a connection of its own. */
+                p->normal_session = true;
+                p->next_address = &p->login_address;
+                probe_connect_next(p, 0);
+                return;
+
+        case ISCSI_STEP_NONE:
+                return;
+        }
+
+        if (r < 0) {
+                char step[PROBE_ADDRESS_MAX + 64];
+
+                probe_iscsi_fail_request(p, probe_iscsi_step_text(p, step, sizeof(step)));
+                return;
+        }
+        probe_iscsi_watch(p);
+}
+
+static int probe_on_iscsi_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Probe *p = userdata;
+        int r = 0;
+
+        /* libiscsi looks at POLLERR and POLLHUP before it reads, which would
+         * lose a login response the target sent just before closing (as a
+         * rejecting target does). So it reads first, and hears of the
+         * hang-up only when nothing was decided by then. */
+        if (revents & EPOLLIN)
+                r = iscsi_service(p->iscsi, POLLIN);
+        if (r >= 0 && !p->step_done && (revents & EPOLLOUT))
+                r = iscsi_service(p->iscsi, POLLOUT);
+        if (r >= 0 && !p->step_done && (revents & (EPOLLERR | EPOLLHUP)))
+                r = iscsi_service(p->iscsi, (revents & EPOLLERR ? POLLERR : 0) | (revents & EPOLLHUP ? POLLHUP : 0));
+
+        if (p->step_done)
+                probe_iscsi_step_done(p);
+        else if (r < 0)
+                probe_iscsi_fail_closed(p);
+        else
+                probe_iscsi_watch(p);
+        return 0;
+}
+
+/* Starts a session of the current kind on the probe's connected socket, which it takes over. */
+static void probe_iscsi_begin(Probe *p) {
+        _cleanup_close_ int decoy = -1;
+        char decoy_portal[INET6_ADDRSTRLEN + 16], step[PROBE_ADDRESS_MAX + 64];
+        static const int one = 1;
+        int fd, r;
+
+        p->iscsi = iscsi_create_context(p->initiator_name);
+        if (!p->iscsi) {
+                probe_finish(p, -ENOMEM, "Cannot start %s with %s%s: out of memory.",
+                             probe_iscsi_step_text(p, step, sizeof(step)), p->peer, p->from);
+                return;
+        }
+        p->step = ISCSI_STEP_CONNECT;
+        p->step_done = false;
+
+        /* libiscsi logs through stderr when LIBISCSI_DEBUG is set; nothing of it may reach our log. */
+        iscsi_set_log_level(p->iscsi, 0);
+        /* A reconnect would open an unbound connection and may sleep; a lost connection fails the probe. */
+        iscsi_set_noautoreconnect(p->iscsi, 1);
+        iscsi_set_reconnect_max_retries(p->iscsi, 0);
+
+        if (iscsi_set_session_type(p->iscsi, p->normal_session ? ISCSI_SESSION_NORMAL : ISCSI_SESSION_DISCOVERY) < 0 ||
+            iscsi_set_header_digest(p->iscsi, ISCSI_HEADER_DIGEST_NONE) < 0 ||
+            (p->normal_session && iscsi_set_targetname(p->iscsi, p->target_name) < 0))
+                goto fail_setup;
+
+        /* One-way CHAP on both sessions. The target proves itself (mutual CHAP)
+         * on the normal session only: targets commonly do not authenticate
+         * discovery sessions (tgt does not), and libiscsi fails a login
+         * whose target skipped the mutual step. */
+        if (p->username && iscsi_set_initiator_username_pwd(p->iscsi, p->username, p->secret) < 0)
+                goto fail_setup;
+        if (p->normal_session && p->mutual_username &&
+            iscsi_set_target_username_pwd(p->iscsi, p->mutual_username, p->mutual_secret) < 0)
+                goto fail_setup;
+
+        /* See the banner of this section. */
+        decoy = decoy_listener_open(decoy_portal, sizeof(decoy_portal));
+        if (decoy < 0) {
+                r = decoy;
+                goto fail;
+        }
+        if (iscsi_connect_async(p->iscsi, decoy_portal, on_iscsi_connected, p) < 0)
+                goto fail_setup;
+        fd = iscsi_get_fd(p->iscsi);
+        if (fd < 0 || fd == p->fd) {
+                r = -EBADF;
+                goto fail;
+        }
+        /* libiscsi sets it on sockets it makes; login PDUs are small and answered one by one. */
+        (void) setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (dup3(p->fd, fd, O_CLOEXEC) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        closep(&p->fd);
+        p->fd = -1;
+
+        probe_iscsi_watch(p);
+        return;
+
+fail_setup: {
+                char reason[256];
+
+                probe_finish(p, -EPROTO, "Cannot start %s with %s%s: %s.",
+                             probe_iscsi_step_text(p, step, sizeof(step)), p->peer, p->from,
+                             text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
+                return;
+        }
+fail:
+        probe_finish(p, r, "Cannot start %s with %s%s: %s.",
+                     probe_iscsi_step_text(p, step, sizeof(step)), p->peer, p->from, strerror(-r));
+}
+
 /* ---- check stage ---- */
 
 /*
- * Everything after the TCP handshake. fd is connected and owned by the probe;
- * this stage owns p->io_source for its own I/O and ends with probe_finish().
- * Today a connection is the whole check.
+ * Everything after the TCP handshake. p->fd is connected, owned by the probe
+ * and no longer watched; this stage owns p->io_source for its own I/O and
+ * ends with probe_finish().
  */
-static void probe_check(Probe *p, int fd) {
+static void probe_check(Probe *p) {
         p->stage = PROBE_STAGE_CHECK;
-        probe_finish(p, 0, "Connected to %s%s.", p->peer, p->from);
+
+        if (!p->iscsi_check) {
+                probe_finish(p, 0, "Connected to %s%s.", p->peer, p->from);
+                return;
+        }
+
+        if (!p->normal_session && p->current_address &&
+            p->current_address->ai_addrlen <= sizeof(p->login_sockaddr)) {
+                memcpy(&p->login_sockaddr, p->current_address->ai_addr, p->current_address->ai_addrlen);
+                p->login_address = (struct addrinfo) {
+                        .ai_family = p->current_address->ai_family,
+                        .ai_socktype = p->current_address->ai_socktype,
+                        .ai_protocol = p->current_address->ai_protocol,
+                        .ai_addrlen = p->current_address->ai_addrlen,
+                        .ai_addr = (struct sockaddr *) &p->login_sockaddr,
+                };
+        }
+
+        probe_iscsi_begin(p);
 }
 
 /* ---- connect stage ---- */
@@ -314,12 +949,12 @@ static int probe_on_connected(sd_event_source *s, int fd, uint32_t revents, void
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
                 error = errno;
 
+        p->io_source = sd_event_source_disable_unref(p->io_source);
         if (error == 0) {
-                probe_check(p, p->fd);
+                probe_check(p);
                 return 0;
         }
 
-        p->io_source = sd_event_source_disable_unref(p->io_source);
         closep(&p->fd);
         p->fd = -1;
         probe_connect_next(p, -error);
@@ -342,6 +977,7 @@ static void probe_connect_next(Probe *p, int error) {
                 const struct addrinfo *ai = p->next_address;
 
                 p->next_address = ai->ai_next;
+                p->current_address = ai;
                 probe_describe_peer(p, ai);
 
                 if (p->source_len > 0 && ai->ai_family != p->source.ss_family) {
@@ -512,6 +1148,35 @@ static int probe_on_start(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* A copy of s in *ret, or NULL there when s is empty. */
+static int strdup_if_set(const char *s, char **ret) {
+        if (isempty(s)) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool length_ok(const char *s, size_t max) {
+        return isempty(s) || strlen(s) <= max;
+}
+
+/* What the iSCSI check needs: a name to log in as, credentials in pairs, limits libiscsi can hold. */
+static int probe_check_credentials(const ProbeTarget *t) {
+        if (isempty(t->initiator_name) || !length_ok(t->initiator_name, ISCSI_NAME_MAX) ||
+            !length_ok(t->target_name, ISCSI_NAME_MAX) || !length_ok(t->expected_node_name, ISCSI_NAME_MAX))
+                return -EINVAL;
+        if (isempty(t->username) != isempty(t->secret) ||
+            isempty(t->mutual_username) != isempty(t->mutual_secret) ||
+            (!isempty(t->mutual_username) && isempty(t->username)))
+                return -EINVAL;
+        if (!length_ok(t->username, MAX_STRING_SIZE) || !length_ok(t->secret, MAX_STRING_SIZE) ||
+            !length_ok(t->mutual_username, MAX_STRING_SIZE) || !length_ok(t->mutual_secret, MAX_STRING_SIZE))
+                return -EINVAL;
+        return 0;
+}
+
 static int parse_source_address(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
         struct addrinfo *ai = NULL;
         int r;
@@ -563,6 +1228,11 @@ int probe_start(sd_event *event,
                 return -EINVAL;
         if (!isempty(target->target_name) && strlen(target->target_name) > PROBE_ADDRESS_MAX)
                 return -EINVAL;
+        if (target->iscsi_check) {
+                r = probe_check_credentials(target);
+                if (r < 0)
+                        return r;
+        }
 
         p = calloc(1, sizeof(Probe));
         if (!p)
@@ -585,6 +1255,16 @@ int probe_start(sd_event *event,
         if (!isempty(target->target_name)) {
                 p->target_name = strdup(target->target_name);
                 if (!p->target_name)
+                        return -ENOMEM;
+        }
+        if (target->iscsi_check) {
+                p->iscsi_check = true;
+                if (strdup_if_set(target->initiator_name, &p->initiator_name) < 0 ||
+                    strdup_if_set(target->expected_node_name, &p->expected_node_name) < 0 ||
+                    strdup_if_set(target->username, &p->username) < 0 ||
+                    strdup_if_set(target->secret, &p->secret) < 0 ||
+                    strdup_if_set(target->mutual_username, &p->mutual_username) < 0 ||
+                    strdup_if_set(target->mutual_secret, &p->mutual_secret) < 0)
                         return -ENOMEM;
         }
 
@@ -621,8 +1301,10 @@ int probe_start(sd_event *event,
  * probe_free() - abort and free a probe
  * @p: the probe, running or finished, or NULL
  *
- * A running probe stops at once: its socket is closed, a pending lookup is
- * cancelled or left to glibc to finish, and the callback is not called.
+ * A running probe stops at once: its socket or iSCSI session is closed
+ * (without a logout), a pending lookup is cancelled or left to glibc to
+ * finish, and the callback is not called. Its copies of the credentials,
+ * and libiscsi's, are overwritten before they are freed.
  * Safe from inside the probe's own callback.
  *
  * Return: NULL
@@ -637,6 +1319,13 @@ Probe *probe_free(Probe *p) {
         free(p->address);
         free(p->source_address);
         free(p->target_name);
+        free(p->initiator_name);
+        free(p->expected_node_name);
+        free(p->username);
+        erase_and_free(p->secret);
+        free(p->mutual_username);
+        erase_and_free(p->mutual_secret);
+        strv_free(p->offered);
         sd_event_unref(p->event);
         free(p);
         return NULL;

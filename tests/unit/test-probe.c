@@ -7,18 +7,27 @@
  *
  * A "hanging" listener is one whose accept queue is full: Linux then drops
  * further SYNs, so a connect to it neither succeeds nor fails — the way an
- * unresponsive portal behaves.
+ * unresponsive portal behaves. A "silent" listener completes the handshake
+ * but never answers a byte, like a portal whose iSCSI layer hangs.
+ *
+ * The iSCSI stage runs against a real target: tgtd (Debian's tgt) on
+ * 127.0.0.61, started once for those tests when we are root and tgtd is
+ * installed, and skipped otherwise.
  */
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -214,6 +223,14 @@ static void on_probe_done(Probe *p, int error, const char *message, void *userda
                 sd_event_exit(o->event, 0);
 }
 
+static void start_target_probe(Outcome *o, sd_event *e, const ProbeTarget *target, uint64_t timeout_usec) {
+        o->event = e;
+        g_assert_cmpint(probe_start(e, target, timeout_usec, on_probe_done, o, &o->probe), ==, 0);
+        g_assert_nonnull(o->probe);
+        /* Never from inside probe_start(), whatever happens next. */
+        g_assert_cmpuint(o->n_calls, ==, 0);
+}
+
 static void start_probe(Outcome *o, sd_event *e, const char *source, const char *address, uint16_t port,
                         uint64_t timeout_usec) {
         const ProbeTarget target = {
@@ -222,11 +239,7 @@ static void start_probe(Outcome *o, sd_event *e, const char *source, const char 
                 .port = port,
         };
 
-        o->event = e;
-        g_assert_cmpint(probe_start(e, &target, timeout_usec, on_probe_done, o, &o->probe), ==, 0);
-        g_assert_nonnull(o->probe);
-        /* Never from inside probe_start(), whatever happens next. */
-        g_assert_cmpuint(o->n_calls, ==, 0);
+        start_target_probe(o, e, &target, timeout_usec);
 }
 
 /* Runs one probe to completion and returns with its outcome in o. */
@@ -642,6 +655,541 @@ static void wait_for_lookup_threads(void) {
         sd_event_unref(e);
 }
 
+/* ---- the iSCSI stage ---- */
+
+#define INITIATOR "iqn.2026-01.org.example.probe:initiator"
+
+#define TGT_ADDRESS "127.0.0.61"
+#define TGT_OPEN "iqn.2026-01.org.example.probe:open"
+#define TGT_CHAP "iqn.2026-01.org.example.probe:chap"
+#define TGT_ACL "iqn.2026-01.org.example.probe:acl"
+#define TGT_ACL_INITIATOR "127.0.0.62"   /* the only address TGT_ACL admits */
+#define TGT_OTHER_SOURCE "127.0.0.63"
+#define CHAP_USER "probe-user"
+#define CHAP_SECRET "probe-secret-0123"
+#define MUTUAL_USER "probe-target"
+#define MUTUAL_SECRET "target-secret-0123"
+
+/* How long tgtd may take to come up; it has no readiness notification to wait for. */
+#define TGT_START_USEC (5 * USEC_PER_SEC)
+
+typedef struct Tgt {
+        GPid pid;
+        unsigned control_port;
+        uint16_t port;
+        char *backing_file;
+        const char *skip_reason;        /* why the iSCSI tests cannot run, NULL when they can */
+} Tgt;
+
+static Tgt tgt = { .pid = -1 };
+
+static void tgt_child_setup(gpointer data) {
+        /* A test that crashes must not leave a target daemon behind. */
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Runs tgtadm against our tgtd; the arguments are one string, split at spaces. */
+static bool tgtadm(const char *format, ...) G_GNUC_PRINTF(1, 2);
+static bool tgtadm(const char *format, ...) {
+        g_autofree char *args = NULL, *command = NULL, *output = NULL;
+        g_auto(GStrv) argv = NULL;
+        va_list ap;
+        int status = -1;
+
+        va_start(ap, format);
+        args = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        command = g_strdup_printf("tgtadm -C %u --lld iscsi %s", tgt.control_port, args);
+        g_assert_true(g_shell_parse_argv(command, NULL, &argv, NULL));
+        if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                          &output, NULL, &status, NULL))
+                return false;
+        return g_spawn_check_wait_status(status, NULL);
+}
+
+static bool port_accepts(const char *address, uint16_t port) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        bool ok;
+        int fd;
+
+        g_assert_true(make_sockaddr(address, port, &ss, &len));
+        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        g_assert_cmpint(fd, >=, 0);
+        ok = connect(fd, (struct sockaddr *) &ss, len) == 0;
+        close(fd);
+        return ok;
+}
+
+static void tgt_remove_control_socket(unsigned control_port) {
+        g_autofree char *socket_path = g_strdup_printf("/run/tgtd/socket.%u", control_port);
+        g_autofree char *lock_path = g_strdup_printf("/run/tgtd/socket.%u.lock", control_port);
+
+        (void) g_unlink(socket_path);
+        (void) g_unlink(lock_path);
+}
+
+static void tgt_stop(void) {
+        if (tgt.pid > 0) {
+                (void) kill(tgt.pid, SIGKILL);
+                (void) waitpid(tgt.pid, NULL, 0);
+                g_spawn_close_pid(tgt.pid);
+                tgt_remove_control_socket(tgt.control_port);
+        }
+        tgt.pid = -1;
+        if (tgt.backing_file) {
+                (void) g_unlink(tgt.backing_file);
+                g_clear_pointer(&tgt.backing_file, g_free);
+        }
+}
+
+/* One tgtd instance on a free port and its own control port; false when it does not come up. */
+static bool tgt_spawn(void) {
+        g_autofree char *portal = NULL, *control = NULL, *socket_path = NULL;
+        uint64_t give_up;
+        int listener;
+
+        /* A port that was free a moment ago on an address of our own. */
+        listener = listener_open(TGT_ADDRESS, 0, 1, &tgt.port);
+        g_assert_cmpint(listener, >=, 0);
+        close(listener);
+
+        tgt.control_port = (unsigned) g_random_int_range(20000, 60000);
+        socket_path = g_strdup_printf("/run/tgtd/socket.%u", tgt.control_port);
+        if (g_file_test(socket_path, G_FILE_TEST_EXISTS))
+                return false;
+
+        portal = g_strdup_printf("portal=%s:%u", TGT_ADDRESS, (unsigned) tgt.port);
+        control = g_strdup_printf("%u", tgt.control_port);
+        const char *argv[] = { "tgtd", "-f", "--iscsi", portal, "--control-port", control, NULL };
+        if (!g_spawn_async(NULL, (char **) argv, NULL,
+                           G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
+                                   G_SPAWN_STDERR_TO_DEV_NULL,
+                           tgt_child_setup, NULL, &tgt.pid, NULL))
+                return false;
+
+        give_up = now_usec(CLOCK_MONOTONIC) + TGT_START_USEC;
+        while (now_usec(CLOCK_MONOTONIC) < give_up) {
+                if (waitpid(tgt.pid, NULL, WNOHANG) == tgt.pid) {
+                        g_spawn_close_pid(tgt.pid);
+                        tgt.pid = -1;
+                        return false;
+                }
+                if (port_accepts(TGT_ADDRESS, tgt.port) && tgtadm("--op show --mode sys"))
+                        return true;
+                g_usleep(20 * 1000);
+        }
+        tgt_stop();
+        return false;
+}
+
+/*
+ * Three targets: TGT_OPEN for anyone; TGT_CHAP, whose normal logins need
+ * CHAP_USER's secret and which proves itself as MUTUAL_USER when asked; and
+ * TGT_ACL, offered to and accepting only initiators at TGT_ACL_INITIATOR.
+ */
+static void tgt_start(void) {
+        g_autoptr(GError) error = NULL;
+        int fd;
+
+        if (geteuid() != 0) {
+                tgt.skip_reason = "tgtd needs root";
+                return;
+        }
+        g_autofree char *tgtd = g_find_program_in_path("tgtd");
+        g_autofree char *tgtadm_path = g_find_program_in_path("tgtadm");
+        if (!tgtd || !tgtadm_path) {
+                tgt.skip_reason = "tgtd/tgtadm are not installed (Debian package tgt)";
+                return;
+        }
+
+        for (unsigned attempt = 0; attempt < 5 && tgt.pid < 0; attempt++)
+                (void) tgt_spawn();
+        if (tgt.pid < 0) {
+                tgt.skip_reason = "tgtd did not start";
+                return;
+        }
+
+        fd = g_file_open_tmp("probe-lun-XXXXXX", &tgt.backing_file, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(ftruncate(fd, 1024 * 1024), ==, 0);
+        close(fd);
+
+        g_assert_true(tgtadm("--op new --mode target --tid 1 -T %s", TGT_OPEN));
+        g_assert_true(tgtadm("--op new --mode logicalunit --tid 1 --lun 1 -b %s", tgt.backing_file));
+        g_assert_true(tgtadm("--op bind --mode target --tid 1 -I ALL"));
+
+        g_assert_true(tgtadm("--op new --mode target --tid 2 -T %s", TGT_CHAP));
+        g_assert_true(tgtadm("--op bind --mode target --tid 2 -I ALL"));
+        g_assert_true(tgtadm("--op new --mode account --user %s --password %s", CHAP_USER, CHAP_SECRET));
+        g_assert_true(tgtadm("--op bind --mode account --tid 2 --user %s", CHAP_USER));
+        g_assert_true(tgtadm("--op new --mode account --user %s --password %s", MUTUAL_USER, MUTUAL_SECRET));
+        g_assert_true(tgtadm("--op bind --mode account --tid 2 --user %s --outgoing", MUTUAL_USER));
+
+        g_assert_true(tgtadm("--op new --mode target --tid 3 -T %s", TGT_ACL));
+        g_assert_true(tgtadm("--op bind --mode target --tid 3 -I %s", TGT_ACL_INITIATOR));
+}
+
+static bool tgt_available(void) {
+        if (tgt.skip_reason) {
+                g_test_skip(tgt.skip_reason);
+                return false;
+        }
+        return true;
+}
+
+static ProbeTarget iscsi_target(const char *address, uint16_t port, const char *target_name) {
+        return (ProbeTarget) {
+                .address = address,
+                .port = port,
+                .target_name = target_name,
+                .iscsi_check = true,
+                .initiator_name = INITIATOR,
+        };
+}
+
+/* Runs one probe of target to completion; afterwards every fd it used is closed again. */
+static void run_target_probe(Outcome *o, const ProbeTarget *target, uint64_t timeout_usec) {
+        sd_event *e = event_new_with_watchdog();
+        unsigned fds_before = count_open_fds();
+
+        start_target_probe(o, e, target, timeout_usec);
+        g_assert_cmpint(sd_event_loop(e), ==, 0);
+        g_assert_cmpuint(o->n_calls, ==, 1);
+        g_assert_cmpuint(count_open_fds(), ==, fds_before);
+        sd_event_unref(e);
+        g_test_message("%s", o->message);
+}
+
+static void assert_no_secret(const Outcome *o) {
+        g_assert_null(strstr(o->message, CHAP_SECRET));
+        g_assert_null(strstr(o->message, MUTUAL_SECRET));
+}
+
+static void test_iscsi_start_invalid(void) {
+        sd_event *e = event_new_with_watchdog();
+        Outcome o = {};
+        Probe *p = NULL;
+        ProbeTarget t;
+
+        t = iscsi_target("127.0.0.2", 3260, NULL);
+        t.initiator_name = NULL;
+        g_assert_cmpint(probe_start(e, &t, 0, on_probe_done, &o, &p), ==, -EINVAL);
+
+        t = iscsi_target("127.0.0.2", 3260, NULL);
+        t.username = CHAP_USER;
+        g_assert_cmpint(probe_start(e, &t, 0, on_probe_done, &o, &p), ==, -EINVAL);
+
+        t = iscsi_target("127.0.0.2", 3260, NULL);
+        t.secret = CHAP_SECRET;
+        g_assert_cmpint(probe_start(e, &t, 0, on_probe_done, &o, &p), ==, -EINVAL);
+
+        /* The target proves itself only to an initiator that proved itself first. */
+        t = iscsi_target("127.0.0.2", 3260, NULL);
+        t.mutual_username = MUTUAL_USER;
+        t.mutual_secret = MUTUAL_SECRET;
+        g_assert_cmpint(probe_start(e, &t, 0, on_probe_done, &o, &p), ==, -EINVAL);
+
+        g_autofree char *long_name = g_strnfill(224, 'a');
+        t = iscsi_target("127.0.0.2", 3260, long_name);
+        g_assert_cmpint(probe_start(e, &t, 0, on_probe_done, &o, &p), ==, -EINVAL);
+
+        g_assert_null(p);
+        g_assert_cmpuint(o.n_calls, ==, 0);
+        sd_event_unref(e);
+}
+
+static void test_iscsi_discovery(void) {
+        g_autofree char *expected = NULL;
+        Outcome o = {};
+        ProbeTarget t;
+
+        if (!tgt_available())
+                return;
+
+        t = iscsi_target(TGT_ADDRESS, tgt.port, NULL);
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, 0);
+        expected = g_strdup_printf("Discovery session with %s:%u succeeded; targets offered: ", TGT_ADDRESS, tgt.port);
+        g_assert_true(g_str_has_prefix(o.message, expected));
+        outcome_done(&o);
+}
+
+static void test_iscsi_login(void) {
+        g_autofree char *expected = NULL, *bound = NULL;
+        Outcome o = {};
+        ProbeTarget t;
+
+        if (!tgt_available())
+                return;
+
+        t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_OPEN);
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, 0);
+        expected = g_strdup_printf("Logged in to target %s at %s:%u.", TGT_OPEN, TGT_ADDRESS, tgt.port);
+        g_assert_cmpstr(o.message, ==, expected);
+        outcome_done(&o);
+
+        t.source_address = TGT_OTHER_SOURCE;
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, 0);
+        bound = g_strdup_printf("Logged in to target %s at %s:%u (local address %s).", TGT_OPEN, TGT_ADDRESS,
+                                tgt.port, TGT_OTHER_SOURCE);
+        g_assert_cmpstr(o.message, ==, bound);
+        outcome_done(&o);
+}
+
+static void test_iscsi_target_missing(void) {
+        g_autofree char *expected = NULL;
+        Outcome o = {};
+        ProbeTarget t;
+
+        if (!tgt_available())
+                return;
+
+        t = iscsi_target(TGT_ADDRESS, tgt.port, "iqn.2026-01.org.example.probe:absent");
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, -ENOENT);
+        expected = g_strdup_printf("Target iqn.2026-01.org.example.probe:absent is not offered by %s:%u; it offers: ",
+                                   TGT_ADDRESS, tgt.port);
+        g_assert_true(g_str_has_prefix(o.message, expected));
+        g_assert_nonnull(strstr(o.message, TGT_OPEN));
+        g_assert_nonnull(strstr(o.message, TGT_CHAP));
+        g_assert_null(strstr(o.message, TGT_ACL));
+        outcome_done(&o);
+}
+
+static void test_iscsi_node_name(void) {
+        g_autofree char *expected = NULL;
+        g_autofree char *upper = g_ascii_strup(TGT_OPEN, -1);
+        Outcome o = {};
+        ProbeTarget t;
+
+        if (!tgt_available())
+                return;
+
+        t = iscsi_target(TGT_ADDRESS, tgt.port, NULL);
+        t.expected_node_name = "iqn.2026-01.org.example.probe:system";
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, -ENOENT);
+        expected = g_strdup_printf("Target iqn.2026-01.org.example.probe:system (the peer system's Name) is not "
+                                   "offered by %s:%u; it offers: ", TGT_ADDRESS, tgt.port);
+        g_assert_true(g_str_has_prefix(o.message, expected));
+        outcome_done(&o);
+
+        /* iSCSI names compare without regard to case. */
+        t.expected_node_name = upper;
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, 0);
+        outcome_done(&o);
+}
+
+static void test_iscsi_chap(void) {
+        g_autofree char *rejected = NULL;
+        Outcome o = {};
+        ProbeTarget t;
+
+        if (!tgt_available())
+                return;
+
+        rejected = g_strdup_printf("Login to target %s at %s:%u rejected: authentication failed.", TGT_CHAP,
+                                   TGT_ADDRESS, tgt.port);
+
+        /* tgt lets anyone discover, and checks the secret at the normal login. */
+        t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_CHAP);
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, -EACCES);
+        g_assert_cmpstr(o.message, ==, rejected);
+        outcome_done(&o);
+
+        t.username = CHAP_USER;
+        t.secret = "not-the-secret-0123";
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, -EACCES);
+        g_assert_cmpstr(o.message, ==, rejected);
+        outcome_done(&o);
+
+        t.secret = CHAP_SECRET;
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, 0);
+        assert_no_secret(&o);
+        outcome_done(&o);
+}
+
+static void test_iscsi_mutual_chap(void) {
+        g_autofree char *wrong = NULL;
+        Outcome o = {};
+        ProbeTarget t;
+
+        if (!tgt_available())
+                return;
+
+        t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_CHAP);
+        t.username = CHAP_USER;
+        t.secret = CHAP_SECRET;
+        t.mutual_username = MUTUAL_USER;
+        t.mutual_secret = MUTUAL_SECRET;
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, 0);
+        assert_no_secret(&o);
+        outcome_done(&o);
+
+        /* The target answers with its own secret, which is not the one we expect. */
+        t.mutual_secret = "not-the-target-0123";
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, -EACCES);
+        wrong = g_strdup_printf("Login to target %s at %s:%u failed: the target's mutual CHAP response is wrong.",
+                                TGT_CHAP, TGT_ADDRESS, tgt.port);
+        g_assert_cmpstr(o.message, ==, wrong);
+        assert_no_secret(&o);
+        outcome_done(&o);
+}
+
+/* The iSCSI sessions come from the bound source address: the target's initiator ACL sees it. */
+static void test_iscsi_source_acl(void) {
+        Outcome o = {};
+        ProbeTarget t;
+
+        if (!tgt_available())
+                return;
+
+        t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_ACL);
+        t.source_address = TGT_ACL_INITIATOR;
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, 0);
+        outcome_done(&o);
+
+        t.source_address = TGT_OTHER_SOURCE;
+        run_target_probe(&o, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(o.error, ==, -ENOENT);
+        g_assert_true(g_str_has_prefix(o.message, "Target " TGT_ACL " is not offered by "));
+        outcome_done(&o);
+}
+
+static void test_iscsi_silent(void) {
+        g_autofree char *expected = NULL;
+        Outcome o = {};
+        ProbeTarget t;
+        uint64_t started, elapsed;
+        uint16_t port;
+        int listener;
+
+        /* The kernel completes the handshake; nobody ever reads the login. */
+        listener = listener_open("127.0.0.2", 0, 16, &port);
+        g_assert_cmpint(listener, >=, 0);
+
+        t = iscsi_target("127.0.0.2", port, NULL);
+        started = now_usec(CLOCK_MONOTONIC);
+        run_target_probe(&o, &t, SHORT_DEADLINE_USEC);
+        elapsed = o.finished_usec - started;
+
+        g_assert_cmpint(o.error, ==, -ETIMEDOUT);
+        expected = g_strdup_printf("No answer to the discovery login from 127.0.0.2:%u within 300 ms.", port);
+        g_assert_cmpstr(o.message, ==, expected);
+        g_test_message("deadline %" G_GUINT64_FORMAT " us, callback after %" G_GUINT64_FORMAT " us",
+                       SHORT_DEADLINE_USEC, elapsed);
+        g_assert_cmpuint(elapsed, >=, SHORT_DEADLINE_USEC);
+        g_assert_cmpuint(elapsed, <, SHORT_DEADLINE_USEC + 100 * USEC_PER_MSEC);
+
+        outcome_done(&o);
+        close(listener);
+}
+
+static int on_accept_and_close(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (c >= 0)
+                close(c);
+        return 0;
+}
+
+static void test_iscsi_closed(void) {
+        g_autofree char *expected = NULL;
+        sd_event_source *acceptor = NULL;
+        sd_event *e = event_new_with_watchdog();
+        Outcome o = {};
+        ProbeTarget t;
+        uint16_t port;
+        int listener;
+
+        listener = listener_open("127.0.0.2", 0, 16, &port);
+        g_assert_cmpint(listener, >=, 0);
+        g_assert_cmpint(sd_event_add_io(e, &acceptor, listener, EPOLLIN, on_accept_and_close, NULL), ==, 0);
+
+        t = iscsi_target("127.0.0.2", port, NULL);
+        start_target_probe(&o, e, &t, 5 * USEC_PER_SEC);
+        g_assert_cmpint(sd_event_loop(e), ==, 0);
+        g_assert_cmpuint(o.n_calls, ==, 1);
+
+        g_assert_cmpint(o.error, ==, -ECONNRESET);
+        expected = g_strdup_printf("Connection to 127.0.0.2:%u closed during the discovery login.", port);
+        g_assert_cmpstr(o.message, ==, expected);
+
+        sd_event_source_disable_unref(acceptor);
+        sd_event_unref(e);
+        outcome_done(&o);
+        close(listener);
+}
+
+static void test_iscsi_cancel(void) {
+        CancelContext c = {};
+        sd_event *e = event_new_with_watchdog();
+        ProbeTarget t;
+        uint16_t port;
+        int listener;
+
+        listener = listener_open("127.0.0.2", 0, 16, &port);
+        g_assert_cmpint(listener, >=, 0);
+
+        c.fds_before = count_open_fds();
+        t = iscsi_target("127.0.0.2", port, NULL);
+        start_target_probe(&c.outcome, e, &t, SHORT_DEADLINE_USEC);
+        /* By then the probe waits for the login answer, on the one connection libiscsi was handed. */
+        g_assert_cmpint(sd_event_add_time(e, NULL, CLOCK_MONOTONIC,
+                                          now_usec(CLOCK_MONOTONIC) + 50 * USEC_PER_MSEC, 0,
+                                          on_cancel_timer, &c), ==, 0);
+
+        g_assert_cmpint(sd_event_loop(e), ==, 0);
+        g_assert_cmpuint(c.outcome.n_calls, ==, 0);
+        g_assert_null(c.outcome.probe);
+        g_assert_cmpuint(count_open_fds(), ==, c.fds_before);
+
+        sd_event_unref(e);
+        outcome_done(&c.outcome);
+        close(listener);
+}
+
+static void test_iscsi_concurrent(void) {
+        Outcome o[N_CONCURRENT] = {};
+        unsigned n_running = N_CONCURRENT;
+        uint64_t started, elapsed;
+        sd_event *e;
+
+        if (!tgt_available())
+                return;
+
+        e = event_new_with_watchdog();
+        started = now_usec(CLOCK_MONOTONIC);
+        for (size_t i = 0; i < N_CONCURRENT; i++) {
+                ProbeTarget t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_CHAP);
+
+                t.username = CHAP_USER;
+                t.secret = CHAP_SECRET;
+                o[i].n_running = &n_running;
+                start_target_probe(&o[i], e, &t, 5 * USEC_PER_SEC);
+        }
+
+        g_assert_cmpint(sd_event_loop(e), ==, 0);
+        elapsed = now_usec(CLOCK_MONOTONIC) - started;
+        g_test_message("%d concurrent discovery+login probes took %" G_GUINT64_FORMAT " us", N_CONCURRENT, elapsed);
+        for (size_t i = 0; i < N_CONCURRENT; i++) {
+                g_assert_cmpuint(o[i].n_calls, ==, 1);
+                g_assert_cmpint(o[i].error, ==, 0);
+                outcome_done(&o[i]);
+        }
+        sd_event_unref(e);
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -660,8 +1208,22 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/probe/concurrent", test_concurrent);
         g_test_add_func("/probe/hostname/localhost", test_hostname_localhost);
         g_test_add_func("/probe/hostname/source-bound", test_hostname_source_bound);
+        g_test_add_func("/probe/iscsi/start-invalid", test_iscsi_start_invalid);
+        g_test_add_func("/probe/iscsi/discovery", test_iscsi_discovery);
+        g_test_add_func("/probe/iscsi/login", test_iscsi_login);
+        g_test_add_func("/probe/iscsi/target-missing", test_iscsi_target_missing);
+        g_test_add_func("/probe/iscsi/node-name", test_iscsi_node_name);
+        g_test_add_func("/probe/iscsi/chap", test_iscsi_chap);
+        g_test_add_func("/probe/iscsi/mutual-chap", test_iscsi_mutual_chap);
+        g_test_add_func("/probe/iscsi/source-acl", test_iscsi_source_acl);
+        g_test_add_func("/probe/iscsi/silent", test_iscsi_silent);
+        g_test_add_func("/probe/iscsi/closed", test_iscsi_closed);
+        g_test_add_func("/probe/iscsi/cancel", test_iscsi_cancel);
+        g_test_add_func("/probe/iscsi/concurrent", test_iscsi_concurrent);
 
+        tgt_start();
         r = g_test_run();
+        tgt_stop();
         wait_for_lookup_threads();
         return r;
 }
