@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Following one job to its end: the PropertiesChanged and Completed
+ * signals of every job are subscribed to before the call that starts the
+ * job (its path is not known until the reply), kept until the path is known,
+ * then filtered. Progress is a bar on a terminal and a line per change
+ * elsewhere; SIGINT offers to cancel the job.
+ */
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+typedef struct JobWatch {
+        sd_bus *bus;
+        sd_event *event;
+        sd_bus_slot *job_match;
+        sd_bus_slot *owner_match;
+        sd_event_source *sigint;
+        bool sigint_blocked;
+
+        char *path;                     /* NULL until the job is known */
+        sd_bus_message **early;         /* job signals that came before the path was known */
+        size_t n_early;
+
+        char *name;
+        unsigned state;
+        unsigned percent;
+        char *status;
+        unsigned error_code;
+        char *error_description;
+        char **affected;                /* AffectedElements */
+
+        bool completed;                 /* the Completed signal arrived */
+        bool completed_success;
+        bool service_gone;
+
+        bool progress_bar;              /* draw a bar on stdout (a terminal) */
+        bool ask_before_cancel;         /* stdin is a terminal: ask before cancelling */
+        bool bar_visible;
+        char *last_line;                /* the last bar or progress line, to print only changes */
+        bool cancel_requested;
+} JobWatch;
+
+#define JOB_WATCH_INIT ((JobWatch) {})
+
+/*
+ * Subscribes to the signals of all jobs and prepares the event loop and
+ * SIGINT handling. Call before the method that may start a job.
+ */
+int job_watch_begin(JobWatch *w, sd_bus *bus);
+/* Waits until the job at path ends; returns the exit status (replctl.h). */
+int job_watch_wait(JobWatch *w, const char *path);
+void job_watch_done(JobWatch *w);
