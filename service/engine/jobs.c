@@ -293,7 +293,7 @@ static void access_point_record(Engine *e, AccessPoint *a, int error, const char
 
 /* ---- running ---- */
 
-static void job_launch_tasks(JobRuntime *rt);
+static bool job_launch_tasks(JobRuntime *rt);
 
 static void job_all_tasks_done(JobRuntime *rt) {
         Job *j = rt->job;
@@ -361,8 +361,8 @@ static void on_probe_done(Probe *p, int error, const char *message, void *userda
                 job_all_tasks_done(rt);
                 return;
         }
-        job_launch_tasks(rt);
-        job_progress_changed(rt);
+        if (job_launch_tasks(rt))
+                job_progress_changed(rt);
 }
 
 /*
@@ -397,7 +397,12 @@ static ProbeTarget probe_target_for(Engine *e, const AccessPoint *remote, const 
         };
 }
 
-static void job_launch_tasks(JobRuntime *rt) {
+/*
+ * Starts pending probes up to the concurrency limit. Returns false when the
+ * job may have ended meanwhile (a probe that could not start is reported as
+ * failed at once), so the caller must not touch rt any more.
+ */
+static bool job_launch_tasks(JobRuntime *rt) {
         Engine *e = rt->engine;
 
         for (size_t i = 0; i < rt->n_tasks && rt->n_running < JOB_MAX_CONCURRENT_PROBES; i++) {
@@ -413,7 +418,7 @@ static void job_launch_tasks(JobRuntime *rt) {
                 if (!remote) {
                         /* Cannot happen: deletion is refused while a job uses it. */
                         job_finish(rt, JOB_STATE_EXCEPTION, CIM_FAILED, "An access point of the job disappeared.", NULL_PATH);
-                        return;
+                        return false;
                 }
                 target = probe_target_for(e, remote, local);
                 t->state = TASK_RUNNING;
@@ -425,9 +430,10 @@ static void job_launch_tasks(JobRuntime *rt) {
                         snprintf(msg, sizeof(msg), "The probe could not be started: %s.", strerror(-r));
                         /* Report through the same path as a failed probe. */
                         on_probe_done(NULL, r, msg, t);
-                        return;
+                        return false;
                 }
         }
+        return true;
 }
 
 static void job_set_state(JobRuntime *rt, JobState state) {
@@ -478,7 +484,9 @@ static void job_run(JobRuntime *rt) {
                 job_all_tasks_done(rt);
                 return;
         }
-        job_launch_tasks(rt);
+        /* JobStatus names the portal being probed from the start, not only once a first probe ended. */
+        if (job_launch_tasks(rt))
+                job_progress_changed(rt);
 }
 
 static int on_job_start(sd_event_source *s, void *userdata) {

@@ -108,7 +108,7 @@ struct Probe {
         ProbeStage stage;
         sd_event_source *deadline_source;
         sd_event_source *start_source;
-        sd_event_source *io_source;     /* the eventfd while resolving, the socket after */
+        sd_event_source *io_source;     /* the eventfd while resolving, the socket after, libiscsi's in the check */
 
         ProbeLookup *lookup;
         bool is_host_name;
@@ -119,7 +119,7 @@ struct Probe {
         socklen_t source_len;           /* 0 when unbound */
         int fd;
 
-        /* The iSCSI check; every credential is wiped when the probe is freed. */
+        /* The iSCSI check; the secrets are wiped when the probe is freed. */
         bool iscsi_check;
         char *initiator_name;
         char *expected_node_name;       /* NULL when none */
@@ -424,6 +424,9 @@ static void probe_iscsi_close(Probe *p) {
 
         if (!iscsi)
                 return;
+
+        /* The watch goes before the descriptor it watches. */
+        p->io_source = sd_event_source_disable_unref(p->io_source);
 
         /* The callbacks of cancelled requests see p->iscsi != iscsi and record nothing. */
         p->step = ISCSI_STEP_NONE;
@@ -1201,8 +1204,10 @@ static int parse_source_address(const char *s, struct sockaddr_storage *ret, soc
 /**
  * probe_start() - start verifying one portal
  * @event: the loop every stage runs on; the probe keeps a reference
- * @target: where to connect and from where; its strings are copied
- * @timeout_usec: deadline for all stages together, from now; 0 for the default
+ * @target: where to connect and from where, and with iscsi_check what to
+ *          verify and with which credentials; its strings are copied
+ * @timeout_usec: deadline for all stages together (both iSCSI sessions
+ *                included), from now; 0 for the default
  * @callback: called exactly once when the probe ends, never from in here
  * @userdata: passed to @callback
  * @ret: the running probe, written only on success

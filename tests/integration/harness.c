@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -1419,4 +1420,59 @@ void harness_setup_with_bus_config(Harness *h, const char *bus_config, const cha
         h->name_watch = g_bus_watch_name_on_connection(h->connection, IRD_BUS_NAME,
                                                        G_BUS_NAME_WATCHER_FLAGS_NONE, on_name_appeared,
                                                        on_name_vanished, h, NULL);
+}
+
+typedef struct DaemonUser {
+        uid_t uid;
+        gid_t gid;
+} DaemonUser;
+
+/* Runs in the forked child before exec: only async-signal-safe calls. */
+static void drop_to_daemon_user(gpointer data) {
+        const DaemonUser *u = data;
+
+        if (setgroups(0, NULL) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
+                _exit(127);
+}
+
+void harness_start_daemon_as(Harness *h, uid_t uid, gid_t gid) {
+        g_autoptr(GError) error = NULL;
+        const char *daemon = g_getenv("IRD_DAEMON");
+        DaemonUser user = { .uid = uid, .gid = gid };
+
+        g_assert_null(h->daemon);
+        if (!daemon)
+                g_error("IRD_DAEMON is not set; run the tests through meson test");
+
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(argv, g_strdup(daemon));
+        g_ptr_array_add(argv, g_strdup_printf("--address=%s", h->bus_address));
+        g_ptr_array_add(argv, g_strdup_printf("--state-directory=%s", h->state_directory));
+        for (guint i = 0; i < h->daemon_args->len; i++)
+                g_ptr_array_add(argv, g_strdup(h->daemon_args->pdata[i]));
+        g_ptr_array_add(argv, NULL);
+
+        int log_fd = open(h->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        g_assert_cmpint(log_fd, >=, 0);
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+        g_subprocess_launcher_take_stdout_fd(launcher, dup(log_fd));
+        g_subprocess_launcher_take_stderr_fd(launcher, log_fd);
+        /* The launcher calls it synchronously during the spawn, so a stack value lives long enough. */
+        g_subprocess_launcher_set_child_setup(launcher, drop_to_daemon_user, &user, NULL);
+
+        h->daemon_exited = FALSE;
+        h->daemon = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata, &error);
+        g_assert_no_error(error);
+
+        ExitWatch *w = g_new0(ExitWatch, 1);
+        w->h = h;
+        w->process = g_object_ref(h->daemon);
+        g_subprocess_wait_async(h->daemon, NULL, on_daemon_exited, w);
+
+        WAIT_UNTIL(h->daemon_owner || h->daemon_exited, "the daemon to own " IRD_BUS_NAME);
+        if (h->daemon_exited) {
+                g_autofree char *log = harness_read_log(h);
+                g_error("the daemon (uid %u) exited before owning its name (status %d); log:\n%s", (unsigned) uid,
+                        g_subprocess_get_status(h->daemon), log);
+        }
 }

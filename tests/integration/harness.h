@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 #include <glib.h>
+#include <sys/types.h>
 
 #define IRD_BUS_NAME "org.iscsi.ReplicationService"
 #define IRD_ROOT "/org/iscsi/ReplicationService"
@@ -249,6 +250,13 @@ gboolean harness_call_as_nobody(Harness *h, const char *path, const char *interf
  * activates, goes to the daemon log. harness_teardown() undoes it all.
  */
 void harness_setup_with_bus_config(Harness *h, const char *bus_config, const char *const *bus_env);
+
+/*
+ * harness_start_daemon(), with the daemon running as uid/gid and no
+ * supplementary groups, the way its unit runs it. The state directory must
+ * be the user's.
+ */
+void harness_start_daemon_as(Harness *h, uid_t uid, gid_t gid);
 
 typedef gboolean (*HarnessCondition)(gpointer user_data);
 

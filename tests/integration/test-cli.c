@@ -18,6 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "harness.h"
@@ -171,9 +172,11 @@ static void make_controlling_terminal(gpointer user_data) {
         (void) ioctl(STDIN_FILENO, TIOCSCTTY, 0);
 }
 
-static void pty_start(Harness *h, Pty *t, const char *const *args) {
+/* env: NAME, VALUE pairs (VALUE NULL unsets), NULL-terminated; may be NULL. */
+static void pty_start_full(Harness *h, Pty *t, const char *const *prefix, const char *const *args,
+                           const char *const *env) {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GPtrArray) argv = cli_argv(h, NULL, args);
+        g_autoptr(GPtrArray) argv = cli_argv(h, prefix, args);
         struct winsize ws = { .ws_row = 24, .ws_col = 100 };
         int slave;
 
@@ -193,8 +196,22 @@ static void pty_start(Harness *h, Pty *t, const char *const *args) {
         g_subprocess_launcher_set_child_setup(launcher, make_controlling_terminal, NULL, NULL);
         /* A pager or a polkit agent would only get in the way of reading the output. */
         g_subprocess_launcher_setenv(launcher, "SYSTEMD_PAGER", "", TRUE);
+        for (size_t i = 0; env && env[i]; i += 2) {
+                if (env[i + 1])
+                        g_subprocess_launcher_setenv(launcher, env[i], env[i + 1], TRUE);
+                else
+                        g_subprocess_launcher_unsetenv(launcher, env[i]);
+        }
         t->process = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata, &error);
         g_assert_no_error(error);
+}
+
+static void pty_start_env(Harness *h, Pty *t, const char *const *args, const char *const *env) {
+        pty_start_full(h, t, NULL, args, env);
+}
+
+static void pty_start(Harness *h, Pty *t, const char *const *args) {
+        pty_start_full(h, t, NULL, args, NULL);
 }
 
 /*
@@ -579,6 +596,91 @@ static void test_delete(Harness *h, gconstpointer data) {
         g_assert_cmpstr(local->err, !=, "");
 }
 
+static void test_pager(Harness *h, gconstpointer data) {
+        /* Taller than the 24-line terminal. */
+        for (int i = 0; i < 30; i++) {
+                g_autofree char *name = g_strdup_printf("peer%d.example", i);
+                g_free(harness_add_peer(h, name, NULL));
+        }
+        const char *const pager_env[] = { "SYSTEMD_PAGER", NULL, "PAGER", "sed -e s/^/paged:/", NULL };
+        Pty t = {};
+
+        pty_start_env(h, &t, (const char *const[]) { "list-systems", NULL }, pager_env);
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_OK);
+        g_assert_nonnull(strstr(t.output->str, "paged:PATH "));
+        g_assert_nonnull(strstr(t.output->str, "paged:31 systems listed."));
+        pty_clear(&t);
+
+        pty_start_env(h, &t, (const char *const[]) { "list-systems", "--no-pager", NULL }, pager_env);
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_OK);
+        g_assert_null(strstr(t.output->str, "paged:"));
+        g_assert_nonnull(strstr(t.output->str, "31 systems listed."));
+        pty_clear(&t);
+
+        /* What fits on the screen is shown as it is. */
+        pty_start_env(h, &t, (const char *const[]) { "status", NULL }, pager_env);
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_OK);
+        g_assert_null(strstr(t.output->str, "paged:"));
+        pty_clear(&t);
+}
+
+static void test_bash_completion(Harness *h, gconstpointer data) {
+        const char *completion = g_getenv("IRD_BASH_COMPLETION");
+        const char *framework = "/usr/share/bash-completion/bash_completion";
+        g_autoptr(GError) error = NULL;
+
+        g_assert_nonnull(completion);
+        if (!g_file_test(framework, G_FILE_TEST_EXISTS)) {
+                g_test_skip("bash-completion is not installed");
+                return;
+        }
+        g_autofree char *peer = CLI_OUT(h, "add-peer", PEER_IQN, "--element-name=site-b");
+        g_autofree char *collection = CLI_OUT(h, "create-collection", "backup-set");
+
+        /* Completes the words after `line`, as bash would on Tab, and prints the candidates. */
+        static const char script[] =
+                "source \"$1\"; source \"$2\"\n"
+                /* Outside of a real completion compopt complains; nothing here needs it. */
+                "compopt() { :; }\n"
+                "complete_line() {\n"
+                "    COMP_LINE=$1; COMP_POINT=${#COMP_LINE}\n"
+                "    read -ra COMP_WORDS <<<\"$COMP_LINE\"\n"
+                "    [[ $COMP_LINE == *' ' ]] && COMP_WORDS+=('')\n"
+                "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=()\n"
+                "    _iscsi_replctl iscsi-replctl \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD-1]}\"\n"
+                "    printf '%s\\n' \"${COMPREPLY[@]}\"\n"
+                "}\n"
+                "echo '## verbs'; complete_line 'iscsi-replctl list-'\n"
+                "echo '## show'; complete_line \"iscsi-replctl --address=$3 show \"\n"
+                "echo '## modify'; complete_line \"iscsi-replctl --address $3 modify \"\n"
+                "echo '## options'; complete_line \"iscsi-replctl --address=$3 add-secret x --mut\"\n";
+        g_autofree char *cli_dir = g_path_get_dirname(cli_path());
+        g_autofree char *path = g_strdup_printf("%s:%s", cli_dir, g_getenv("PATH"));
+        g_autoptr(GSubprocessLauncher) launcher =
+                g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+        g_subprocess_launcher_setenv(launcher, "PATH", path, TRUE);
+        g_autoptr(GSubprocess) bash = g_subprocess_launcher_spawn(launcher, &error, "bash", "-c", script, "bash",
+                                                                  framework, completion, h->bus_address, NULL);
+        g_assert_no_error(error);
+        Pending p = { .process = bash };
+        g_subprocess_communicate_utf8_async(bash, NULL, NULL, on_communicated, &p);
+        harness_wait_for_flag(h, &p.done);
+        g_test_message("completions:\n%s", p.out);
+        g_assert_true(g_subprocess_get_if_exited(bash) && g_subprocess_get_exit_status(bash) == 0);
+
+        g_autofree char *show = g_strdup_printf("## show\nlocal\n" IRD_LOCAL_SYSTEM "\n");
+        g_assert_nonnull(strstr(p.out, "## verbs\nlist-systems\nlist-access-points\nlist-collections\nlist-jobs\n"));
+        g_assert_nonnull(strstr(p.out, show));
+        g_assert_nonnull(strstr(p.out, peer));
+        g_assert_nonnull(strstr(p.out, "\n" PEER_IQN "\n"));
+        g_assert_nonnull(strstr(p.out, "\nsite-b\n"));
+        g_autofree char *modify = g_strdup_printf("## modify\n%s\nbackup-set\n## options", collection);
+        g_assert_nonnull(strstr(p.out, modify));
+        g_assert_nonnull(strstr(p.out, "## options\n--mutual-username=\n--mutual-secret-file=\n"));
+        g_free(p.out);
+        g_free(p.err);
+}
+
 /* ------------------------------------------------------------------------ */
 /* names and errors */
 
@@ -663,9 +765,9 @@ static void test_limits(Harness *h, gconstpointer data) {
         g_assert_cmpint(r->status, ==, CLI_LIMITS);
 }
 
-static void test_unprivileged(Harness *h, gconstpointer data) {
-        static const char *const nobody[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", NULL };
+static const char *const nobody[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", NULL };
 
+static void test_unprivileged(Harness *h, gconstpointer data) {
         g_autoptr(CliResult) denied = cli_finish(h, cli_start(h, nobody, (const char *const[]) { "add-peer", PEER_IQN, NULL }));
         g_assert_cmpint(denied->status, ==, CLI_DENIED);
         g_assert_nonnull(strstr(denied->err, "Failed to add the peer system"));
@@ -677,6 +779,48 @@ static void test_unprivileged(Harness *h, gconstpointer data) {
         g_assert_cmpint(reading->status, ==, CLI_OK);
         g_autoptr(JsonNode) root = parse_json(reading->out);
         find_by_path(root, IRD_LOCAL_SYSTEM);
+}
+
+/*
+ * On a terminal, a user other than root gets a polkit agent for the call:
+ * a stand-in pkttyagent records how it was started, says it is ready by
+ * closing the notify descriptor, and must be stopped after the call.
+ */
+static void test_polkit_agent(Harness *h, gconstpointer data) {
+        g_autofree char *bin = g_build_filename(h->tmpdir, "bin", NULL);
+        g_autofree char *records = g_build_filename(h->tmpdir, "records", NULL);
+        g_autofree char *agent = g_build_filename(bin, "pkttyagent", NULL);
+        g_autofree char *record = g_build_filename(records, "agent", NULL);
+        g_autoptr(GError) error = NULL;
+        static const char script[] =
+                "#!/bin/sh\n"
+                "echo \"$@\" > \"$AGENT_RECORD\"\n"
+                "eval \"exec $2>&-\"\n"
+                "exec sleep 3600\n";
+
+        g_assert_cmpint(g_mkdir(bin, 0755), ==, 0);
+        g_assert_cmpint(g_mkdir(records, 0777), ==, 0);
+        g_assert_cmpint(chmod(records, 0777), ==, 0);
+        g_assert_true(g_file_set_contents(agent, script, -1, &error));
+        g_assert_cmpint(chmod(agent, 0755), ==, 0);
+        g_autofree char *path = g_strdup_printf("%s:%s", bin, g_getenv("PATH"));
+        const char *const env[] = { "PATH", path, "AGENT_RECORD", record, NULL };
+        Pty t = {};
+
+        pty_start_full(h, &t, nobody, (const char *const[]) { "add-peer", PEER_IQN, NULL }, env);
+        /* Returns at all only when the agent was stopped: the client reaps it. */
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_DENIED);
+        g_autofree char *args = NULL;
+        g_assert_true(g_file_get_contents(record, &args, NULL, &error));
+        g_assert_true(g_regex_match_simple("^--notify-fd [0-9]+ --fallback\n$", args, 0, 0));
+        pty_clear(&t);
+
+        /* --no-ask-password: no agent. */
+        g_assert_cmpint(g_unlink(record), ==, 0);
+        pty_start_full(h, &t, nobody, (const char *const[]) { "add-peer", PEER_IQN, "--no-ask-password", NULL }, env);
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_DENIED);
+        g_assert_false(g_file_test(record, G_FILE_TEST_EXISTS));
+        pty_clear(&t);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -774,6 +918,24 @@ static void test_job_no_wait(Harness *h, gconstpointer data) {
         g_assert_false(g_strv_contains((const char *const *) paths, job));
 }
 
+static void test_probe_peers(Harness *h, gconstpointer data) {
+        const char *names[] = { PEER_IQN, NULL };
+        g_autoptr(HarnessPeer) target = harness_peer_new(HARNESS_PEER_TARGET, "127.0.0.2", names);
+        g_autoptr(HarnessPeer) refusing = harness_peer_new(HARNESS_PEER_REFUSING, "127.0.0.3", NULL);
+        g_autofree char *portal = add_peer_portal(h, target);
+        g_autofree char *silent = CLI_OUT(h, "add-peer", "silent.example");
+        g_autofree char *silent_portal = g_strdup_printf("127.0.0.3:%u", harness_peer_port(refusing));
+        g_free(CLI_OUT(h, "add-access-point", silent, silent_portal));
+
+        /* Only the peer that answers is listed. */
+        g_autofree char *reachable = CLI_OUT(h, "probe-peers");
+        g_auto(GStrv) lines = g_strsplit(reachable, "\n", -1);
+        g_assert_cmpuint(g_strv_length(lines), ==, 1);
+        g_assert_true(g_str_has_prefix(lines[0], IRD_ROOT "/system/"));
+        g_autofree char *name = harness_get_string(h, lines[0], IRD_IFACE_SYSTEM, "Name");
+        g_assert_cmpstr(name, ==, PEER_IQN);
+}
+
 static void test_job_failed(Harness *h, gconstpointer data) {
         g_autoptr(HarnessPeer) refusing = harness_peer_new(HARNESS_PEER_REFUSING, "127.0.0.2", NULL);
         g_autofree char *portal = add_peer_portal(h, refusing);
@@ -863,13 +1025,17 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/secret-prompt", NULL, test_secret_prompt);
         harness_add_test("/integration/cli/collections", &no_verify, test_collections);
         harness_add_test("/integration/cli/delete", NULL, test_delete);
+        harness_add_test("/integration/cli/pager", NULL, test_pager);
+        harness_add_test("/integration/cli/bash-completion", NULL, test_bash_completion);
         harness_add_test("/integration/cli/names", &no_verify, test_names);
         harness_add_test("/integration/cli/usage-errors", NULL, test_usage_errors);
         harness_add_test("/integration/cli/limits", &one_entry, test_limits);
         harness_add_test("/integration/cli/unprivileged", NULL, test_unprivileged);
+        harness_add_test("/integration/cli/polkit-agent", NULL, test_polkit_agent);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
         harness_add_test("/integration/cli/job/no-wait", NULL, test_job_no_wait);
+        harness_add_test("/integration/cli/job/probe-peers", NULL, test_probe_peers);
         harness_add_test("/integration/cli/job/failed", NULL, test_job_failed);
         harness_add_test("/integration/cli/job/timeout", &quick_probes, test_job_timeout);
         harness_add_test("/integration/cli/job/cancel-sigint", &slow_probes, test_job_cancel_sigint);

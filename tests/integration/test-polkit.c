@@ -10,10 +10,12 @@
  * unit (systemd-analyze verify and security).
  *
  * The polkit cases need root: they install the .policy into polkit's actions
- * directory and rules into /etc/polkit-1/rules.d, and run callers as other
- * users. A supervising parent process undoes both, and ends whatever process
- * the tests left behind, however the tests end — an assertion aborts the
- * test process, so a fixture teardown alone could not promise that.
+ * directory and rules into /etc/polkit-1/rules.d, create the service's user
+ * from the project's sysusers file when the machine lacks it, and run callers
+ * as other users. A supervising parent process undoes all of that, and ends
+ * whatever process the tests left behind, however the tests end — an
+ * assertion aborts the test process, so a fixture teardown alone could not
+ * promise that.
  */
 
 #include "harness.h"
@@ -24,7 +26,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -55,6 +56,9 @@
 /* A rule calls this object of the test while it holds an authorization. */
 #define HOLD_PATH "/org/iscsi/test/PolkitHold"
 #define HOLD_INTERFACE "org.iscsi.test.PolkitHold"
+
+/* The service's own user, as units/iscsi-replicationd.sysusers creates it. */
+#define SERVICE_USER "iscsi-replication"
 
 #define NOBODY_UID 65534
 #define NOBODY_GID 65534
@@ -186,14 +190,11 @@ static char *system_like_bus_config(const Fixture *f) {
                 "    <allow send_destination=\"org.freedesktop.DBus\"/>\n"
                 "    <allow send_destination=\"" POLKIT_NAME "\"/>\n"
                 "  </policy>\n"
+                /* polkitd answers, and the helper a rule of the tests spawns calls the test back. */
                 "  <policy user=\"polkitd\">\n"
                 "    <allow own=\"" POLKIT_NAME "\"/>\n"
                 "    <allow send_destination=\"*\"/>\n"
                 "    <allow receive_sender=\"*\"/>\n"
-                "  </policy>\n"
-                /* The test's own connection (root) is called back by the hold rule. */
-                "  <policy user=\"root\">\n"
-                "    <allow send_destination=\"*\"/>\n"
                 "  </policy>\n"
                 "  <include>%s</include>\n",
                 service_dir, units_conf);
@@ -635,7 +636,7 @@ static void run_permitted_as(Fixture *f, uid_t uid, gid_t gid, GPtrArray *calls)
                 g_autoptr(GError) error = NULL;
 
                 call_service_as(f, uid, gid, FALSE, c->path, c->interface, c->method,
-                                c->params ? g_variant_ref(c->params) : NULL, &r);
+                                c->params, &r);
                 if (!r.ok)
                         g_error("uid %u: %s.%s on %s failed: %s", (unsigned) uid, c->interface, c->method, c->path,
                                 r.output);
@@ -694,11 +695,11 @@ static void test_unprivileged_refused(Fixture *f, gconstpointer data) {
 
                 /* polkit would ask for a password, but the caller did not allow it to. */
                 call_service_as(f, NOBODY_UID, NOBODY_GID, FALSE, c->path, c->interface, c->method,
-                                c->params ? g_variant_ref(c->params) : NULL, &plain);
+                                c->params, &plain);
                 assert_refused(c, &plain, ERROR_INTERACTIVE);
                 /* Allowed to ask, but there is no agent to ask with. */
                 call_service_as(f, NOBODY_UID, NOBODY_GID, TRUE, c->path, c->interface, c->method,
-                                c->params ? g_variant_ref(c->params) : NULL, &interactive);
+                                c->params, &interactive);
                 assert_refused(c, &interactive, IRD_ERROR_ACCESS_DENIED);
         }
 
@@ -773,7 +774,7 @@ static void test_group_rule_grants(Fixture *f, gconstpointer data) {
         const Call *first = calls->pdata[0];
         g_auto(CallResult) refused = { 0 };
         call_service_as(f, NOBODY_UID, NOBODY_GID, FALSE, first->path, first->interface, first->method,
-                        g_variant_ref(first->params), &refused);
+                        first->params, &refused);
         assert_refused(first, &refused, ERROR_INTERACTIVE);
 
         g_autofree char *rules = g_strdup_printf(
@@ -813,7 +814,7 @@ static void test_rule_says_no(Fixture *f, gconstpointer data) {
                 g_auto(CallResult) r = { 0 };
 
                 call_service_as(f, NOBODY_UID, NOBODY_GID, FALSE, c->path, c->interface, c->method,
-                                c->params ? g_variant_ref(c->params) : NULL, &r);
+                                c->params, &r);
                 assert_refused(c, &r, IRD_ERROR_ACCESS_DENIED);
         }
 
@@ -841,7 +842,7 @@ static void test_polkit_absent(Fixture *f, gconstpointer data) {
                         g_auto(CallResult) r = { 0 };
 
                         call_service_as(f, NOBODY_UID, NOBODY_GID, interactive, c->path, c->interface, c->method,
-                                        c->params ? g_variant_ref(c->params) : NULL, &r);
+                                        c->params, &r);
                         assert_refused(c, &r, IRD_ERROR_ACCESS_DENIED);
                         if (r.elapsed_usec >= REFUSED_AT_ONCE_USEC)
                                 g_error("%s.%s was refused only after %" G_GINT64_FORMAT " ms", c->interface,
@@ -1043,6 +1044,142 @@ static void test_root_never_asks(Fixture *f, gconstpointer data) {
         g_test_message("held call on a deleted collection: %s", held.output);
         g_assert_cmpstr(error_name, ==, "org.freedesktop.DBus.Error.UnknownObject");
         harness_sync(&f->h);
+}
+
+/*
+ * Whoever started a job controls it without asking polkit again; anyone else
+ * needs manage-jobs. The rule grants nobody's group manage-peers only, so a
+ * job control call that reached polkit would be challenged.
+ */
+static void test_job_starter(Fixture *f, gconstpointer data) {
+        SKIP_UNLESS_READY(f);
+        g_auto(Seeds) s = { 0 };
+        Harness *h = &f->h;
+
+        struct group *gr = getgrgid(NOBODY_GID);
+        g_assert_nonnull(gr);
+        g_autofree char *rules = g_strdup_printf(
+                "polkit.addRule(function(action, subject) {\n"
+                "        if (action.id == \"" ACTION_PEERS "\" && subject.isInGroup(\"%s\"))\n"
+                "                return polkit.Result.YES;\n"
+                "});\n",
+                gr->gr_name);
+        write_rules(f, rules);
+        polkitd_start(f);
+        seed(f, &s);
+        struct passwd *pw = getpwnam("daemon");
+        g_assert_nonnull(pw);
+
+        /* nobody starts a job that keeps running (a probe of the black hole). */
+        g_auto(CallResult) started = { 0 };
+        call_service_as(f, NOBODY_UID, NOBODY_GID, FALSE, s.probe_ap, IRD_IFACE_AP, "Verify", NULL, &started);
+        if (!started.ok)
+                g_error("nobody could not start a job with manage-peers granted: %s", started.output);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_variant_parse(G_VARIANT_TYPE("(uo)"), started.output, NULL, NULL, &error);
+        g_assert_no_error(error);
+        const char *job = NULL;
+        guint32 rv;
+        g_variant_get(reply, "(u&o)", &rv, &job);
+        g_assert_cmpuint(rv, ==, 4096);
+        harness_wait_job_running(h, job);
+        g_autoptr(GVariant) starter = harness_get_property(h, job, IRD_IFACE_JOB, "StartedByUID");
+        g_assert_cmpuint(g_variant_get_uint32(starter), ==, NOBODY_UID);
+
+        /* Another user is asked about through polkit, which wants a password for manage-jobs. */
+        const char *const methods[] = { "RequestStateChange", "Delete" };
+        for (size_t i = 0; i < G_N_ELEMENTS(methods); i++) {
+                g_auto(CallResult) other = { 0 };
+                Call c = { .path = (char *) job, .interface = IRD_IFACE_JOB, .method = methods[i],
+                           .action = ACTION_JOBS };
+
+                call_service_as(f, pw->pw_uid, pw->pw_gid, FALSE, job, IRD_IFACE_JOB, methods[i],
+                                i == 0 ? g_variant_new("(qt)", 3, G_GUINT64_CONSTANT(0)) : NULL, &other);
+                assert_refused(&c, &other, ERROR_INTERACTIVE);
+        }
+        g_assert_cmpuint(harness_get_uint16(h, job, IRD_IFACE_JOB, "JobState"), ==, IRD_JOB_RUNNING);
+
+        /* The starter suspends, resumes and ends it, and deletes it, with no rule for manage-jobs. */
+        const guint16 states[] = { 3, 2, 4 };
+        for (size_t i = 0; i < G_N_ELEMENTS(states); i++) {
+                g_auto(CallResult) own = { 0 };
+
+                call_service_as(f, NOBODY_UID, NOBODY_GID, FALSE, job, IRD_IFACE_JOB, "RequestStateChange",
+                                g_variant_new("(qt)", states[i], G_GUINT64_CONSTANT(0)), &own);
+                if (!own.ok)
+                        g_error("the job's starter could not request state %u: %s", states[i], own.output);
+        }
+        g_autoptr(GVariant) completed = harness_wait_job_completed(h, job);
+        g_assert_cmpuint(harness_get_uint16(h, job, IRD_IFACE_JOB, "JobState"), ==, IRD_JOB_TERMINATED);
+        g_auto(CallResult) deleted = { 0 };
+        call_service_as(f, NOBODY_UID, NOBODY_GID, FALSE, job, IRD_IFACE_JOB, "Delete", NULL, &deleted);
+        if (!deleted.ok)
+                g_error("the job's starter could not delete it: %s", deleted.output);
+        g_auto(GStrv) paths = harness_object_paths(h);
+        g_assert_false(g_strv_contains((const char *const *) paths, job));
+}
+
+/*
+ * As installed, the daemon is not root: polkit answers a caller that asks
+ * about someone else only when it is root or the action's owner, which the
+ * policy's org.freedesktop.policykit.owner annotation makes the service user.
+ */
+static void test_service_user(Fixture *f, gconstpointer data) {
+        SKIP_UNLESS_READY(f);
+        g_autoptr(GError) error = NULL;
+        Harness *h = &f->h;
+
+        struct passwd *pw = getpwnam(SERVICE_USER);
+        g_assert_nonnull(pw);
+        uid_t service_uid = pw->pw_uid;
+        gid_t service_gid = pw->pw_gid;
+        struct group *gr = getgrgid(NOBODY_GID);
+        g_assert_nonnull(gr);
+        g_autofree char *rules = g_strdup_printf(
+                "polkit.addRule(function(action, subject) {\n"
+                "        if (action.id.indexOf(\"org.iscsi.replication.\") == 0 &&\n"
+                "            subject.isInGroup(\"%s\"))\n"
+                "                return polkit.Result.YES;\n"
+                "});\n",
+                gr->gr_name);
+        write_rules(f, rules);
+        polkitd_start(f);
+
+        /* StateDirectory= hands the unit's user its directory; here the test does. */
+        g_assert_cmpint(chown(h->state_directory, service_uid, service_gid), ==, 0);
+        harness_start_daemon_as(h, service_uid, service_gid);
+
+        /* The bus policy let that user own the name. */
+        g_autoptr(GVariant) owner_uid = g_dbus_connection_call_sync(
+                h->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                "GetConnectionUnixUser", g_variant_new("(s)", h->daemon_owner), G_VARIANT_TYPE("(u)"),
+                G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+        guint32 uid;
+        g_variant_get(owner_uid, "(u)", &uid);
+        g_assert_cmpuint(uid, ==, service_uid);
+
+        /* Granted by the rule: polkit answered the service about another user. */
+        g_auto(CallResult) granted = { 0 };
+        call_service_as(f, NOBODY_UID, NOBODY_GID, FALSE, IRD_ROOT, IRD_IFACE_SERVICE, "AddPeerSystem",
+                        g_variant_new("(sa{sv})", "iqn.2026-11.org.example:by-nobody", NULL),
+                        &granted);
+        if (!granted.ok)
+                g_error("a granted caller was refused by a daemon running as %s: %s", SERVICE_USER, granted.output);
+
+        /* Not granted: polkit's own default, a challenge, not a failure to ask. */
+        pw = getpwnam("daemon");
+        g_assert_nonnull(pw);
+        g_auto(CallResult) challenged = { 0 };
+        call_service_as(f, pw->pw_uid, pw->pw_gid, FALSE, IRD_ROOT, IRD_IFACE_SERVICE, "AddPeerSystem",
+                        g_variant_new("(sa{sv})", "iqn.2026-11.org.example:by-daemon", NULL),
+                        &challenged);
+        g_assert_false(challenged.ok);
+        g_assert_cmpstr(challenged.error_name, ==, ERROR_INTERACTIVE);
+
+        /* root needs no polkit, whoever the daemon runs as. */
+        g_autofree char *peer = harness_add_peer(h, "iqn.2026-11.org.example:by-root", NULL);
+        g_assert_nonnull(peer);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1272,6 +1409,7 @@ typedef struct PolicyBackup {
 } PolicyBackup;
 
 static PolicyBackup policy_backup;
+static gboolean service_user_created;
 static pid_t tests_pid;
 
 static void forward_signal(int sig) {
@@ -1303,6 +1441,49 @@ static void restore_policy(void) {
         } else if (unlink(POLICY_INSTALL_PATH) < 0 && errno != ENOENT)
                 fprintf(stderr, "test-polkit: could not remove %s: %s\n", POLICY_INSTALL_PATH, strerror(errno));
         g_free(policy_backup.contents);
+}
+
+static gboolean run_quietly(const char *const *argv) {
+        g_autofree char *out = NULL, *err = NULL;
+        int status;
+
+        if (!g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, NULL))
+                return FALSE;
+        if (!g_spawn_check_wait_status(status, NULL)) {
+                fprintf(stderr, "test-polkit: %s failed: %s%s\n", argv[0], out ?: "", err ?: "");
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/*
+ * The unit runs the daemon as the user the project's sysusers file
+ * declares; for the run, that file creates it (when the machine has not),
+ * and it is deleted again afterwards.
+ */
+static void create_service_user(void) {
+        g_autofree char *sysusers = g_build_filename(need_env("IRD_UNITS_DIR"), "iscsi-replicationd.sysusers", NULL);
+
+        if (getpwnam(SERVICE_USER))
+                return;
+        /* Not fatal here, where nothing would clean up: the test that needs the user fails instead. */
+        const char *const argv[] = { "systemd-sysusers", sysusers, NULL };
+        (void) run_quietly(argv);
+        service_user_created = getpwnam(SERVICE_USER) != NULL;
+        if (!service_user_created)
+                fprintf(stderr, "test-polkit: %s did not create the user %s\n", sysusers, SERVICE_USER);
+}
+
+static void delete_service_user(void) {
+        if (!service_user_created)
+                return;
+        const char *const userdel[] = { "userdel", SERVICE_USER, NULL };
+        (void) run_quietly(userdel);
+        /* userdel drops the user's own group too where USERGROUPS_ENAB is set; elsewhere it stays. */
+        if (getgrnam(SERVICE_USER)) {
+                const char *const groupdel[] = { "groupdel", SERVICE_USER, NULL };
+                (void) run_quietly(groupdel);
+        }
 }
 
 static pid_t parent_of(const char *pid) {
@@ -1368,6 +1549,7 @@ static int supervise(void) {
                 g_assert_cmpint(errno, ==, EINTR);
 
         g_assert_cmpint(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), ==, 0);
+        create_service_user();
         install_policy();
         /* A previous run that was killed outright may have left its rules. */
         (void) unlink(RULES_PATH);
@@ -1394,6 +1576,7 @@ static int supervise(void) {
                 fprintf(stderr, "test-polkit: removed %s left by the tests\n", RULES_PATH);
         restore_policy();
         end_leftovers();
+        delete_service_user();
         close(lock_fd);
 
         if (WIFSIGNALED(status)) {
@@ -1417,6 +1600,10 @@ int main(int argc, char *argv[]) {
         g_test_add("/polkit/root/never-asks", Fixture, &with_daemon, fixture_setup, test_root_never_asks,
                    fixture_teardown);
         g_test_add("/polkit/absent/refused-at-once", Fixture, &with_daemon, fixture_setup, test_polkit_absent,
+                   fixture_teardown);
+        g_test_add("/polkit/jobs/starter-needs-no-authorization", Fixture, &with_daemon, fixture_setup,
+                   test_job_starter, fixture_teardown);
+        g_test_add("/polkit/service-user/asks-for-others", Fixture, &bus_only, fixture_setup, test_service_user,
                    fixture_teardown);
         g_test_add("/polkit/pending/others-served", Fixture, &with_daemon, fixture_setup, test_pending_serves_others,
                    fixture_teardown);
