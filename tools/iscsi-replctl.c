@@ -95,12 +95,11 @@ static bool interactive_authorization(void) {
 }
 
 /*
- * An agent helps only where the service asks the system's polkit about a
- * local caller: on the system bus of this machine, and not for root, whom
- * the service allows without asking.
+ * An agent on this machine can answer only for a service on this machine
+ * (not over --host), and root is allowed without polkit being asked.
  */
 static bool polkit_agent_useful(void) {
-        return interactive_authorization() && arg_bus == BUS_SYSTEM && geteuid() != 0;
+        return interactive_authorization() && arg_bus != BUS_REMOTE && geteuid() != 0;
 }
 
 /* Calls m, which may need authorization. Returns an exit status; on 0 *ret_reply is the reply. */
@@ -1074,6 +1073,32 @@ static int verb_verify(sd_bus *bus, char **args, size_t n_args) {
         return call_with_job(bus, m, "verify the access point", &reply, NULL);
 }
 
+static int verb_probe_peers(sd_bus *bus, char **args, size_t n_args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_strv_free_ char **affected = NULL;
+        _cleanup_strv_free_ char **systems = NULL;
+        int r, status;
+
+        status = new_call(bus, &m, SERVICE_PATH, SERVICE_INTERFACE, "GetPeerSystems");
+        if (status != EXIT_OK)
+                return status;
+        /* Options 2: only the peers that answer now, found by a job that probes them. */
+        r = sd_bus_message_append(m, "q", (uint16_t) 2);
+        if (r < 0)
+                return append_failed(r);
+        status = call_with_job(bus, m, "probe the peer systems", &reply, &affected);
+        if (status != EXIT_OK)
+                return status;
+        if (reply) {
+                r = sd_bus_message_read_strv(reply, &systems);
+                if (r < 0)
+                        return report_bus_error("parse the reply", NULL, r);
+        }
+        for (char **i = reply ? systems : affected; i && *i; i++)
+                puts(*i);
+        return EXIT_OK;
+}
+
 static int resolve_job(sd_bus *bus, const char *name, char **ret_path) {
         _cleanup_(object_list_clear) ObjectList l = {};
         const char *path;
@@ -1143,6 +1168,7 @@ static const Verb verbs[] = {
         { "modify", 1, 1, OPT_ELEMENT_NAME | OPT_ACTIVE | OPT_DELETE_ON_UNASSOCIATED, verb_modify },
         { "delete", 1, 1, 0, verb_delete },
         { "verify", 1, 1, 0, verb_verify },
+        { "probe-peers", 0, 0, 0, verb_probe_peers },
         { "cancel", 1, 1, 0, verb_cancel },
         { "wait", 1, 1, 0, verb_wait },
 };
@@ -1169,7 +1195,8 @@ static void help(void) {
                "  remove COLLECTION              Remove --local/--remote access points, --system\n"
                "  modify COLLECTION              Change --element-name=, --active=, --delete-on-unassociated=\n"
                "  delete OBJECT                  Delete a system, access point, collection, secret or job\n"
-               "  verify ACCESS_POINT            Probe an access point now\n\n"
+               "  verify ACCESS_POINT            Probe an access point now\n"
+               "  probe-peers                    Probe every peer now; list those that answer\n\n"
                "Jobs:\n"
                "  cancel JOB                     Ask a running job to terminate\n"
                "  wait JOB                       Wait for a job to finish, showing progress\n\n"

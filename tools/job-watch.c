@@ -400,6 +400,8 @@ void job_watch_done(JobWatch *w) {
         sd_bus_slot_unref(w->owner_match);
         sd_event_source_unref(w->sigint);
         if (w->bus) {
+                /* Without the loop, a disconnect must not exit() the program behind the caller's back. */
+                (void) sd_bus_set_exit_on_disconnect(w->bus, false);
                 (void) sd_bus_detach_event(w->bus);
                 sd_bus_unref(w->bus);
         }
