@@ -103,7 +103,7 @@ static int property_set(sd_bus *bus, const char *path, const char *interface, co
         ReplError err = REPL_ERROR_INIT;
         char owner[BUS_OWNER_MAX];
         sd_bus_message *m = sd_bus_get_current_message(bus);
-        Job *j;
+        Job *j = NULL;
         Caller c;
         int r;
 
@@ -146,7 +146,7 @@ static int method_request_state_change(sd_bus_message *m, void *userdata, sd_bus
         char owner[BUS_OWNER_MAX];
         uint16_t requested;
         uint64_t timeout;
-        Job *j;
+        Job *j = NULL;
         Caller c;
         int r;
 
@@ -200,7 +200,7 @@ static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error)
         BusContext *ctx = userdata;
         ReplError err = REPL_ERROR_INIT;
         char owner[BUS_OWNER_MAX];
-        Job *j;
+        Job *j = NULL;
         Caller c;
         int r;
 

@@ -184,7 +184,7 @@ int collection_plan_add(const Model *m, const Collection *c, const MemberArgs *a
                         CollectionPlan *ret, ReplError *e) {
         _cleanup_(idset_clear) IdSet locals = IDSET_INIT, remotes = IDSET_INIT, systems = IDSET_INIT;
         CollectionPlan p;
-        System *sys;
+        System *sys = NULL;
         int r;
 
         r = resolve_remote_system(m, a->system_path, &sys, e);
@@ -220,7 +220,7 @@ int collection_plan_remove(const Model *m, const Collection *c, const MemberArgs
                            CollectionPlan *ret, ReplError *e) {
         _cleanup_(idset_clear) IdSet locals = IDSET_INIT, remotes = IDSET_INIT, systems = IDSET_INIT;
         CollectionPlan p;
-        System *sys;
+        System *sys = NULL;
         int r;
 
         r = resolve_remote_system(m, a->system_path, &sys, e);
