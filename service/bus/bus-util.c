@@ -289,6 +289,29 @@ int bus_read_dict(sd_bus_message *m, const char *arg, const BusDictField *fields
         return sd_bus_message_exit_container(m);
 }
 
+int bus_method_delete_object(sd_bus_message *m, BusContext *ctx, ObjectKind kind, BusAction action,
+                             bus_engine_delete_t f, sd_bus_error *error) {
+        ReplError err = REPL_ERROR_INIT;
+        char owner[BUS_OWNER_MAX];
+        uint64_t id;
+        Caller c;
+        int r;
+
+        r = bus_authorize(m, action, NULL, UINT32_MAX, &c, owner, error);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;       /* polkit was asked; the call runs again with its answer */
+        /* Looked up after authorization: the object may have gone meanwhile. */
+        r = bus_object_id(m, kind, &id);
+        if (r < 0)
+                return bus_error_setf_errno(error, -ENOENT, "The %s does not exist.", object_kind_to_noun(kind));
+        r = f(ctx->engine, &c, id, &err);
+        if (r < 0)
+                return bus_error_set_repl(error, &err);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
 int bus_append_path(sd_bus_message *reply, ObjectKind kind, uint64_t id) {
         char p[OBJECT_PATH_MAX];
 

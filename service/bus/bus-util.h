@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
+#include "authorize.h"
 #include "engine/engine.h"
 
 #define SERVICE_INTERFACE "org.iscsi.ReplicationService"
@@ -61,6 +62,14 @@ typedef struct BusDictField {
 /* Reads a{sv}; unknown keys, duplicates and wrong types are InvalidParameter. */
 int bus_read_dict(sd_bus_message *m, const char *arg, const BusDictField *fields, size_t n_fields,
                   sd_bus_error *error);
+
+/*
+ * The Delete() method every object but jobs has: authorize action, then
+ * delete the object the call was made on with f.
+ */
+typedef int (*bus_engine_delete_t)(Engine *e, const Caller *c, uint64_t id, ReplError *err);
+int bus_method_delete_object(sd_bus_message *m, BusContext *ctx, ObjectKind kind, BusAction action,
+                             bus_engine_delete_t f, sd_bus_error *error);
 
 int bus_append_path(sd_bus_message *reply, ObjectKind kind, uint64_t id);
 int bus_append_idset(sd_bus_message *reply, ObjectKind kind, const IdSet *s);

@@ -30,25 +30,7 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 }
 
 static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        BusContext *ctx = userdata;
-        ReplError err = REPL_ERROR_INIT;
-        char owner[BUS_OWNER_MAX];
-        uint64_t id;
-        Caller c;
-        int r;
-
-        r = bus_authorize(m, BUS_ACTION_MANAGE_SECRETS, NULL, UINT32_MAX, &c, owner, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;       /* polkit was asked; the call runs again with its answer */
-        r = bus_object_id(m, OBJECT_SECRET, &id);
-        if (r < 0)
-                return bus_error_setf_errno(error, -ENOENT, "The shared secret does not exist.");
-        r = engine_delete_secret(ctx->engine, &c, id, &err);
-        if (r < 0)
-                return bus_error_set_repl(error, &err);
-        return sd_bus_reply_method_return(m, NULL);
+        return bus_method_delete_object(m, userdata, OBJECT_SECRET, BUS_ACTION_MANAGE_SECRETS, engine_delete_secret, error);
 }
 
 const sd_bus_vtable bus_secret_vtable[] = {

@@ -22,6 +22,20 @@ static int storage_error(ReplError *err, int r) {
                               "The change could not be stored; nothing was changed.");
 }
 
+/*
+ * Ends the transaction the caller began and filled while r stayed >= 0:
+ * commits it, or rolls it back and reports that nothing changed.
+ */
+static int engine_end_transaction(Engine *e, int r, ReplError *err) {
+        if (r >= 0)
+                r = store_commit(e->store);
+        if (r < 0) {
+                store_rollback(e->store);
+                return storage_error(err, r);
+        }
+        return 0;
+}
+
 int engine_new(sd_event *event, const char *state_directory, const char *local_name, const ServiceConfig *config,
                Engine **ret) {
         Engine *e;
@@ -143,12 +157,9 @@ int engine_add_peer_system(Engine *e, const Caller *c, const char *name, const c
                 r = store_save_system(e->store, s);
         if (r >= 0)
                 r = store_save_next_id(e->store, e->model->next_id);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
+        r = engine_end_transaction(e, r, err);
+        if (r < 0)
+                return r;
 
         r = model_add_system(e->model, s);
         if (r < 0)
@@ -235,12 +246,9 @@ int engine_add_access_point(Engine *e, const Caller *c, const char *system_path,
                 r = store_save_access_point(e->store, a);
         if (r >= 0)
                 r = store_save_next_id(e->store, e->model->next_id);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
+        r = engine_end_transaction(e, r, err);
+        if (r < 0)
+                return r;
 
         r = model_add_access_point(e->model, a);
         if (r < 0)
@@ -324,12 +332,9 @@ int engine_add_secret(Engine *e, const Caller *c, const char *access_point_path,
         }
         if (r >= 0)
                 r = store_save_next_id(e->store, e->model->next_id);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
+        r = engine_end_transaction(e, r, err);
+        if (r < 0)
+                return r;
 
         r = model_add_secret(e->model, s);
         if (r < 0)
@@ -399,12 +404,9 @@ int engine_delete_access_point(Engine *e, const Caller *c, uint64_t id, ReplErro
                 r = store_delete_secret(e->store, a->secret_id);
         if (r >= 0)
                 r = store_delete_access_point(e->store, id);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
+        r = engine_end_transaction(e, r, err);
+        if (r < 0)
+                return r;
 
         system_id = a->system_id;
         log_info("uid=%" PRIu32 " deleted access point %s", c->uid, path_of(p, OBJECT_ACCESS_POINT, id));
@@ -449,12 +451,9 @@ int engine_delete_system(Engine *e, const Caller *c, uint64_t id, ReplError *err
         }
         if (r >= 0)
                 r = store_delete_system(e->store, id);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
+        r = engine_end_transaction(e, r, err);
+        if (r < 0)
+                return r;
 
         log_info("uid=%" PRIu32 " deleted peer system %s and its %zu access points", c->uid,
                  path_of(p, OBJECT_SYSTEM, id), aps.n);
@@ -483,12 +482,9 @@ int engine_delete_secret(Engine *e, const Caller *c, uint64_t id, ReplError *err
                 updated.secret_id = 0;
                 r = store_save_access_point(e->store, &updated);
         }
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
+        r = engine_end_transaction(e, r, err);
+        if (r < 0)
+                return r;
 
         log_info("uid=%" PRIu32 " deleted shared secret %s", c->uid, path_of(p, OBJECT_SECRET, id));
         engine_notify_removed(e, OBJECT_SECRET, id);
@@ -567,12 +563,9 @@ static int commit_plan(Engine *e, CollectionPlan *p, bool created, bool save_nex
                 r = engine_stage_plan(e, p);
         if (r >= 0 && save_next_id)
                 r = store_save_next_id(e->store, e->model->next_id);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
+        r = engine_end_transaction(e, r, err);
+        if (r < 0)
+                return r;
         engine_apply_plan(e, p, created);
         return 0;
 }
@@ -733,12 +726,9 @@ int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const Coll
         r = store_begin(e->store);
         if (r >= 0)
                 r = store_save_collection(e->store, n);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
+        r = engine_end_transaction(e, r, err);
+        if (r < 0)
+                return r;
 
         /* Swap the fields rather than the object, so nothing else has to be re-pointed. */
         free(col->element_name);
@@ -765,12 +755,9 @@ int engine_delete_collection(Engine *e, const Caller *c, uint64_t id, ReplError 
         r = store_begin(e->store);
         if (r >= 0)
                 r = store_delete_collection(e->store, id);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
+        r = engine_end_transaction(e, r, err);
+        if (r < 0)
+                return r;
 
         log_info("uid=%" PRIu32 " deleted collection %s", c->uid, path_of(q, OBJECT_COLLECTION, id));
         engine_notify_removed(e, OBJECT_COLLECTION, id);
