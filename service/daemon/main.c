@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "config.h"
 #include "daemon/manager.h"
@@ -212,6 +213,9 @@ int main(int argc, char *argv[]) {
                 /* systemd may list several directories separated by ':'; the first is ours. */
                 o.state_directory = !isempty(e) ? strndupa(e, strcspn(e, ":")) : DEFAULT_STATE_DIRECTORY;
         }
+
+        /* CHAP secrets live in this process's memory: no core dumps, no ptrace by the same user. */
+        (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
         /* Signals are handled by the event loop; block them before any thread could see them. */
         sigemptyset(&mask);
