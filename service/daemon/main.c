@@ -53,9 +53,12 @@ static int parse_size(const char *s, size_t *ret) {
         char *end;
         unsigned long long v;
 
+        /* strtoull() skips blanks and takes a sign, so " -1" would wrap to a huge limit. */
+        if (!(s[0] >= '0' && s[0] <= '9'))
+                return -EINVAL;
         errno = 0;
         v = strtoull(s, &end, 10);
-        if (errno != 0 || end == s || *end != 0 || s[0] == '-')
+        if (errno != 0 || *end != 0)
                 return -EINVAL;
         *ret = (size_t) v;
         return 0;

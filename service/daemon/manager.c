@@ -66,6 +66,13 @@ int manager_find_initiator_name(const char *configured, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+static void manager_restart_idle_period(Manager *m) {
+        if (!m->idle_timer)
+                return;
+        (void) sd_event_source_set_time_relative(m->idle_timer, m->options.exit_on_idle_usec);
+        (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+}
+
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
 
@@ -74,17 +81,27 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 sd_event_source_set_time_relative(s, m->options.exit_on_idle_usec);
                 return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         }
-        log_info("Idle for %" PRIu64 " s, exiting.", m->options.exit_on_idle_usec / USEC_PER_SEC);
+        log_info("Idle for %g s, exiting.", (double) m->options.exit_on_idle_usec / USEC_PER_SEC);
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
 static int on_bus_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        manager_restart_idle_period(userdata);
+        return 0;
+}
 
-        if (m->idle_timer) {
-                (void) sd_event_source_set_time_relative(m->idle_timer, m->options.exit_on_idle_usec);
-                (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
-        }
+/*
+ * Runs after every loop iteration that dispatched something. The end of the
+ * last running job starts the idle period anew, as a call does: whoever
+ * waited for the job gets a whole period to read its result.
+ */
+static int on_loop_iteration(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        bool running = engine_has_running_jobs(m->engine);
+
+        if (m->jobs_were_running && !running)
+                manager_restart_idle_period(m);
+        m->jobs_were_running = running;
         return 0;
 }
 
@@ -182,6 +199,8 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         if (o->exit_on_idle_usec > 0) {
                 r = sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, o->exit_on_idle_usec, 0,
                                                on_idle_timer, m);
+                if (r >= 0)
+                        r = sd_event_add_post(m->event, &m->idle_watch, on_loop_iteration, m);
                 if (r < 0) {
                         manager_free(m);
                         return log_error_errno(r, "Failed to arm the idle timer");
@@ -196,6 +215,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         m->idle_timer = sd_event_source_disable_unref(m->idle_timer);
+        m->idle_watch = sd_event_source_disable_unref(m->idle_watch);
         polkit_flush();
         if (m->bus) {
                 (void) sd_bus_flush(m->bus);

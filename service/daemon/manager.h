@@ -38,6 +38,8 @@ typedef struct Manager {
         ManagerOptions options;
         char *initiator_name;
         sd_event_source *idle_timer;
+        sd_event_source *idle_watch;    /* notices the end of the last running job */
+        bool jobs_were_running;
 } Manager;
 
 int manager_new(const ManagerOptions *o, Manager **ret);

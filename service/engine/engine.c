@@ -555,7 +555,18 @@ void engine_apply_plan(Engine *e, CollectionPlan *p, bool created) {
         notify_members(e, OBJECT_SYSTEM, &p->removed_systems);
 }
 
-static int commit_plan(Engine *e, CollectionPlan *p, bool created, bool save_next_id, ReplError *err) {
+static void log_plan(const Caller *c, const char *what, const CollectionPlan *p) {
+        char q[OBJECT_PATH_MAX];
+
+        log_info("uid=%" PRIu32 " %s %s: +%zu/-%zu local, +%zu/-%zu remote access points, +%zu/-%zu systems%s",
+                 c->uid, what, path_of(q, OBJECT_COLLECTION, p->result->id), p->added_local.n, p->removed_local.n,
+                 p->added_remote.n, p->removed_remote.n, p->added_systems.n, p->removed_systems.n,
+                 p->delete_collection ? ", collection deleted" : "");
+}
+
+/* Commits the plan in one transaction; the change is logged once it is stored, never before. */
+static int commit_plan(Engine *e, const Caller *c, const char *what, CollectionPlan *p, bool created,
+                       bool save_next_id, ReplError *err) {
         int r;
 
         r = store_begin(e->store);
@@ -566,6 +577,7 @@ static int commit_plan(Engine *e, CollectionPlan *p, bool created, bool save_nex
         r = engine_end_transaction(e, r, err);
         if (r < 0)
                 return r;
+        log_plan(c, what, p);
         engine_apply_plan(e, p, created);
         return 0;
 }
@@ -574,14 +586,6 @@ static bool plan_needs_verification(Engine *e, const CollectionPlan *p) {
         return e->config.verify_access_points && p->added_remote.n > 0;
 }
 
-static void log_plan(const Caller *c, const char *what, const CollectionPlan *p) {
-        char q[OBJECT_PATH_MAX];
-
-        log_info("uid=%" PRIu32 " %s %s: +%zu/-%zu local, +%zu/-%zu remote access points, +%zu/-%zu systems%s",
-                 c->uid, what, path_of(q, OBJECT_COLLECTION, p->result->id), p->added_local.n, p->removed_local.n,
-                 p->added_remote.n, p->removed_remote.n, p->added_systems.n, p->removed_systems.n,
-                 p->delete_collection ? ", collection deleted" : "");
-}
 
 int engine_create_collection(Engine *e, const Caller *c, const char *element_name, const MemberArgs *a,
                              bool active, bool delete_on_unassociated,
@@ -619,8 +623,7 @@ int engine_create_collection(Engine *e, const Caller *c, const char *element_nam
                 return jobs_start(e, c, "CreateRemoteReplicationCollection", JOB_WORK_COLLECTION, &p, true, 0,
                                   ret_job, err);
 
-        log_plan(c, "created collection", &p);
-        r = commit_plan(e, &p, true, true, err);
+        r = commit_plan(e, c, "created collection", &p, true, true, err);
         if (r < 0)
                 return r;
         *ret_collection = model_get_collection(e->model, id);
@@ -661,8 +664,7 @@ int engine_add_to_collection(Engine *e, const Caller *c, const char *collection_
                 return jobs_start(e, c, "AddToRemoteReplicationCollection", JOB_WORK_COLLECTION, &p, false, col->id,
                                   ret_job, err);
 
-        log_plan(c, "added to collection", &p);
-        return commit_plan(e, &p, false, false, err);
+        return commit_plan(e, c, "added to collection", &p, false, false, err);
 }
 
 int engine_remove_from_collection(Engine *e, const Caller *c, const char *collection_path, const MemberArgs *a,
@@ -680,8 +682,7 @@ int engine_remove_from_collection(Engine *e, const Caller *c, const char *collec
         if (!collection_plan_changes_membership(&p))
                 return 0;
 
-        log_plan(c, "removed from collection", &p);
-        return commit_plan(e, &p, false, false, err);
+        return commit_plan(e, c, "removed from collection", &p, false, false, err);
 }
 
 int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const CollectionSettings *s, ReplError *err) {
@@ -806,6 +807,7 @@ int engine_job_request_state_change(Engine *e, const Caller *c, uint64_t id, uin
 }
 
 int engine_job_delete(Engine *e, const Caller *c, uint64_t id, ReplError *err) {
+        char q[OBJECT_PATH_MAX];
         Job *j = NULL;
         int r = job_for_control(e, c, id, &j, err);
 
@@ -813,20 +815,34 @@ int engine_job_delete(Engine *e, const Caller *c, uint64_t id, ReplError *err) {
                 return r;
         r = jobs_delete(e, j, err);
         if (r >= 0)
-                log_info("uid=%" PRIu32 " deleted job %" PRIu64, c->uid, id);
+                log_info("uid=%" PRIu32 " deleted job %s", c->uid, path_of(q, OBJECT_JOB, id));
         return r;
 }
 
 int engine_job_set_delete_on_completion(Engine *e, const Caller *c, uint64_t id, bool b, ReplError *err) {
+        char q[OBJECT_PATH_MAX];
         Job *j = NULL;
         int r = job_for_control(e, c, id, &j, err);
 
-        return r < 0 ? r : jobs_set_removal(e, j, true, b, false, 0, err);
+        if (r < 0 || j->delete_on_completion == b)
+                return r;
+        r = jobs_set_removal(e, j, true, b, false, 0, err);
+        if (r >= 0)
+                log_info("uid=%" PRIu32 " set DeleteOnCompletion of job %s to %s", c->uid,
+                         path_of(q, OBJECT_JOB, id), b ? "true" : "false");
+        return r;
 }
 
 int engine_job_set_time_before_removal(Engine *e, const Caller *c, uint64_t id, uint64_t usec, ReplError *err) {
+        char q[OBJECT_PATH_MAX];
         Job *j = NULL;
         int r = job_for_control(e, c, id, &j, err);
 
-        return r < 0 ? r : jobs_set_removal(e, j, false, false, true, usec, err);
+        if (r < 0 || j->time_before_removal == usec)
+                return r;
+        r = jobs_set_removal(e, j, false, false, true, usec, err);
+        if (r >= 0)
+                log_info("uid=%" PRIu32 " set TimeBeforeRemoval of job %s to %" PRIu64 " us", c->uid,
+                         path_of(q, OBJECT_JOB, id), usec);
+        return r;
 }

@@ -1476,3 +1476,126 @@ void harness_start_daemon_as(Harness *h, uid_t uid, gid_t gid) {
                         g_subprocess_get_status(h->daemon), log);
         }
 }
+
+/* ------------------------------------------------------------------------ */
+/* daemon runs the test watches from the start */
+
+static void launcher_apply_env(GSubprocessLauncher *launcher, const char *const *env) {
+        for (size_t i = 0; env && env[i]; i++) {
+                const char *eq = strchr(env[i], '=');
+
+                if (eq) {
+                        g_autofree char *name = g_strndup(env[i], (gsize) (eq - env[i]));
+                        g_subprocess_launcher_setenv(launcher, name, eq + 1, TRUE);
+                } else
+                        g_subprocess_launcher_unsetenv(launcher, env[i]);
+        }
+}
+
+static const char *daemon_binary(void) {
+        const char *daemon = g_getenv("IRD_DAEMON");
+
+        if (!daemon)
+                g_error("IRD_DAEMON is not set; run the tests through meson test");
+        return daemon;
+}
+
+void harness_spawn_daemon(Harness *h, const char *const *env, gboolean with_state_directory) {
+        g_autoptr(GError) error = NULL;
+
+        g_assert_null(h->daemon);
+        /* A name still held by an earlier run would be taken for this one's. */
+        g_assert_null(h->daemon_owner);
+
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(argv, g_strdup(daemon_binary()));
+        g_ptr_array_add(argv, g_strdup_printf("--address=%s", h->bus_address));
+        if (with_state_directory)
+                g_ptr_array_add(argv, g_strdup_printf("--state-directory=%s", h->state_directory));
+        for (guint i = 0; i < h->daemon_args->len; i++)
+                g_ptr_array_add(argv, g_strdup(h->daemon_args->pdata[i]));
+        g_ptr_array_add(argv, NULL);
+
+        int log_fd = open(h->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        g_assert_cmpint(log_fd, >=, 0);
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+        g_subprocess_launcher_take_stdout_fd(launcher, dup(log_fd));
+        g_subprocess_launcher_take_stderr_fd(launcher, log_fd);
+        g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+        launcher_apply_env(launcher, env);
+
+        h->daemon_exited = FALSE;
+        h->daemon = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata, &error);
+        g_assert_no_error(error);
+
+        ExitWatch *w = g_new0(ExitWatch, 1);
+        w->h = h;
+        w->process = g_object_ref(h->daemon);
+        g_subprocess_wait_async(h->daemon, NULL, on_daemon_exited, w);
+}
+
+void harness_wait_daemon_name(Harness *h) {
+        g_assert_nonnull(h->daemon);
+        WAIT_UNTIL(h->daemon_owner || h->daemon_exited, "the daemon to own " IRD_BUS_NAME);
+        if (h->daemon_exited) {
+                g_autofree char *log = harness_read_log(h);
+                g_error("the daemon exited before owning its name (status %d); log:\n%s",
+                        g_subprocess_get_status(h->daemon), log);
+        }
+}
+
+int harness_wait_daemon_exit(Harness *h) {
+        g_assert_nonnull(h->daemon);
+        wait_daemon_gone(h);
+        int status = g_subprocess_get_status(h->daemon);
+        g_clear_object(&h->daemon);
+        return status;
+}
+
+typedef struct DaemonRun {
+        gboolean done;
+        char *out;
+        char *err;
+        GError *error;
+} DaemonRun;
+
+static void on_daemon_run_finished(GObject *source, GAsyncResult *result, gpointer user_data) {
+        DaemonRun *run = user_data;
+
+        (void) g_subprocess_communicate_utf8_finish(G_SUBPROCESS(source), result, &run->out, &run->err,
+                                                    &run->error);
+        run->done = TRUE;
+}
+
+int harness_run_daemon(Harness *h, const char *const *args, const char *const *env, char **ret_stdout,
+                       char **ret_stderr) {
+        g_autoptr(GError) error = NULL;
+        DaemonRun run = {};
+
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_ptr_array_add(argv, (gpointer) daemon_binary());
+        for (size_t i = 0; args && args[i]; i++)
+                g_ptr_array_add(argv, (gpointer) args[i]);
+        g_ptr_array_add(argv, NULL);
+
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                            G_SUBPROCESS_FLAGS_STDERR_PIPE);
+        g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
+        launcher_apply_env(launcher, env);
+        g_autoptr(GSubprocess) process = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata,
+                                                                      &error);
+        g_assert_no_error(error);
+
+        /* Completes only when both pipes are drained and the process is reaped. */
+        g_subprocess_communicate_utf8_async(process, NULL, NULL, on_daemon_run_finished, &run);
+        WAIT_UNTIL(run.done, "a run of the daemon to finish");
+        g_assert_no_error(run.error);
+
+        if (ret_stdout)
+                *ret_stdout = g_steal_pointer(&run.out);
+        if (ret_stderr)
+                *ret_stderr = g_steal_pointer(&run.err);
+        g_free(run.out);
+        g_free(run.err);
+        return g_subprocess_get_status(process);
+}

@@ -101,6 +101,32 @@ void harness_kill_daemon(Harness *h);
 /* Replaces the extra daemon arguments used by the next start. */
 void harness_set_daemon_args(Harness *h, const char *const *args);
 
+/*
+ * Starts the daemon like harness_start_daemon(), but returns at once instead
+ * of waiting for it to own its name, so a test can watch what happens before
+ * that. env adjusts the environment the daemon inherits: "NAME=value" sets,
+ * a bare "NAME" removes (NULL-terminated, may be NULL). Without
+ * with_state_directory no --state-directory is passed, and the daemon picks
+ * its directory itself ($STATE_DIRECTORY or its default).
+ */
+void harness_spawn_daemon(Harness *h, const char *const *env, gboolean with_state_directory);
+/* Waits until the spawned daemon owns its name; fails the test if it exits first. */
+void harness_wait_daemon_name(Harness *h);
+/*
+ * Waits for the daemon to exit on its own and for its name to be released;
+ * returns the wait status. The harness forgets the process, so teardown does
+ * not count the exit as a crash.
+ */
+int harness_wait_daemon_exit(Harness *h);
+/*
+ * Runs the daemon binary with exactly args (no bus or state directory added)
+ * and env (as for harness_spawn_daemon()) until it exits, under the
+ * watchdog. Returns the wait status; its stdout and stderr go to
+ * ret_stdout and ret_stderr (either may be NULL).
+ */
+int harness_run_daemon(Harness *h, const char *const *args, const char *const *env, char **ret_stdout,
+                       char **ret_stderr);
+
 /* The daemon's stderr so far (all runs of this test). */
 char *harness_read_log(Harness *h);
 
