@@ -191,6 +191,7 @@ static gboolean tgtd_spawn(Tgtd *t) {
                 }
                 if (port_accepts(t->address, t->port) && tgtd_adm(t, "--op show --mode sys"))
                         return TRUE;
+                /* tgtd announces no readiness (no sd_notify, nothing on stdout): poll, bounded by give_up. */
                 g_usleep(20 * 1000);
         }
         tgtd_kill(t);
@@ -1059,6 +1060,7 @@ static void test_cancel(Harness *h, gconstpointer data) {
                 after = ss_connections_to(quiet->port);
                 if (g_str_equal(after, ""))
                         break;
+                /* The kernel moves a closed socket through FIN states with no event to wait on: poll, bounded. */
                 g_usleep(10 * 1000);
         }
         g_assert_cmpstr(after, ==, "");

@@ -779,6 +779,7 @@ static bool tgt_spawn(void) {
                 }
                 if (port_accepts(TGT_ADDRESS, tgt.port) && tgtadm("--op show --mode sys"))
                         return true;
+                /* tgtd announces no readiness (no sd_notify, nothing on stdout): poll, bounded by give_up. */
                 g_usleep(20 * 1000);
         }
         tgt_stop();
