@@ -61,6 +61,24 @@ static int read_member_args(sd_bus_message *m, BusContext *ctx, MemberArgsBuffer
         return 0;
 }
 
+/*
+ * The arguments AddTo and RemoveFrom share ("ao ao o o"), then their
+ * authorization. Returns 1 to go on, 0 while polkit is asked, < 0 on error.
+ */
+static int read_collection_change(sd_bus_message *m, BusContext *ctx, MemberArgsBuffer *b, const char **ret_collection,
+                                  Caller *c, char owner[static BUS_OWNER_MAX], sd_bus_error *error) {
+        int r;
+
+        r = read_member_args(m, ctx, b, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "o", ret_collection);
+        if (r < 0)
+                return r;
+        return bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS,
+                             (const char * const[]) { "collection", *ret_collection, NULL }, UINT32_MAX, c, owner, error);
+}
+
 static int method_create_collection(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(member_args_done) MemberArgsBuffer b = {};
         BusContext *ctx = userdata;
@@ -106,18 +124,9 @@ static int method_add_to_collection(sd_bus_message *m, void *userdata, sd_bus_er
         Caller c;
         int r;
 
-        r = read_member_args(m, ctx, &b, error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(m, "o", &collection);
-        if (r < 0)
-                return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, (const char * const[]) { "collection", collection, NULL },
-                          UINT32_MAX, &c, owner, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;       /* polkit was asked; the call runs again with its answer */
+        r = read_collection_change(m, ctx, &b, &collection, &c, owner, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit was asked; the call runs again with its answer */
 
         r = engine_add_to_collection(ctx->engine, &c, collection, &b.args, &job, &err);
         if (r < 0)
@@ -134,18 +143,9 @@ static int method_remove_from_collection(sd_bus_message *m, void *userdata, sd_b
         Caller c;
         int r;
 
-        r = read_member_args(m, ctx, &b, error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(m, "o", &collection);
-        if (r < 0)
-                return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, (const char * const[]) { "collection", collection, NULL },
-                          UINT32_MAX, &c, owner, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;       /* polkit was asked; the call runs again with its answer */
+        r = read_collection_change(m, ctx, &b, &collection, &c, owner, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit was asked; the call runs again with its answer */
 
         r = engine_remove_from_collection(ctx->engine, &c, collection, &b.args, &err);
         if (r < 0)
