@@ -8,7 +8,7 @@
  *   replbench ADDRESS ping N INFLIGHT
  *   replbench ADDRESS prepare                        bench peer, access points, 64 collections
  *   replbench ADDRESS toggle N INFLIGHT AP COLL...   AddTo/RemoveFrom of AP, one collection per slot
- *   replbench ADDRESS populate FROM TO INFLIGHT LOCAL_AP   peers FROM..TO-1, 9 access points and a
+ *   replbench ADDRESS populate FROM TO INFLIGHT LOCAL_AP  peers FROM..TO-1, 9 access points and a
  *                                                    collection of 11 members each
  *   replbench ADDRESS gmo N                          GetManagedObjects N times, one after another
  *   replbench - fsync DIR N                          4 KiB pwrite + fdatasync N times in DIR
@@ -55,10 +55,11 @@ static void die(const char *what, int r) {
         exit(EXIT_FAILURE);
 }
 
-static void die_reply(const char *what, sd_bus_message *reply) {
+static void die_reply(const char *what, sd_bus_message *reply, size_t in_flight) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
-        fprintf(stderr, "replbench: %s failed: %s: %s\n", what, e ? e->name : "?", e ? e->message : "?");
+        fprintf(stderr, "replbench: %s failed: %s: %s (%zu in flight)\n", what, e ? e->name : "?", e ? e->message : "?",
+                in_flight);
         exit(EXIT_FAILURE);
 }
 
@@ -87,6 +88,7 @@ struct Run {
 };
 
 static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *error);
+static Run *current_run;
 
 static int run_call_async(Run *run, size_t slot, sd_bus_message *m, bool record) {
         int r;
@@ -102,8 +104,6 @@ static int run_call_async(Run *run, size_t slot, sd_bus_message *m, bool record)
         return 0;
 }
 
-static Run *current_run;
-
 static void slot_after_reply(Run *run, size_t slot, sd_bus_message *reply);
 
 static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -111,7 +111,7 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *error) 
         size_t slot = (uintptr_t) userdata - 1;
 
         if (sd_bus_message_is_method_error(reply, NULL))
-                die_reply(sd_bus_message_get_member(reply) ?: "a call", reply);
+                die_reply(sd_bus_message_get_member(reply) ?: "a call", reply, run->in_flight);
         if (run->record[slot])
                 run->latencies[run->n_latencies++] = now_usec() - run->sent_at[slot];
         run->in_flight--;
@@ -441,7 +441,8 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "replbench: bad arguments\n");
                 return EXIT_FAILURE;
         }
-        size_t in_flight = parse_unsigned(argv[4]);
+        /* populate FROM TO INFLIGHT LOCAL_AP; the others CMD N INFLIGHT … */
+        size_t in_flight = parse_unsigned(argv[strcmp(argv[2], "populate") == 0 ? 5 : 4]);
         if (in_flight == 0 || in_flight > MAX_SLOTS)
                 die("in flight", -EINVAL);
 
