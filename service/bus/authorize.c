@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "authorize.h"
+#include "caller-cache.h"
 #include "core/object-path.h"
 #include "errors.h"
 #include "polkit.h"
@@ -22,20 +23,15 @@ const char *bus_action_to_id(BusAction a) {
 }
 
 int bus_get_caller(sd_bus_message *m, Caller *ret, char owner[static BUS_OWNER_MAX], sd_bus_error *error) {
-        sd_bus_creds *creds = NULL;
-        uid_t uid;
+        uint32_t uid;
         int r;
 
-        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
-        sd_bus_creds_unref(creds);
+        r = caller_cache_get_uid(sd_bus_message_get_bus(m), sd_bus_message_get_sender(m), &uid);
         if (r < 0)
                 return bus_error_setf_errno(error, -EACCES, "The caller's identity could not be determined.");
 
-        snprintf(owner, BUS_OWNER_MAX, "%s (uid %" PRIu32 ")",
-                 sd_bus_message_get_sender(m) ?: "?", (uint32_t) uid);
-        *ret = (Caller) { .uid = (uint32_t) uid, .owner = owner };
+        snprintf(owner, BUS_OWNER_MAX, "%s (uid %" PRIu32 ")", sd_bus_message_get_sender(m), uid);
+        *ret = (Caller) { .uid = uid, .owner = owner };
         return 0;
 }
 

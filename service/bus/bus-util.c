@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bus-util.h"
+#include "caller-cache.h"
 #include "errors.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -53,39 +54,47 @@ static int find_object(sd_bus *bus, const char *path, const char *interface, voi
         return 1;
 }
 
-static int append_table(char ***l, const ObjectTable *t, ObjectKind kind) {
-        for (size_t i = 0; i < t->n; i++) {
+/* Fills l from i on with the paths of a table's objects; returns the next free index. */
+static int append_table(char **l, size_t i, const ObjectTable *t, ObjectKind kind) {
+        for (size_t k = 0; k < t->n; k++) {
                 char p[OBJECT_PATH_MAX];
-                int r = strv_extend(l, object_path_format(p, kind, *(const uint64_t *) t->items[i]));
 
-                if (r < 0)
-                        return r;
+                l[i] = strdup(object_path_format(p, kind, *(const uint64_t *) t->items[k]));
+                if (!l[i])
+                        return -ENOMEM;
+                i++;
         }
-        return 0;
+        return (int) i;
 }
 
 static int enumerate_objects(sd_bus *bus, const char *prefix, void *userdata, char ***ret_nodes, sd_bus_error *error) {
         BusContext *ctx = userdata;
         const Model *m = ctx->engine->model;
-        char **l = calloc(1, sizeof(char *));
-        int r;
+        const struct {
+                const ObjectTable *table;
+                ObjectKind kind;
+        } tables[] = {
+                { &m->systems, OBJECT_SYSTEM },
+                { &m->access_points, OBJECT_ACCESS_POINT },
+                { &m->secrets, OBJECT_SECRET },
+                { &m->collections, OBJECT_COLLECTION },
+                { &m->jobs, OBJECT_JOB },
+        };
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0;
+        int r = 0;
 
+        /* Sized once: appending one by one would measure the list on every append. */
+        for (size_t k = 0; k < ELEMENTSOF(tables); k++)
+                n += tables[k].table->n;
+        l = calloc(n + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        r = append_table(&l, &m->systems, OBJECT_SYSTEM);
-        if (r >= 0)
-                r = append_table(&l, &m->access_points, OBJECT_ACCESS_POINT);
-        if (r >= 0)
-                r = append_table(&l, &m->secrets, OBJECT_SECRET);
-        if (r >= 0)
-                r = append_table(&l, &m->collections, OBJECT_COLLECTION);
-        if (r >= 0)
-                r = append_table(&l, &m->jobs, OBJECT_JOB);
-        if (r < 0) {
-                strv_free(l);
+        for (size_t k = 0; r >= 0 && k < ELEMENTSOF(tables); k++)
+                r = append_table(l, (size_t) r, tables[k].table, tables[k].kind);
+        if (r < 0)
                 return r;
-        }
-        *ret_nodes = l;
+        *ret_nodes = TAKE_PTR(l);
         return 0;
 }
 
@@ -102,6 +111,9 @@ int bus_register_objects(BusContext *ctx) {
         };
         int r;
 
+        r = caller_cache_start(ctx->bus);
+        if (r < 0)
+                return r;
         r = sd_bus_add_object_vtable(ctx->bus, NULL, SERVICE_ROOT_PATH, SERVICE_INTERFACE, bus_service_vtable, ctx);
         if (r < 0)
                 return log_error_errno(r, "Failed to register the service object");

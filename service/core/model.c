@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "model.h"
 #include "util/strutil.h"
@@ -179,6 +180,8 @@ System *system_new(void) {
 System *system_free(System *s) {
         if (!s)
                 return NULL;
+        idset_clear(&s->access_points);
+        idset_clear(&s->collections);
         free(s->name);
         free(s->element_name);
         free(s);
@@ -203,6 +206,7 @@ AccessPoint *access_point_new(void) {
 AccessPoint *access_point_free(AccessPoint *a) {
         if (!a)
                 return NULL;
+        idset_clear(&a->collections);
         free(a->element_name);
         free(a->address);
         free(a->target_name);
@@ -334,6 +338,8 @@ Model *model_free(Model *m) {
         table_free(&m->secrets, (void *(*)(void *)) secret_free);
         table_free(&m->collections, (void *(*)(void *)) collection_free);
         table_free(&m->jobs, (void *(*)(void *)) job_free);
+        hash_index_clear(&m->peers_by_name);
+        hash_index_clear(&m->access_points_by_portal);
         free(m);
         return NULL;
 }
@@ -364,50 +370,221 @@ static void model_note_id(Model *m, uint64_t id) {
                 return table_remove(&m->table, id);                             \
         }
 
-DEFINE_MODEL_ADD_REMOVE(System, system, systems)
-DEFINE_MODEL_ADD_REMOVE(AccessPoint, access_point, access_points)
 DEFINE_MODEL_ADD_REMOVE(SharedSecret, secret, secrets)
-DEFINE_MODEL_ADD_REMOVE(Collection, collection, collections)
 DEFINE_MODEL_ADD_REMOVE(Job, job, jobs)
 
-int model_collections_of_access_point(const Model *m, uint64_t id, IdSet *ret) {
-        IdSet s = IDSET_INIT;
+/* ---- indexes ---- */
 
-        MODEL_FOREACH(Collection, c, m->collections)
-                if ((idset_contains(&c->local_access_points, id) || idset_contains(&c->remote_access_points, id)) &&
-                    idset_add(&s, c->id) < 0) {
-                        idset_clear(&s);
-                        return -ENOMEM;
-                }
-        idset_clear(ret);
-        *ret = s;
+static uint64_t peer_name_hash(const char *name) {
+        return hash_string_ascii_nocase(HASH_SEED, name);
+}
+
+static bool peer_name_match(const void *item, const void *key) {
+        return strcasecmp(((const System *) item)->name, key) == 0;
+}
+
+typedef struct PortalKey {
+        uint64_t system_id;
+        const char *address;
+        uint16_t port;
+        const char *target_name;
+} PortalKey;
+
+static uint64_t portal_hash(const PortalKey *k) {
+        uint64_t h = hash_bytes(HASH_SEED, &k->system_id, sizeof(k->system_id));
+
+        h = hash_bytes(h, &k->port, sizeof(k->port));
+        h = hash_bytes(h, k->address, strlen(k->address) + 1);
+        return hash_bytes(h, k->target_name, strlen(k->target_name));
+}
+
+static PortalKey portal_key_of(const AccessPoint *a) {
+        return (PortalKey) { a->system_id, a->address, a->port, a->target_name };
+}
+
+static bool portal_match(const void *item, const void *key) {
+        const AccessPoint *a = item;
+        const PortalKey *k = key;
+
+        return a->system_id == k->system_id && a->port == k->port && strcmp(a->address, k->address) == 0 &&
+               strcmp(a->target_name, k->target_name) == 0;
+}
+
+System *model_find_peer_by_name(const Model *m, const char *name) {
+        return hash_index_find(&m->peers_by_name, peer_name_hash(name), peer_name_match, name);
+}
+
+AccessPoint *model_find_access_point_by_portal(const Model *m, uint64_t system_id, const char *address, uint16_t port,
+                                               const char *target_name) {
+        PortalKey k = { system_id, address, port, target_name ?: "" };
+
+        return hash_index_find(&m->access_points_by_portal, portal_hash(&k), portal_match, &k);
+}
+
+int model_add_system(Model *m, System *s) {
+        int r;
+
+        /* The local system is added before its id is final and is never looked up by name. */
+        if (s->id != LOCAL_SYSTEM_ID) {
+                r = hash_index_put(&m->peers_by_name, peer_name_hash(s->name), s);
+                if (r < 0)
+                        return r;
+        }
+        r = table_add(&m->systems, s);
+        if (r < 0) {
+                if (s->id != LOCAL_SYSTEM_ID)
+                        hash_index_remove(&m->peers_by_name, peer_name_hash(s->name), s);
+                return r;
+        }
+        model_note_id(m, s->id);
         return 0;
+}
+
+System *model_remove_system(Model *m, uint64_t id) {
+        System *s = table_remove(&m->systems, id);
+
+        if (s && s->id != LOCAL_SYSTEM_ID)
+                hash_index_remove(&m->peers_by_name, peer_name_hash(s->name), s);
+        return s;
+}
+
+int model_add_access_point(Model *m, AccessPoint *a) {
+        System *s = model_get_system(m, a->system_id);
+        PortalKey k = portal_key_of(a);
+        int r;
+
+        r = hash_index_put(&m->access_points_by_portal, portal_hash(&k), a);
+        if (r < 0)
+                return r;
+        r = table_add(&m->access_points, a);
+        if (r >= 0 && s)
+                r = idset_add(&s->access_points, a->id);
+        if (r < 0) {
+                hash_index_remove(&m->access_points_by_portal, portal_hash(&k), a);
+                (void) table_remove(&m->access_points, a->id);
+                return r;
+        }
+        model_note_id(m, a->id);
+        return 0;
+}
+
+AccessPoint *model_remove_access_point(Model *m, uint64_t id) {
+        AccessPoint *a = table_remove(&m->access_points, id);
+        System *s;
+
+        if (!a)
+                return NULL;
+        PortalKey k = portal_key_of(a);
+        hash_index_remove(&m->access_points_by_portal, portal_hash(&k), a);
+        s = model_get_system(m, a->system_id);
+        if (s)
+                idset_remove(&s->access_points, id);
+        return a;
+}
+
+static IdSet *access_point_collections(const Model *m, uint64_t id) {
+        AccessPoint *a = model_get_access_point(m, id);
+
+        return a ? &a->collections : NULL;
+}
+
+static IdSet *system_collections(const Model *m, uint64_t id) {
+        System *s = model_get_system(m, id);
+
+        return s ? &s->collections : NULL;
+}
+
+/* Files (or with add false, unfiles) collection c under each of its members. */
+static int index_members(const Model *m, const Collection *c, bool add) {
+        const struct {
+                const IdSet *members;
+                IdSet *(*index_of)(const Model *m, uint64_t id);
+        } kinds[] = {
+                { &c->local_access_points, access_point_collections },
+                { &c->remote_access_points, access_point_collections },
+                { &c->remote_systems, system_collections },
+        };
+
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                for (size_t i = 0; i < kinds[k].members->n; i++) {
+                        IdSet *set = kinds[k].index_of(m, kinds[k].members->ids[i]);
+
+                        if (!set)
+                                continue;       /* a member that is not loaded (yet) */
+                        if (!add)
+                                idset_remove(set, c->id);
+                        else if (idset_add(set, c->id) < 0)
+                                return -ENOMEM;
+                }
+        return 0;
+}
+
+int model_add_collection(Model *m, Collection *c) {
+        int r;
+
+        r = table_add(&m->collections, c);
+        if (r < 0)
+                return r;
+        r = index_members(m, c, true);
+        if (r < 0) {
+                (void) index_members(m, c, false);
+                (void) table_remove(&m->collections, c->id);
+                return r;
+        }
+        model_note_id(m, c->id);
+        return 0;
+}
+
+Collection *model_remove_collection(Model *m, uint64_t id) {
+        Collection *c = table_remove(&m->collections, id);
+
+        if (c)
+                (void) index_members(m, c, false);
+        return c;
+}
+
+int model_rebuild_indexes(Model *m) {
+        MODEL_FOREACH(System, s, m->systems)
+                idset_clear(&s->collections);
+        MODEL_FOREACH(AccessPoint, a, m->access_points)
+                idset_clear(&a->collections);
+        MODEL_FOREACH(Collection, c, m->collections) {
+                int r = index_members(m, c, true);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int model_collections_of_access_point(const Model *m, uint64_t id, IdSet *ret) {
+        IdSet *s = access_point_collections(m, id);
+
+        if (!s) {
+                idset_clear(ret);
+                return 0;
+        }
+        return idset_copy(ret, s);
 }
 
 int model_collections_of_system(const Model *m, uint64_t id, IdSet *ret) {
-        IdSet s = IDSET_INIT;
+        IdSet *s = system_collections(m, id);
 
-        MODEL_FOREACH(Collection, c, m->collections)
-                if (idset_contains(&c->remote_systems, id) && idset_add(&s, c->id) < 0) {
-                        idset_clear(&s);
-                        return -ENOMEM;
-                }
-        idset_clear(ret);
-        *ret = s;
-        return 0;
+        if (!s) {
+                idset_clear(ret);
+                return 0;
+        }
+        return idset_copy(ret, s);
 }
 
 int model_access_points_of_system(const Model *m, uint64_t system_id, IdSet *ret) {
-        IdSet s = IDSET_INIT;
+        System *s = model_get_system(m, system_id);
 
-        MODEL_FOREACH(AccessPoint, a, m->access_points)
-                if (a->system_id == system_id && idset_add(&s, a->id) < 0) {
-                        idset_clear(&s);
-                        return -ENOMEM;
-                }
-        idset_clear(ret);
-        *ret = s;
-        return 0;
+        if (!s) {
+                idset_clear(ret);
+                return 0;
+        }
+        return idset_copy(ret, &s->access_points);
 }
 
 size_t model_count_running_jobs(const Model *m, bool by_uid, uint32_t uid) {

@@ -14,6 +14,7 @@
 
 #include "object-path.h"
 #include "util/error.h"
+#include "util/hashindex.h"
 #include "util/idset.h"
 #include "util/macros.h"
 
@@ -33,6 +34,9 @@ typedef struct System {
         char *element_name;
         Reachability reachable;
         uint64_t last_verified;         /* µs, CLOCK_REALTIME, 0 never */
+        /* Kept by the model while the system is in it; never stored. */
+        IdSet access_points;
+        IdSet collections;              /* holding it as a remote system */
 } System;
 
 typedef struct AccessPoint {
@@ -47,6 +51,8 @@ typedef struct AccessPoint {
         Reachability reachable;
         uint64_t last_verified;
         char *last_error;               /* "" when none */
+        /* Kept by the model while the access point is in it; never stored. */
+        IdSet collections;
 } AccessPoint;
 
 typedef struct SharedSecret {
@@ -149,6 +155,9 @@ typedef struct Model {
         ObjectTable collections;
         ObjectTable jobs;
         uint64_t next_id;               /* ids are never reused */
+        /* Indexes, so that no lookup scans a table. */
+        HashIndex peers_by_name;        /* peer systems by Name, ASCII case folded */
+        HashIndex access_points_by_portal;      /* by system, address, port, target name */
 } Model;
 
 Model *model_new(const char *local_name);
@@ -204,6 +213,20 @@ Collection *collection_copy(const Collection *c);
 static inline bool access_point_is_local(const AccessPoint *a) {
         return a->system_id == LOCAL_SYSTEM_ID;
 }
+
+/*
+ * Collection members are indexed when a collection enters the model and
+ * dropped when it leaves, so a collection in the model is never changed in
+ * place: a change replaces it. A loader that fills member sets in place
+ * rebuilds the indexes once at the end.
+ */
+int model_rebuild_indexes(Model *m);
+
+/* The peer system (never the local one) with this Name, compared ignoring ASCII case; NULL if none. */
+System *model_find_peer_by_name(const Model *m, const char *name);
+/* The access point of system_id with this portal and target name ("" for none); NULL if none. */
+AccessPoint *model_find_access_point_by_portal(const Model *m, uint64_t system_id, const char *address, uint16_t port,
+                                               const char *target_name);
 
 /* The collections that hold an access point / a system (as id sets). */
 int model_collections_of_access_point(const Model *m, uint64_t id, IdSet *ret);

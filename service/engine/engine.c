@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/validate.h"
 #include "engine-internal.h"
@@ -142,10 +141,10 @@ int engine_add_peer_system(Engine *e, const Caller *c, const char *name, const c
         r = validate_string_property(element_name, "ElementName", err);
         if (r < 0)
                 return r;
-        MODEL_FOREACH(System, x, e->model->systems)
-                if (x->id != LOCAL_SYSTEM_ID && strcasecmp(x->name, name) == 0)
-                        return repl_error_set(err, -EEXIST, "A peer system named '%s' exists already: %s.", name,
-                                              path_of(p, OBJECT_SYSTEM, x->id));
+        System *x = model_find_peer_by_name(e->model, name);
+        if (x)
+                return repl_error_set(err, -EEXIST, "A peer system named '%s' exists already: %s.", name,
+                                      path_of(p, OBJECT_SYSTEM, x->id));
 
         s = system_new();
         if (!s || free_and_strdup(&s->name, name) < 0 || free_and_strdup(&s->element_name, element_name) < 0)
@@ -224,12 +223,11 @@ int engine_add_access_point(Engine *e, const Caller *c, const char *system_path,
         if (r < 0)
                 return repl_error_set(err, r, "Out of memory.");
 
-        MODEL_FOREACH(AccessPoint, x, e->model->access_points)
-                if (x->system_id == s->id && x->port == spec->port && strcmp(x->address, address) == 0 &&
-                    strcmp(x->target_name, spec->target_name ? spec->target_name : "") == 0)
-                        return repl_error_set(err, -EEXIST, "%s has an access point %s with this target already: %s.",
-                                              system_path, portal_name_format(portal, address, spec->port),
-                                              path_of(p, OBJECT_ACCESS_POINT, x->id));
+        AccessPoint *x = model_find_access_point_by_portal(e->model, s->id, address, spec->port, spec->target_name);
+        if (x)
+                return repl_error_set(err, -EEXIST, "%s has an access point %s with this target already: %s.",
+                                      system_path, portal_name_format(portal, address, spec->port),
+                                      path_of(p, OBJECT_ACCESS_POINT, x->id));
 
         a = access_point_new();
         if (!a || free_and_strdup(&a->address, address) < 0 ||
@@ -536,7 +534,13 @@ void engine_apply_plan(Engine *e, CollectionPlan *p, bool created) {
 
                 n->job_id = old ? old->job_id : 0;
                 collection_free(old);
-                (void) model_add_collection(e->model, n);       /* the slot was just freed */
+                if (model_add_collection(e->model, n) < 0) {
+                        /* Only on allocation failure; the store has it and the next start loads it. */
+                        log_error("Out of memory while updating collection %" PRIu64 " in the model.", id);
+                        engine_notify_removed(e, OBJECT_COLLECTION, id);
+                        collection_free(n);
+                        return;
+                }
                 if (p->added_local.n || p->removed_local.n)
                         props[k++] = "LocalAccessPoints";
                 if (p->added_remote.n || p->removed_remote.n)

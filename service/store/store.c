@@ -29,9 +29,17 @@
 #include "util/macros.h"
 #include "util/strutil.h"
 
+/* Distinct statements of the write path; more is a programming error (see store_prepare_cached()). */
+#define STORE_STATEMENTS_MAX 32
+
 struct Store {
         sqlite3 *db;
         char *path;
+        struct {
+                const char *sql;        /* a string literal: compared by address */
+                sqlite3_stmt *st;
+        } statements[STORE_STATEMENTS_MAX];
+        size_t n_statements;
 };
 
 /* How long a write waits for a lock held by another process, e.g. an admin's sqlite3 shell. */
@@ -42,6 +50,15 @@ static inline void stmt_finalizep(sqlite3_stmt **st) {
                 sqlite3_finalize(*st);
 }
 #define _cleanup_stmt_ _cleanup_(stmt_finalizep)
+
+/* For cached statements: ready for the next use, and no bound value (a secret) kept. */
+static inline void stmt_releasep(sqlite3_stmt **st) {
+        if (*st) {
+                sqlite3_reset(*st);
+                sqlite3_clear_bindings(*st);
+        }
+}
+#define _cleanup_stmt_release_ _cleanup_(stmt_releasep)
 
 /*
  * Schema version 1. Strings are NOT NULL with "" for "not set", as in the
@@ -161,6 +178,32 @@ static int store_prepare(Store *s, const char *sql, sqlite3_stmt **ret) {
                 return store_error(s, "prepare \"%s\"", sql);
         }
         *ret = st;
+        return 0;
+}
+
+/*
+ * The write path's statements are prepared once and kept until the store is
+ * closed: preparing one costs more than running it. sql must be a string
+ * literal (the cache compares addresses); release the statement with
+ * _cleanup_stmt_release_, never finalize it.
+ */
+static int store_prepare_cached(Store *s, const char *sql, sqlite3_stmt **ret) {
+        int r;
+
+        for (size_t i = 0; i < s->n_statements; i++)
+                if (s->statements[i].sql == sql) {
+                        *ret = s->statements[i].st;
+                        return 0;
+                }
+        if (s->n_statements >= STORE_STATEMENTS_MAX) {
+                log_error("Store %s: more distinct statements than the cache holds.", s->path);
+                return -EIO;
+        }
+        r = store_prepare(s, sql, ret);
+        if (r < 0)
+                return r;
+        s->statements[s->n_statements].sql = sql;
+        s->statements[s->n_statements++].st = *ret;
         return 0;
 }
 
@@ -466,6 +509,8 @@ Store *store_close(Store *s) {
         if (!s)
                 return NULL;
 
+        for (size_t i = 0; i < s->n_statements; i++)
+                sqlite3_finalize(s->statements[i].st);
         if (s->db && sqlite3_close(s->db) != SQLITE_OK)
                 log_error("Store %s: failed to close: %s", s->path, sqlite3_errmsg(s->db));
         free(s->path);
@@ -599,14 +644,14 @@ void store_rollback(Store *s) {
  * Return: 0; -ERANGE above INT64_MAX; -EIO.
  */
 int store_save_next_id(Store *s, uint64_t next_id) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_stmt_release_ sqlite3_stmt *st = NULL;
         int r;
 
         /* Beyond that, SQLite's signed MAX() would compare wrongly. */
         if (next_id > INT64_MAX)
                 return -ERANGE;
 
-        r = store_prepare(s, "UPDATE meta SET next_id = MAX(next_id, ?1) WHERE singleton = 0", &st);
+        r = store_prepare_cached(s, "UPDATE meta SET next_id = MAX(next_id, ?1) WHERE singleton = 0", &st);
         if (r < 0)
                 return r;
         if (bind_u64(st, 1, next_id) != SQLITE_OK)
@@ -626,13 +671,13 @@ int store_save_next_id(Store *s, uint64_t next_id) {
  * Return: 0 or -EIO.
  */
 int store_save_system(Store *s, const System *x) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_stmt_release_ sqlite3_stmt *st = NULL;
         int r;
 
         if (x->id == LOCAL_SYSTEM_ID)
                 return 0;
 
-        r = store_prepare(s,
+        r = store_prepare_cached(s,
                           "INSERT OR REPLACE INTO systems (id, name, element_name, reachable, last_verified) "
                           "VALUES (?1, ?2, ?3, ?4, ?5)",
                           &st);
@@ -655,10 +700,10 @@ int store_save_system(Store *s, const System *x) {
  * Return: 0 or -EIO.
  */
 int store_save_access_point(Store *s, const AccessPoint *x) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_stmt_release_ sqlite3_stmt *st = NULL;
         int r;
 
-        r = store_prepare(s,
+        r = store_prepare_cached(s,
                           "INSERT OR REPLACE INTO access_points (id, system_id, element_name, address, port, "
                           "target_name, portal_group_tag, secret_id, reachable, last_verified, last_error) "
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -691,10 +736,10 @@ int store_save_access_point(Store *s, const AccessPoint *x) {
  * Return: 0 or -EIO.
  */
 int store_save_secret(Store *s, const SharedSecret *x) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_stmt_release_ sqlite3_stmt *st = NULL;
         int r;
 
-        r = store_prepare(s,
+        r = store_prepare_cached(s,
                           "INSERT OR REPLACE INTO secrets (id, access_point_id, username, secret, "
                           "mutual_username, mutual_secret) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                           &st);
@@ -727,10 +772,10 @@ static int save_members(Store *s, sqlite3_stmt *st, uint64_t collection_id, cons
 }
 
 static int save_collection_rows(Store *s, const Collection *x) {
-        _cleanup_stmt_ sqlite3_stmt *row = NULL, *clear = NULL, *member = NULL;
+        _cleanup_stmt_release_ sqlite3_stmt *row = NULL, *clear = NULL, *member = NULL;
         int r;
 
-        r = store_prepare(s,
+        r = store_prepare_cached(s,
                           "INSERT OR REPLACE INTO collections (id, element_name, active, delete_on_unassociated) "
                           "VALUES (?1, ?2, ?3, ?4)",
                           &row);
@@ -745,7 +790,7 @@ static int save_collection_rows(Store *s, const Collection *x) {
         if (r < 0)
                 return r;
 
-        r = store_prepare(s, "DELETE FROM collection_members WHERE collection_id = ?1", &clear);
+        r = store_prepare_cached(s, "DELETE FROM collection_members WHERE collection_id = ?1", &clear);
         if (r < 0)
                 return r;
         if (bind_u64(clear, 1, x->id) != SQLITE_OK)
@@ -754,7 +799,7 @@ static int save_collection_rows(Store *s, const Collection *x) {
         if (r < 0)
                 return r;
 
-        r = store_prepare(s, "INSERT INTO collection_members (collection_id, kind, member_id) VALUES (?1, ?2, ?3)",
+        r = store_prepare_cached(s, "INSERT INTO collection_members (collection_id, kind, member_id) VALUES (?1, ?2, ?3)",
                           &member);
         if (r < 0)
                 return r;
@@ -807,7 +852,7 @@ int store_save_collection(Store *s, const Collection *x) {
  * Return: 0; -EINVAL for such a path; -ENOMEM; -EIO.
  */
 int store_save_job(Store *s, const Job *x) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_stmt_release_ sqlite3_stmt *st = NULL;
         _cleanup_free_ char *affected = NULL;
         int r;
 
@@ -822,7 +867,7 @@ int store_save_job(Store *s, const Job *x) {
         if (!affected)
                 return -ENOMEM;
 
-        r = store_prepare(s,
+        r = store_prepare_cached(s,
                           "INSERT OR REPLACE INTO jobs (id, name, state, status, percent_complete, "
                           "expected_end_time, time_submitted, start_time, time_of_last_state_change, "
                           "delete_on_completion, time_before_removal, error_code, error_description, "
@@ -856,10 +901,10 @@ int store_save_job(Store *s, const Job *x) {
 }
 
 static int delete_row(Store *s, const char *sql, uint64_t id) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_stmt_release_ sqlite3_stmt *st = NULL;
         int r;
 
-        r = store_prepare(s, sql, &st);
+        r = store_prepare_cached(s, sql, &st);
         if (r < 0)
                 return r;
         if (bind_u64(st, 1, id) != SQLITE_OK)
@@ -1134,7 +1179,11 @@ static int load_collections(Store *s, Model *m) {
                 TAKE_PTR(x);
         }
 
-        return load_collection_members(s, m);
+        r = load_collection_members(s, m);
+        if (r < 0)
+                return r;
+        /* The members were filled in place, after the collections entered the model. */
+        return model_rebuild_indexes(m);
 }
 
 static int load_jobs(Store *s, Model *m) {
