@@ -404,6 +404,96 @@ static void test_access_points_of_system(void) {
         model_free(m);
 }
 
+/* ---- indexes ---- */
+
+static void test_index_follows_collections(void) {
+        Model *m = association_model();
+        IdSet s = IDSET_INIT;
+        Collection *c;
+
+        /* Replacing collection 20 by a copy without access point 1 moves the index with it. */
+        c = model_remove_collection(m, 20);
+        g_assert_nonnull(c);
+        g_assert_cmpint(model_collections_of_access_point(m, 1, &s), ==, 0);
+        assert_idset(&s, (const uint64_t[]) { 30 }, 1);
+        g_assert_cmpint(model_collections_of_system(m, 11, &s), ==, 0);
+        g_assert_cmpuint(s.n, ==, 0);
+        g_assert_cmpint(idset_remove(&c->local_access_points, 1), ==, 1);
+        g_assert_cmpint(model_add_collection(m, c), ==, 0);
+        g_assert_cmpint(model_collections_of_access_point(m, 1, &s), ==, 0);
+        assert_idset(&s, (const uint64_t[]) { 30 }, 1);
+        g_assert_cmpint(model_collections_of_access_point(m, 2, &s), ==, 0);
+        assert_idset(&s, (const uint64_t[]) { 20 }, 1);
+        g_assert_cmpint(model_collections_of_system(m, 11, &s), ==, 0);
+        assert_idset(&s, (const uint64_t[]) { 20 }, 1);
+
+        /* An access point that leaves takes its system's index entry with it. */
+        access_point_free(model_remove_access_point(m, 13));
+        g_assert_cmpint(model_access_points_of_system(m, 10, &s), ==, 0);
+        assert_idset(&s, (const uint64_t[]) { 12 }, 1);
+
+        idset_clear(&s);
+        model_free(m);
+}
+
+static void test_index_rebuild(void) {
+        Model *m = association_model();
+        IdSet s = IDSET_INIT;
+        Collection *c = model_get_collection(m, 25);
+
+        /* What the loader does: fill members of a collection already in the model, then rebuild. */
+        g_assert_cmpint(idset_add(&c->remote_access_points, 14), ==, 1);
+        g_assert_cmpint(idset_add(&c->remote_systems, 11), ==, 1);
+        g_assert_cmpint(model_rebuild_indexes(m), ==, 0);
+        g_assert_cmpint(model_collections_of_access_point(m, 14, &s), ==, 0);
+        assert_idset(&s, (const uint64_t[]) { 20, 25 }, 2);
+        g_assert_cmpint(model_collections_of_system(m, 11, &s), ==, 0);
+        assert_idset(&s, (const uint64_t[]) { 20, 25 }, 2);
+        /* Rebuilding twice files nothing twice. */
+        g_assert_cmpint(model_rebuild_indexes(m), ==, 0);
+        g_assert_cmpint(model_collections_of_access_point(m, 1, &s), ==, 0);
+        assert_idset(&s, (const uint64_t[]) { 20, 30 }, 2);
+
+        idset_clear(&s);
+        model_free(m);
+}
+
+static void test_index_peer_by_name(void) {
+        Model *m = model_new("iqn.2024-01.org.example:local");
+
+        g_assert_cmpint(model_add_system(m, new_system(5, "Peer.Example.ORG")), ==, 0);
+        g_assert_cmpint(model_add_system(m, new_system(6, "iqn.2024-01.org.example:b")), ==, 0);
+        g_assert_cmpuint(model_find_peer_by_name(m, "peer.example.org")->id, ==, 5);
+        g_assert_cmpuint(model_find_peer_by_name(m, "IQN.2024-01.ORG.EXAMPLE:B")->id, ==, 6);
+        /* This host is not a peer. */
+        g_assert_null(model_find_peer_by_name(m, "iqn.2024-01.org.example:local"));
+        system_free(model_remove_system(m, 5));
+        g_assert_null(model_find_peer_by_name(m, "peer.example.org"));
+        g_assert_cmpuint(model_find_peer_by_name(m, "iqn.2024-01.org.example:b")->id, ==, 6);
+        model_free(m);
+}
+
+static void test_index_access_point_by_portal(void) {
+        Model *m = model_new("local");
+        AccessPoint *a = new_access_point(7, LOCAL_SYSTEM_ID), *b = new_access_point(8, LOCAL_SYSTEM_ID);
+
+        g_assert_cmpint(free_and_strdup(&a->address, "127.0.0.1"), ==, 0);
+        g_assert_cmpint(free_and_strdup(&b->address, "127.0.0.1"), ==, 0);
+        g_assert_cmpint(free_and_strdup(&b->target_name, "iqn.2024-01.org.example:t"), ==, 0);
+        g_assert_cmpint(model_add_access_point(m, a), ==, 0);
+        g_assert_cmpint(model_add_access_point(m, b), ==, 0);
+
+        g_assert_true(model_find_access_point_by_portal(m, LOCAL_SYSTEM_ID, "127.0.0.1", 3260, NULL) == a);
+        g_assert_true(model_find_access_point_by_portal(m, LOCAL_SYSTEM_ID, "127.0.0.1", 3260, "") == a);
+        g_assert_true(model_find_access_point_by_portal(m, LOCAL_SYSTEM_ID, "127.0.0.1", 3260,
+                                                        "iqn.2024-01.org.example:t") == b);
+        g_assert_null(model_find_access_point_by_portal(m, LOCAL_SYSTEM_ID, "127.0.0.1", 3261, NULL));
+        g_assert_null(model_find_access_point_by_portal(m, 99, "127.0.0.1", 3260, NULL));
+        access_point_free(model_remove_access_point(m, 7));
+        g_assert_null(model_find_access_point_by_portal(m, LOCAL_SYSTEM_ID, "127.0.0.1", 3260, NULL));
+        model_free(m);
+}
+
 /* ---- jobs ---- */
 
 static void test_count_running_jobs(void) {
@@ -660,6 +750,10 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/model/collections-of-access-point", test_collections_of_access_point);
         g_test_add_func("/model/collections-of-system", test_collections_of_system);
         g_test_add_func("/model/access-points-of-system", test_access_points_of_system);
+        g_test_add_func("/model/index/follows-collections", test_index_follows_collections);
+        g_test_add_func("/model/index/rebuild", test_index_rebuild);
+        g_test_add_func("/model/index/peer-by-name", test_index_peer_by_name);
+        g_test_add_func("/model/index/access-point-by-portal", test_index_access_point_by_portal);
         g_test_add_func("/model/job/count-running", test_count_running_jobs);
         g_test_add_func("/model/job/state-names", test_job_state_names);
         g_test_add_func("/model/job/plan-state-change", test_job_plan_state_change);
