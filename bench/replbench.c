@@ -71,6 +71,7 @@ struct Run {
         sd_bus *bus;
         issue_t issue;
         size_t total, issued, done, in_flight;
+        size_t capacity;                /* calls at most (latencies' size) */
         uint64_t *latencies;            /* of the calls that count (record == true) */
         size_t n_latencies;
         uint64_t sent_at[MAX_SLOTS];
@@ -127,7 +128,7 @@ static double run_all(Run *run, size_t in_flight) {
         int r;
 
         current_run = run;
-        run->latencies = calloc(run->total + 1, sizeof(uint64_t));
+        run->latencies = calloc((run->capacity ?: run->total) + 1, sizeof(uint64_t));
         if (!run->latencies)
                 die("allocating", -ENOMEM);
         start = now_usec();
@@ -213,6 +214,8 @@ static int issue_populate(Run *run, size_t slot) {
         if (step == 0) {
                 char name[64];
 
+                if (run->next_peer >= run->end_peer)
+                        return 0;       /* every peer is started; this slot is done */
                 peer = run->peer[slot] = run->next_peer++;
                 snprintf(name, sizeof(name), "peer%u.bench.example", peer);
                 m = new_call(run->bus, ROOT, SERVICE, "AddPeerSystem");
@@ -466,7 +469,9 @@ int main(int argc, char *argv[]) {
                 run.next_peer = parse_unsigned(argv[3]);
                 run.end_peer = parse_unsigned(argv[4]);
                 run.local_ap = argv[6];
-                run.total = (size_t) (run.end_peer - run.next_peer) * (ACCESS_POINTS_PER_PEER + 2);
+                /* Chains end by themselves when no peer is left to start. */
+                run.capacity = (size_t) (run.end_peer - run.next_peer) * (ACCESS_POINTS_PER_PEER + 2);
+                run.total = SIZE_MAX;
                 if (in_flight > run.end_peer - run.next_peer)
                         in_flight = run.end_peer - run.next_peer;
                 seconds = run_all(&run, in_flight);
