@@ -11,6 +11,7 @@
 
 #include "bus-util.h"
 #include "caller-cache.h"
+#include "reply-limit.h"
 #include "errors.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -112,6 +113,9 @@ int bus_register_objects(BusContext *ctx) {
         int r;
 
         r = caller_cache_start(ctx->bus);
+        if (r < 0)
+                return r;
+        r = bus_install_reply_limit(ctx);
         if (r < 0)
                 return r;
         r = sd_bus_add_object_vtable(ctx->bus, NULL, SERVICE_ROOT_PATH, SERVICE_INTERFACE, bus_service_vtable, ctx);

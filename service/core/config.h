@@ -17,6 +17,13 @@ typedef struct ServiceConfig {
         size_t max_running_jobs;
         size_t max_running_jobs_per_user;
         size_t max_array_entries;
+        /* Object limits (API.md section 8), sized so GetManagedObjects fits max_message_size. */
+        size_t max_peer_systems;
+        size_t max_access_points;
+        size_t max_collections;
+        size_t max_collection_members;
+        /* The bus's message limit: a reply larger than this fails instead of being sent. */
+        size_t max_message_size;
         /*
          * iSCSI initiator name used when connecting out (owned by the daemon).
          * Verification logs in with it; NULL (an engine without a daemon, as
@@ -36,5 +43,10 @@ typedef struct ServiceConfig {
                 .max_running_jobs = 64,                                 \
                 .max_running_jobs_per_user = 16,                        \
                 .max_array_entries = 1024,                              \
+                .max_peer_systems = 2000,                               \
+                .max_access_points = 20000,                             \
+                .max_collections = 2000,                                \
+                .max_collection_members = 4096,                         \
+                .max_message_size = 32 * 1024 * 1024,                   \
                 .progress_interval_usec = 250 * USEC_PER_MSEC,          \
         })

@@ -33,6 +33,11 @@ static void help(void) {
                "     --max-running-jobs=N            Running jobs at most (default 64)\n"
                "     --max-running-jobs-per-user=N   Running jobs per user at most (default 16)\n"
                "     --max-array-entries=N           Entries in one array argument at most (default 1024)\n"
+               "     --max-peer-systems=N            Peer systems at most (default 2000)\n"
+               "     --max-access-points=N           Access points at most, local and remote (default 20000)\n"
+               "     --max-collections=N             Collections at most (default 2000)\n"
+               "     --max-collection-members=N      Members of one collection at most (default 4096)\n"
+               "     --max-message-size=BYTES        The bus's message limit; larger replies fail (default 33554432)\n"
                "     --log-level=LEVEL               err, warning, notice, info or debug (default info)\n",
                DEFAULT_STATE_DIRECTORY);
 }
@@ -101,6 +106,11 @@ enum {
         ARG_MAX_RUNNING,
         ARG_MAX_RUNNING_PER_USER,
         ARG_MAX_ARRAY,
+        ARG_MAX_PEERS,
+        ARG_MAX_ACCESS_POINTS,
+        ARG_MAX_COLLECTIONS,
+        ARG_MAX_MEMBERS,
+        ARG_MAX_MESSAGE_SIZE,
         ARG_LOG_LEVEL,
 };
 
@@ -121,6 +131,11 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
                 { "max-running-jobs", required_argument, NULL, ARG_MAX_RUNNING },
                 { "max-running-jobs-per-user", required_argument, NULL, ARG_MAX_RUNNING_PER_USER },
                 { "max-array-entries", required_argument, NULL, ARG_MAX_ARRAY },
+                { "max-peer-systems", required_argument, NULL, ARG_MAX_PEERS },
+                { "max-access-points", required_argument, NULL, ARG_MAX_ACCESS_POINTS },
+                { "max-collections", required_argument, NULL, ARG_MAX_COLLECTIONS },
+                { "max-collection-members", required_argument, NULL, ARG_MAX_MEMBERS },
+                { "max-message-size", required_argument, NULL, ARG_MAX_MESSAGE_SIZE },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 {}
         };
@@ -175,6 +190,21 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
                         break;
                 case ARG_MAX_ARRAY:
                         r = parse_size(optarg, &o->config.max_array_entries);
+                        break;
+                case ARG_MAX_PEERS:
+                        r = parse_size(optarg, &o->config.max_peer_systems);
+                        break;
+                case ARG_MAX_ACCESS_POINTS:
+                        r = parse_size(optarg, &o->config.max_access_points);
+                        break;
+                case ARG_MAX_COLLECTIONS:
+                        r = parse_size(optarg, &o->config.max_collections);
+                        break;
+                case ARG_MAX_MEMBERS:
+                        r = parse_size(optarg, &o->config.max_collection_members);
+                        break;
+                case ARG_MAX_MESSAGE_SIZE:
+                        r = parse_size(optarg, &o->config.max_message_size);
                         break;
                 case ARG_LOG_LEVEL:
                         r = parse_log_level(optarg);

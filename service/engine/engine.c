@@ -123,6 +123,22 @@ static char *path_of(char buf[static OBJECT_PATH_MAX], ObjectKind kind, uint64_t
         return object_path_format(buf, kind, id);
 }
 
+/* Object limits (API.md section 8) are checked before anything else about a call. */
+static int check_object_limit(size_t n, size_t max, const char *what, ReplError *err) {
+        if (n < max)
+                return 0;
+        return repl_error_set(err, -EDQUOT, "There are %zu %s already, the most the service allows.", n, what);
+}
+
+static int check_member_limit(Engine *e, const Collection *c, ReplError *err) {
+        size_t n = c->local_access_points.n + c->remote_access_points.n + c->remote_systems.n;
+
+        if (n <= e->config.max_collection_members)
+                return 0;
+        return repl_error_set(err, -EDQUOT, "The collection would have %zu members; at most %zu are allowed.", n,
+                              e->config.max_collection_members);
+}
+
 /* ---- peers ---- */
 
 int engine_add_peer_system(Engine *e, const Caller *c, const char *name, const char *element_name,
@@ -132,6 +148,10 @@ int engine_add_peer_system(Engine *e, const Caller *c, const char *name, const c
         NameFormat f;
         int r;
 
+        /* The local system is not a peer. */
+        r = check_object_limit(e->model->systems.n - 1, e->config.max_peer_systems, "peer systems", err);
+        if (r < 0)
+                return r;
         r = validate_string_property(name, "Name", err);
         if (r < 0)
                 return r;
@@ -180,6 +200,9 @@ int engine_add_access_point(Engine *e, const Caller *c, const char *system_path,
         System *s;
         int r;
 
+        r = check_object_limit(e->model->access_points.n, e->config.max_access_points, "access points", err);
+        if (r < 0)
+                return r;
         r = model_resolve_system(e->model, system_path, "System", &s, err);
         if (r < 0)
                 return r;
@@ -599,6 +622,9 @@ int engine_create_collection(Engine *e, const Caller *c, const char *element_nam
         uint64_t id;
         int r;
 
+        r = check_object_limit(e->model->collections.n, e->config.max_collections, "collections", err);
+        if (r < 0)
+                return r;
         r = validate_string_property(element_name, "ElementName", err);
         if (r < 0)
                 return r;
@@ -608,6 +634,9 @@ int engine_create_collection(Engine *e, const Caller *c, const char *element_nam
         n->active = active;
         n->delete_on_unassociated = delete_on_unassociated;
         r = collection_plan_add(e->model, n, a, true, &p, err);
+        if (r < 0)
+                return r;
+        r = check_member_limit(e, p.result, err);
         if (r < 0)
                 return r;
 
@@ -658,6 +687,9 @@ int engine_add_to_collection(Engine *e, const Caller *c, const char *collection_
         if (r < 0)
                 return r;
         r = collection_plan_add(e->model, col, a, false, &p, err);
+        if (r < 0)
+                return r;
+        r = check_member_limit(e, p.result, err);
         if (r < 0)
                 return r;
         *ret_job = NULL;

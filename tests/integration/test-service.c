@@ -640,96 +640,6 @@ static void assert_denied(Harness *h, const char *path, const char *interface, c
                         IRD_ERROR_ACCESS_DENIED, output);
 }
 
-/* ---- caller identity ---- */
-
-/* Counts, on a monitor connection, the service's GetConnectionUnixUser calls; flags a Ping. */
-typedef struct UidQueryCount {
-        gint uid_queries;
-        gboolean pinged;
-} UidQueryCount;
-
-static GDBusMessage *count_uid_queries(GDBusConnection *c, GDBusMessage *m, gboolean incoming, gpointer userdata) {
-        UidQueryCount *count = userdata;
-        const char *member = g_dbus_message_get_member(m);
-
-        if (incoming && g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_METHOD_CALL) {
-                if (g_strcmp0(member, "GetConnectionUnixUser") == 0)
-                        g_atomic_int_inc(&count->uid_queries);
-                else if (g_strcmp0(member, "Ping") == 0) {
-                        g_atomic_int_set(&count->pinged, TRUE);
-                        g_main_context_wakeup(NULL);
-                }
-        }
-        /* A monitor must never answer the calls it sees (GDBus would answer Peer.Ping). */
-        if (incoming && g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_METHOD_CALL) {
-                g_object_unref(m);
-                return NULL;
-        }
-        return m;
-}
-
-static GDBusConnection *connect_client(Harness *h) {
-        g_autoptr(GError) error = NULL;
-        GDBusConnection *c = g_dbus_connection_new_for_address_sync(
-                h->bus_address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
-
-        g_assert_no_error(error);
-        return c;
-}
-
-/* Every uid query the bus daemon saw before the Ping that follows (its copies reach the monitor in order). */
-static gint uid_queries_until_ping(Harness *h, UidQueryCount *count) {
-        g_atomic_int_set(&count->pinged, FALSE);
-        harness_sync(h);
-        harness_wait_for_flag(h, &count->pinged);
-        return g_atomic_int_get(&count->uid_queries);
-}
-
-static void add_peer_on(GDBusConnection *c, const char *name) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-                c, IRD_BUS_NAME, IRD_ROOT, IRD_IFACE_SERVICE, "AddPeerSystem",
-                g_variant_new("(s@a{sv})", name, empty_props()), NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
-
-        g_assert_no_error(error);
-}
-
-static void test_caller_uid_once_per_connection(Harness *h, gconstpointer data) {
-        g_autoptr(GDBusConnection) monitor = connect_client(h);
-        g_autoptr(GDBusConnection) other = NULL;
-        g_autoptr(GError) error = NULL;
-        UidQueryCount count = {};
-        const char *rules[] = {
-                "type='method_call',interface='org.freedesktop.DBus',member='GetConnectionUnixUser'",
-                "type='method_call',interface='org.freedesktop.DBus.Peer',member='Ping'",
-                NULL,
-        };
-
-        g_dbus_connection_add_filter(monitor, count_uid_queries, &count, NULL);
-        g_autoptr(GVariant) r = g_dbus_connection_call_sync(monitor, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                                            "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
-                                                            g_variant_new("(^asu)", rules, 0), NULL,
-                                                            G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
-        g_assert_no_error(error);
-        g_assert_cmpint(uid_queries_until_ping(h, &count), ==, 0);
-
-        /* Five changes on one connection: the bus daemon is asked once. */
-        for (int i = 0; i < 5; i++) {
-                g_autofree char *name = g_strdup_printf("peer%d.example.org", i);
-                g_autofree char *p = harness_add_peer(h, name, NULL);
-        }
-        g_assert_cmpint(uid_queries_until_ping(h, &count), ==, 1);
-
-        /* Another connection is another caller: asked once more, then never again. */
-        other = connect_client(h);
-        add_peer_on(other, "peer-other-1.example.org");
-        add_peer_on(other, "peer-other-2.example.org");
-        g_assert_cmpint(uid_queries_until_ping(h, &count), ==, 2);
-        g_autofree char *p = harness_add_peer(h, "peer5.example.org", NULL);
-        g_assert_cmpint(uid_queries_until_ping(h, &count), ==, 2);
-}
-
 static void test_access_denied(Harness *h, gconstpointer data) {
         g_autoptr(HarnessPeer) target = harness_peer_new(HARNESS_PEER_TARGET, "127.0.0.2", NULL);
         g_autofree char *peer = harness_add_peer(h, "peer.example.org", NULL);
@@ -882,8 +792,6 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/delete/system-with-access-points", NULL,
                          test_delete_system_with_access_points);
         harness_add_test("/integration/authorization/access-denied", NULL, test_access_denied);
-        harness_add_test("/integration/authorization/caller-uid-once-per-connection", NULL,
-                         test_caller_uid_once_per_connection);
         harness_add_test("/integration/limits/strings", NULL, test_string_limits);
         harness_add_test("/integration/limits/array-entries", NULL, test_array_limit);
 

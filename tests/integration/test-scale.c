@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Scale: the caller's uid asked of the bus daemon once per connection, the
+ * object limits of API.md section 8, and GetManagedObjects refused with
+ * LimitsExceeded rather than sent over the bus's message limit.
+ */
+
+#include <string.h>
+
+#include "harness.h"
+
+/* Asserts the call fails with error_name and that the service state did not change. */
+static void assert_fails_unchanged(Harness *h, const char *path, const char *interface, const char *method,
+                                   GVariant *params, const char *error_name) {
+        g_autofree char *before = harness_snapshot(h);
+        g_autofree char *message = harness_call_error(h, path, interface, method, params, error_name);
+        g_test_message("%s: %s", method, message);
+        g_autofree char *after = harness_snapshot(h);
+        g_assert_cmpstr(before, ==, after);
+}
+
+static GVariant *ap_props(const char *address, guint16 port) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "Address", g_variant_new_string(address));
+        g_variant_builder_add(&b, "{sv}", "Port", g_variant_new_uint16(port));
+        return g_variant_builder_end(&b);
+}
+
+/* ---- caller identity ---- */
+
+/* Counts, on a monitor connection, the service's GetConnectionUnixUser calls; flags a Ping. */
+typedef struct UidQueryCount {
+        gint uid_queries;
+        gboolean pinged;
+} UidQueryCount;
+
+static GDBusMessage *count_uid_queries(GDBusConnection *c, GDBusMessage *m, gboolean incoming, gpointer userdata) {
+        UidQueryCount *count = userdata;
+        const char *member = g_dbus_message_get_member(m);
+
+        if (incoming && g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_METHOD_CALL) {
+                if (g_strcmp0(member, "GetConnectionUnixUser") == 0)
+                        g_atomic_int_inc(&count->uid_queries);
+                else if (g_strcmp0(member, "Ping") == 0) {
+                        g_atomic_int_set(&count->pinged, TRUE);
+                        g_main_context_wakeup(NULL);
+                }
+        }
+        /* A monitor must never answer the calls it sees (GDBus would answer Peer.Ping). */
+        if (incoming && g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_METHOD_CALL) {
+                g_object_unref(m);
+                return NULL;
+        }
+        return m;
+}
+
+static GDBusConnection *connect_client(Harness *h) {
+        g_autoptr(GError) error = NULL;
+        GDBusConnection *c = g_dbus_connection_new_for_address_sync(
+                h->bus_address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
+
+        g_assert_no_error(error);
+        return c;
+}
+
+/* Every uid query the bus daemon saw before the Ping that follows (its copies reach the monitor in order). */
+static gint uid_queries_until_ping(Harness *h, UidQueryCount *count) {
+        g_atomic_int_set(&count->pinged, FALSE);
+        harness_sync(h);
+        harness_wait_for_flag(h, &count->pinged);
+        return g_atomic_int_get(&count->uid_queries);
+}
+
+static void add_peer_on(GDBusConnection *c, const char *name) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+                c, IRD_BUS_NAME, IRD_ROOT, IRD_IFACE_SERVICE, "AddPeerSystem",
+                g_variant_new("(sa{sv})", name, NULL), NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
+
+        g_assert_no_error(error);
+}
+
+static void test_caller_uid_once_per_connection(Harness *h, gconstpointer data) {
+        g_autoptr(GDBusConnection) monitor = connect_client(h);
+        g_autoptr(GDBusConnection) other = NULL;
+        g_autoptr(GError) error = NULL;
+        UidQueryCount count = {};
+        const char *rules[] = {
+                "type='method_call',interface='org.freedesktop.DBus',member='GetConnectionUnixUser'",
+                "type='method_call',interface='org.freedesktop.DBus.Peer',member='Ping'",
+                NULL,
+        };
+
+        g_dbus_connection_add_filter(monitor, count_uid_queries, &count, NULL);
+        g_autoptr(GVariant) r = g_dbus_connection_call_sync(monitor, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                            "org.freedesktop.DBus.Monitoring", "BecomeMonitor",
+                                                            g_variant_new("(^asu)", rules, 0), NULL,
+                                                            G_DBUS_CALL_FLAGS_NONE, 10000, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(uid_queries_until_ping(h, &count), ==, 0);
+
+        /* Five changes on one connection: the bus daemon is asked once. */
+        for (int i = 0; i < 5; i++) {
+                g_autofree char *name = g_strdup_printf("peer%d.example.org", i);
+                g_autofree char *p = harness_add_peer(h, name, NULL);
+        }
+        g_assert_cmpint(uid_queries_until_ping(h, &count), ==, 1);
+
+        /* Another connection is another caller: asked once more, then never again. */
+        other = connect_client(h);
+        add_peer_on(other, "peer-other-1.example.org");
+        add_peer_on(other, "peer-other-2.example.org");
+        g_assert_cmpint(uid_queries_until_ping(h, &count), ==, 2);
+        g_autofree char *p = harness_add_peer(h, "peer5.example.org", NULL);
+        g_assert_cmpint(uid_queries_until_ping(h, &count), ==, 2);
+}
+
+/* ---- object limits ---- */
+
+static const char *const small_limits_args[] = {
+        "--verify-access-points=no", "--max-peer-systems=2", "--max-access-points=3", "--max-collections=1",
+        "--max-collection-members=3", NULL,
+};
+static const HarnessConfig small_limits = { .daemon_args = small_limits_args };
+
+static void test_peer_limit(Harness *h, gconstpointer data) {
+        g_autofree char *a = harness_add_peer(h, "a.example.org", NULL);
+        g_autofree char *b = harness_add_peer(h, "b.example.org", NULL);
+
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddPeerSystem",
+                               g_variant_new("(sa{sv})", "c.example.org", NULL), IRD_ERROR_LIMITS_EXCEEDED);
+        /* The limit is checked first: a duplicate name over the limit is LimitsExceeded too. */
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddPeerSystem",
+                               g_variant_new("(sa{sv})", "a.example.org", NULL), IRD_ERROR_LIMITS_EXCEEDED);
+        g_autoptr(GVariant) r = harness_call(h, b, IRD_IFACE_SYSTEM, "Delete", NULL);
+        g_autofree char *c = harness_add_peer(h, "c.example.org", NULL);
+}
+
+static void test_access_point_limit(Harness *h, gconstpointer data) {
+        g_autofree char *peer = harness_add_peer(h, "a.example.org", NULL);
+        g_autofree char *a1 = harness_add_access_point(h, peer, "127.0.0.2", 3260, NULL);
+        g_autofree char *a2 = harness_add_access_point(h, peer, "127.0.0.3", 3260, NULL);
+        g_autofree char *a3 = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.1", 3260, NULL);
+
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddServiceAccessPoint",
+                               g_variant_new("(o@a{sv})", peer, ap_props("127.0.0.4", 3260)),
+                               IRD_ERROR_LIMITS_EXCEEDED);
+}
+
+static void test_collection_limits(Harness *h, gconstpointer data) {
+        g_autofree char *peer = harness_add_peer(h, "a.example.org", NULL);
+        g_autofree char *r1 = harness_add_access_point(h, peer, "127.0.0.2", 3260, NULL);
+        g_autofree char *r2 = harness_add_access_point(h, peer, "127.0.0.3", 3260, NULL);
+        g_autofree char *l1 = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.1", 3260, NULL);
+        const char *locals[] = { l1, NULL };
+        const char *remotes[] = { r1, NULL };
+        const char *both[] = { r1, r2, NULL };
+        const char *none[] = { NULL };
+
+        /* Three members: one local, one remote access point, the peer. */
+        g_autofree char *c = harness_create_collection(h, "c", locals, remotes, peer);
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "CreateRemoteReplicationCollection",
+                               g_variant_new("(s@ao@aoobb)", "d", harness_paths(none), harness_paths(none), "/",
+                                             TRUE, FALSE),
+                               IRD_ERROR_LIMITS_EXCEEDED);
+
+        /* From two members: a call that would add two adds none; one fits; the next does not. */
+        g_autoptr(GVariant) r = harness_call(h, c, IRD_IFACE_COLLECTION, "Delete", NULL);
+        g_autofree char *c2 = harness_create_collection(h, "c2", locals, none, peer);
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddToRemoteReplicationCollection",
+                               g_variant_new("(@ao@aooo)", harness_paths(none), harness_paths(both), "/", c2),
+                               IRD_ERROR_LIMITS_EXCEEDED);
+        g_assert_cmpuint(harness_add_to_collection(h, c2, NULL, remotes, NULL, NULL), ==, 0);
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddToRemoteReplicationCollection",
+                               g_variant_new("(@ao@aooo)", harness_paths(none), harness_paths(both), "/", c2),
+                               IRD_ERROR_LIMITS_EXCEEDED);
+        /* Adding what is there already stays a no-op at the limit. */
+        g_assert_cmpuint(harness_add_to_collection(h, c2, NULL, remotes, NULL, NULL), ==, 0);
+}
+
+/* ---- the size of GetManagedObjects ---- */
+
+/* The reply's size on the wire, or 0 with *ret_error set to the error's name. */
+static gsize managed_objects_size(Harness *h, char **ret_error) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, IRD_ROOT,
+                                                                      "org.freedesktop.DBus.ObjectManager",
+                                                                      "GetManagedObjects");
+        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync(
+                h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 10000, NULL, NULL, &error);
+        gsize size = 0;
+
+        g_assert_no_error(error);
+        *ret_error = NULL;
+        if (g_dbus_message_get_message_type(reply) == G_DBUS_MESSAGE_TYPE_ERROR) {
+                *ret_error = g_strdup(g_dbus_message_get_error_name(reply));
+                return 0;
+        }
+        g_autofree guchar *blob = g_dbus_message_to_blob(reply, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
+        g_assert_no_error(error);
+        return size;
+}
+
+#define SMALL_MESSAGE_LIMIT 24576
+static const char *const small_message_args[] = { "--max-message-size=24576", NULL };
+static const HarnessConfig small_message = { .daemon_args = small_message_args };
+
+static void test_managed_objects_over_limit(Harness *h, gconstpointer data) {
+        gsize last_size = 0;
+        int peers;
+
+        /* Grow until the reply would not fit; every reply sent fits. */
+        for (peers = 0; peers < 400; peers++) {
+                g_autofree char *error = NULL;
+                gsize size = managed_objects_size(h, &error);
+
+                if (error) {
+                        g_assert_cmpstr(error, ==, IRD_ERROR_LIMITS_EXCEEDED);
+                        break;
+                }
+                g_assert_cmpuint(size, <=, SMALL_MESSAGE_LIMIT);
+                last_size = size;
+                g_autofree char *name = g_strdup_printf("peer%d.example.org", peers);
+                g_autofree char *peer = harness_add_peer(h, name, "a peer with a name to make it larger");
+                g_autofree char *ap = harness_add_access_point(h, peer, "127.0.0.2", 3260, NULL);
+        }
+        g_assert_cmpint(peers, <, 400);
+        /* The bound is not so loose that it refuses replies far below the limit. */
+        g_test_message("last reply sent: %zu bytes of %d", last_size, SMALL_MESSAGE_LIMIT);
+        g_assert_cmpuint(last_size * 2, >, SMALL_MESSAGE_LIMIT);
+
+        /* The service is still on the bus and answers. */
+        g_autofree char *more = harness_add_peer(h, "after.example.org", NULL);
+        g_autofree char *p = harness_get_string(h, more, IRD_IFACE_SYSTEM, "Name");
+        g_assert_cmpstr(p, ==, "after.example.org");
+}
+
+int main(int argc, char **argv) {
+        g_test_init(&argc, &argv, NULL);
+
+        harness_add_test("/integration/scale/caller-uid-once-per-connection", NULL,
+                         test_caller_uid_once_per_connection);
+        harness_add_test("/integration/limits/peer-systems", &small_limits, test_peer_limit);
+        harness_add_test("/integration/limits/access-points", &small_limits, test_access_point_limit);
+        harness_add_test("/integration/limits/collections", &small_limits, test_collection_limits);
+        harness_add_test("/integration/limits/managed-objects-reply", &small_message,
+                         test_managed_objects_over_limit);
+
+        return g_test_run();
+}
