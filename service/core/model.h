@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "object-path.h"
+#include "reason.h"
 #include "util/error.h"
 #include "util/hashindex.h"
 #include "util/idset.h"
@@ -51,6 +52,7 @@ typedef struct AccessPoint {
         Reachability reachable;
         uint64_t last_verified;
         char *last_error;               /* "" when none */
+        Reason last_error_reason;       /* LastErrorID; REASON_NONE after a success */
         /* Kept by the model while the access point is in it; never stored. */
         IdSet collections;
 } AccessPoint;
@@ -121,6 +123,7 @@ typedef struct Job {
         char *error_description;        /* "" when none */
         char *error_source;             /* object path, "/" when none */
         uint16_t error_type;
+        Reason error_reason;            /* GetError's MessageID; REASON_NONE while running or after success */
         uint32_t started_by_uid;
         char *owner;
         char **affected_elements;       /* object paths, NULL-terminated */
