@@ -15,8 +15,13 @@
 
 /* A string or object path of length l: length word, bytes, NUL, padding before the next 8-aligned item. */
 #define STRING_BOUND(l) (4 + (l) + 1 + 7)
-/* The bytes of a string a getter derives (Reachable, NameFormat, InstanceID, a portal's port). */
-#define DERIVED_STRING_MAX 24
+/*
+ * The bytes of a string a getter derives rather than stores (Reachable,
+ * NameFormat, InstanceID, LastErrorID, a portal's port). Every string
+ * property is given this much beyond what the object stores, so a derived
+ * string added later is covered without this file knowing of it.
+ */
+#define DERIVED_STRING_MAX 32
 /* An object path of ours: its kind's prefix and at most 20 digits. */
 #define PATH_BOUND STRING_BOUND(64)
 /* Per object: dict entry, path array header, and the standard interfaces sd-bus lists with no properties. */
@@ -62,7 +67,7 @@ static size_t interface_bound(const char *interface, const sd_bus_vtable *v) {
                 if (strcmp(sig, "o") == 0)
                         n += PATH_BOUND;
                 else if (strcmp(sig, "s") == 0)
-                        n += STRING_BOUND(0);
+                        n += STRING_BOUND(DERIVED_STRING_MAX);
                 else
                         n += 16;        /* a fixed value, or an array's length word and padding */
         }
@@ -70,14 +75,14 @@ static size_t interface_bound(const char *interface, const sd_bus_vtable *v) {
 }
 
 static size_t system_bound(const System *s) {
-        return strlen(s->name) + strlen(s->element_name) + 2 * DERIVED_STRING_MAX +
+        return strlen(s->name) + strlen(s->element_name) +
                idset_bound(OBJECT_ACCESS_POINT, &s->access_points) + idset_bound(OBJECT_COLLECTION, &s->collections);
 }
 
 static size_t access_point_bound(const AccessPoint *a) {
-        /* Name is the portal: the address, brackets and port. */
+        /* Name is the portal: the address again, with brackets and port. */
         return 2 * strlen(a->address) + strlen(a->element_name) + strlen(a->target_name) + strlen(a->last_error) +
-               2 * DERIVED_STRING_MAX + idset_bound(OBJECT_COLLECTION, &a->collections);
+               idset_bound(OBJECT_COLLECTION, &a->collections);
 }
 
 static size_t secret_bound(const SharedSecret *s) {
@@ -85,15 +90,14 @@ static size_t secret_bound(const SharedSecret *s) {
 }
 
 static size_t collection_bound(const Collection *c) {
-        return strlen(c->element_name) + DERIVED_STRING_MAX +
-               idset_bound(OBJECT_ACCESS_POINT, &c->local_access_points) +
+        return strlen(c->element_name) + idset_bound(OBJECT_ACCESS_POINT, &c->local_access_points) +
                idset_bound(OBJECT_ACCESS_POINT, &c->remote_access_points) +
                idset_bound(OBJECT_SYSTEM, &c->remote_systems);
 }
 
 static size_t job_bound(const Job *j) {
         size_t n = strlen(j->name) + strlen(j->status) + strlen(j->error_description) + strlen(j->error_source) +
-                   strlen(j->owner) + 4 * DERIVED_STRING_MAX;
+                   strlen(j->owner);
 
         for (char **p = j->affected_elements; p && *p; p++)
                 n += STRING_BOUND(strlen(*p));
