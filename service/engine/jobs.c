@@ -249,8 +249,10 @@ static void system_update_reachable(Engine *e, uint64_t system_id) {
 
         if (!s || system_id == LOCAL_SYSTEM_ID)
                 return;
-        MODEL_FOREACH(AccessPoint, a, e->model->access_points) {
-                if (a->system_id != system_id)
+        for (size_t i = 0; i < s->access_points.n; i++) {
+                const AccessPoint *a = model_get_access_point(e->model, s->access_points.ids[i]);
+
+                if (!a)
                         continue;
                 if (a->reachable == REACHABLE_YES)
                         r = REACHABLE_YES;
