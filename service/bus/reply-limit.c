@@ -3,6 +3,9 @@
  * Size bound of GetManagedObjects (a{oa{sa{sv}}}) from the model and the
  * vtables: every name, signature and value is counted with the most padding
  * the D-Bus marshalling can add, so the bound is never below the real size.
+ * A property whose string a getter derives must be counted in its kind's
+ * function below; test-scale's /integration/limits/managed-objects-reply
+ * checks that every reply sent fits.
  */
 
 #include <errno.h>
@@ -13,19 +16,24 @@
 #include "util/log.h"
 #include "util/strutil.h"
 
-/* A string or object path of length l: length word, bytes, NUL, padding before the next 8-aligned item. */
-#define STRING_BOUND(l) (4 + (l) + 1 + 7)
 /*
- * The bytes of a string a getter derives rather than stores (Reachable,
- * NameFormat, InstanceID, LastErrorID, a portal's port). Every string
- * property is given this much beyond what the object stores, so a derived
- * string added later is covered without this file knowing of it.
+ * A string or object path of l bytes: at most 3 bytes of padding to its
+ * 4-aligned length word, the length word, the bytes, the NUL.
  */
-#define DERIVED_STRING_MAX 32
+#define STRING_BOUND(l) (3 + 4 + (l) + 1)
+/* A dict entry or struct starts 8-aligned: at most 7 bytes of padding. */
+#define ENTRY_PAD 7
+/* An array: padding to and its length word, padding to 8-aligned entries. */
+#define ARRAY_BOUND (3 + 4 + 4)
+/* The longest string a getter derives rather than stores (LastErrorID, InstanceID, Reachable, NameFormat). */
+#define DERIVED_STRING_MAX 28
 /* An object path of ours: its kind's prefix and at most 20 digits. */
-#define PATH_BOUND STRING_BOUND(64)
-/* Per object: dict entry, path array header, and the standard interfaces sd-bus lists with no properties. */
-#define OBJECT_OVERHEAD (8 + 8 + 3 * (8 + STRING_BOUND(40) + 8))
+#define PATH_MAX_LENGTH 64
+/* sd-bus lists Peer, Introspectable and Properties with every object, each with no properties. */
+#define STANDARD_INTERFACES_BOUND                                                               \
+        (3 * (ENTRY_PAD + ARRAY_BOUND) + STRING_BOUND(sizeof("org.freedesktop.DBus.Peer") - 1) + \
+         STRING_BOUND(sizeof("org.freedesktop.DBus.Introspectable") - 1) +                      \
+         STRING_BOUND(sizeof("org.freedesktop.DBus.Properties") - 1))
 
 static size_t digits(uint64_t v) {
         size_t n = 1;
@@ -51,11 +59,12 @@ static size_t idset_bound(ObjectKind kind, const IdSet *s) {
 
 /*
  * Everything of one interface that does not depend on the object: names,
- * signatures, fixed-size values, single paths, and each string's length word,
- * NUL and padding. String bytes and array entries are counted per object.
+ * signatures, fixed-size values, single paths, each string's length word and
+ * NUL, arrays' length words. String bytes and array entries are counted per
+ * object, by the functions below, which know which strings a getter derives.
  */
 static size_t interface_bound(const char *interface, const sd_bus_vtable *v) {
-        size_t n = 8 + STRING_BOUND(strlen(interface)) + 8;
+        size_t n = ENTRY_PAD + STRING_BOUND(strlen(interface)) + ARRAY_BOUND;
 
         for (; v->type != _SD_BUS_VTABLE_END; v++) {
                 const char *sig;
@@ -63,26 +72,30 @@ static size_t interface_bound(const char *interface, const sd_bus_vtable *v) {
                 if (v->type != _SD_BUS_VTABLE_PROPERTY && v->type != _SD_BUS_VTABLE_WRITABLE_PROPERTY)
                         continue;
                 sig = v->x.property.signature;
-                n += 8 + STRING_BOUND(strlen(v->x.property.member)) + 1 + strlen(sig) + 1;
+                /* entry, name, variant signature */
+                n += ENTRY_PAD + STRING_BOUND(strlen(v->x.property.member)) + 1 + strlen(sig) + 1;
                 if (strcmp(sig, "o") == 0)
-                        n += PATH_BOUND;
+                        n += STRING_BOUND(PATH_MAX_LENGTH);
                 else if (strcmp(sig, "s") == 0)
-                        n += STRING_BOUND(DERIVED_STRING_MAX);
+                        n += STRING_BOUND(0);
+                else if (sig[0] == 'a')
+                        n += ARRAY_BOUND;
                 else
-                        n += 16;        /* a fixed value, or an array's length word and padding */
+                        n += 7 + 8;     /* a basic value, padded */
         }
         return n;
 }
 
 static size_t system_bound(const System *s) {
-        return strlen(s->name) + strlen(s->element_name) +
+        /* NameFormat and Reachable are derived. */
+        return strlen(s->name) + strlen(s->element_name) + 2 * DERIVED_STRING_MAX +
                idset_bound(OBJECT_ACCESS_POINT, &s->access_points) + idset_bound(OBJECT_COLLECTION, &s->collections);
 }
 
 static size_t access_point_bound(const AccessPoint *a) {
-        /* Name is the portal: the address again, with brackets and port. */
-        return 2 * strlen(a->address) + strlen(a->element_name) + strlen(a->target_name) + strlen(a->last_error) +
-               idset_bound(OBJECT_COLLECTION, &a->collections);
+        /* Name is the portal (the address again, brackets, port); Reachable and LastErrorID are derived. */
+        return 2 * strlen(a->address) + 8 + strlen(a->element_name) + strlen(a->target_name) +
+               strlen(a->last_error) + 2 * DERIVED_STRING_MAX + idset_bound(OBJECT_COLLECTION, &a->collections);
 }
 
 static size_t secret_bound(const SharedSecret *s) {
@@ -90,14 +103,17 @@ static size_t secret_bound(const SharedSecret *s) {
 }
 
 static size_t collection_bound(const Collection *c) {
-        return strlen(c->element_name) + idset_bound(OBJECT_ACCESS_POINT, &c->local_access_points) +
+        /* InstanceID is derived. */
+        return strlen(c->element_name) + DERIVED_STRING_MAX +
+               idset_bound(OBJECT_ACCESS_POINT, &c->local_access_points) +
                idset_bound(OBJECT_ACCESS_POINT, &c->remote_access_points) +
                idset_bound(OBJECT_SYSTEM, &c->remote_systems);
 }
 
 static size_t job_bound(const Job *j) {
+        /* InstanceID and OperationalStatus' two values are derived. */
         size_t n = strlen(j->name) + strlen(j->status) + strlen(j->error_description) + strlen(j->error_source) +
-                   strlen(j->owner);
+                   strlen(j->owner) + DERIVED_STRING_MAX + 4;
 
         for (char **p = j->affected_elements; p && *p; p++)
                 n += STRING_BOUND(strlen(*p));
@@ -119,7 +135,8 @@ size_t bus_managed_objects_size_bound(const Model *m) {
         size_t n = 64 + 8;      /* header fields, reply signature, the outer array */
 
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
-                size_t fixed = OBJECT_OVERHEAD + interface_bound(bus_interface_for_kind(kinds[k].kind), kinds[k].vtable);
+                size_t fixed = ENTRY_PAD + ARRAY_BOUND + STANDARD_INTERFACES_BOUND +
+                               interface_bound(bus_interface_for_kind(kinds[k].kind), kinds[k].vtable);
 
                 for (size_t i = 0; i < tables[k]->n; i++)
                         n += fixed + path_bound(kinds[k].kind, *(const uint64_t *) tables[k]->items[i]);
@@ -147,6 +164,7 @@ static int filter_managed_objects(sd_bus_message *m, void *userdata, sd_bus_erro
             !streq_ptr(sd_bus_message_get_path(m), SERVICE_ROOT_PATH))
                 return 0;
         bound = bus_managed_objects_size_bound(ctx->engine->model);
+        log_debug("GetManagedObjects: the reply is at most %zu bytes (limit %zu).", bound, max);
         if (bound <= max)
                 return 0;       /* sd-bus's object manager answers */
 

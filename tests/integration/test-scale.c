@@ -205,12 +205,21 @@ static gsize managed_objects_size(Harness *h, char **ret_error) {
 }
 
 #define SMALL_MESSAGE_LIMIT 24576
-static const char *const small_message_args[] = { "--max-message-size=24576", NULL };
+static const char *const small_message_args[] = { "--max-message-size=24576", "--verify-access-points=no", NULL };
 static const HarnessConfig small_message = { .daemon_args = small_message_args };
 
 static void test_managed_objects_over_limit(Harness *h, gconstpointer data) {
         gsize last_size = 0;
         int peers;
+
+        /* One object of every kind a client can add, so each kind's bound is exercised. */
+        g_autofree char *first = harness_add_peer(h, "first.example.org", NULL);
+        g_autofree char *remote = harness_add_access_point(h, first, "127.0.0.3", 3260, "iqn.2026-11.org.example:t");
+        g_autofree char *local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.1", 3260, NULL);
+        g_autofree char *secret = harness_add_secret(h, remote, "user", "a-secret-of-16-b");
+        const char *locals[] = { local, NULL };
+        const char *remotes[] = { remote, NULL };
+        g_autofree char *collection = harness_create_collection(h, "", locals, remotes, first);
 
         /* Grow until the reply would not fit; every reply sent fits. */
         for (peers = 0; peers < 400; peers++) {
