@@ -400,6 +400,18 @@ static void test_secret_length(Harness *h, gconstpointer data) {
                                              IRD_ROOT "/access_point/9999"),
                                IRD_ERROR_INVALID_PARAMETER);
 
+        /* A secret belongs to a remote access point: one of this host's is refused. */
+        g_autofree char *local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.1", 3260, NULL);
+        g_autofree char *message = harness_call_error(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddSharedSecret",
+                                                      g_variant_new("(@a{sv}o)", secret_props("user", s12), local),
+                                                      IRD_ERROR_INVALID_PARAMETER);
+        g_assert_nonnull(strstr(message, local));
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddSharedSecret",
+                               g_variant_new("(@a{sv}o)", secret_props("user", s12), local),
+                               IRD_ERROR_INVALID_PARAMETER);
+        g_autofree char *none = harness_get_string(h, local, IRD_IFACE_AP, "SharedSecret");
+        g_assert_cmpstr(none, ==, "/");
+
         g_autofree char *secret = harness_add_secret(h, ap, "user", s12);
         g_assert_true(g_str_has_prefix(secret, IRD_ROOT "/secret/"));
         g_autofree char *unbound = harness_add_secret(h, "/", "user2", s255);
