@@ -16,10 +16,12 @@
 #include "bus/polkit.h"
 #include "config.h"
 #include "manager.h"
+#include "util/fileutil.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
 #define SERVICE_BUS_NAME "org.iscsi.ReplicationService"
+#define STATE_LOCK_FILE "lock"
 
 static int read_initiator_file(const char *path, char **ret) {
         _cleanup_free_ char *line = NULL;
@@ -64,6 +66,37 @@ int manager_find_initiator_name(const char *configured, char **ret) {
                 snprintf(buf, sizeof(buf), "iqn.2026-11.org.iscsi.replicationd:unknown");
         *ret = strdup(buf);
         return *ret ? 0 : -ENOMEM;
+}
+
+/*
+ * One instance per state directory: a second one would keep a stale copy of
+ * the model and overwrite what the first stored. The lock is taken before the
+ * store is opened and held until the process exits.
+ */
+static int manager_lock_state_directory(Manager *m) {
+        const char *dir = m->options.state_directory;
+        _cleanup_free_ char *path = NULL;
+        pid_t holder = 0;
+        int r;
+
+        r = mkdir_parents(dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create state directory %s", dir);
+        if (asprintf(&path, "%s/%s", dir, STATE_LOCK_FILE) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory");
+
+        r = lock_file_take(path, &m->state_lock_fd, &holder);
+        if (r == -EWOULDBLOCK) {
+                if (holder > 0)
+                        log_error("State directory %s is in use by another instance (pid %d); exiting.", dir,
+                                  (int) holder);
+                else
+                        log_error("State directory %s is in use by another instance; exiting.", dir);
+                return r;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to lock state directory %s (%s)", dir, path);
+        return 0;
 }
 
 static void manager_restart_idle_period(Manager *m) {
@@ -164,6 +197,7 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         if (!m)
                 return log_error_errno(-ENOMEM, "Out of memory");
         m->options = *o;
+        m->state_lock_fd = -1;
 
         r = sd_event_default(&m->event);
         if (r < 0) {
@@ -178,6 +212,12 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         if (r < 0) {
                 manager_free(m);
                 return log_error_errno(r, "Failed to determine the initiator name");
+        }
+
+        r = manager_lock_state_directory(m);
+        if (r < 0) {
+                manager_free(m);
+                return r;
         }
 
         (void) gethostname(host, sizeof(host) - 1);
@@ -222,6 +262,9 @@ Manager *manager_free(Manager *m) {
                 m->bus = sd_bus_flush_close_unref(m->bus);
         }
         engine_free(m->engine);
+        /* Only once the store is closed may another instance take the directory. */
+        if (m->state_lock_fd >= 0)
+                close(m->state_lock_fd);
         sd_event_unref(m->event);
         free(m->initiator_name);
         free(m);

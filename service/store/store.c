@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "util/fileutil.h"
 #include "util/log.h"
 #include "util/macros.h"
 #include "util/strutil.h"
@@ -335,32 +336,6 @@ static int store_migrate(Store *s) {
                 else
                         log_info("Store %s: migrated from schema version %d to %d.", s->path, version, version + 1);
         }
-}
-
-/* Like mkdir -p; only directories created here get the mode. */
-static int mkdir_parents(const char *directory, mode_t mode) {
-        _cleanup_free_ char *p = strdup(directory);
-        struct stat st;
-
-        if (!p)
-                return -ENOMEM;
-
-        for (char *slash = p + 1;; slash++) {
-                slash = strchr(slash, '/');
-                if (slash)
-                        *slash = 0;
-                if (*p && mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!slash)
-                        break;
-                *slash = '/';
-        }
-
-        if (stat(directory, &st) < 0)
-                return -errno;
-        if (!S_ISDIR(st.st_mode))
-                return -ENOTDIR;
-        return 0;
 }
 
 /*

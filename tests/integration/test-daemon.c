@@ -573,6 +573,42 @@ static void test_state_directory_option_wins(Harness *h, gconstpointer data) {
         g_assert_false(path_exists(dir, NULL));
 }
 
+/*
+ * A second instance on the same state directory, even on another bus, exits
+ * at once and names the directory and the first instance's pid; the first
+ * keeps serving what it had.
+ */
+static void test_state_directory_one_instance(Harness *h, gconstpointer data) {
+        g_autofree char *peer = harness_add_peer(h, PEER_IQN, "first");
+        g_autofree char *before = harness_snapshot(h);
+        Harness other;
+
+        harness_setup_with_bus_config(&other, bus_policy, NULL);
+        g_autofree char *address = g_strdup_printf("--address=%s", other.bus_address);
+        g_autofree char *state = g_strdup_printf("--state-directory=%s", h->state_directory);
+        /* Were it to run beside the first, it would leave by idling, with status 0. */
+        const char *args[] = { address, state, "--exit-on-idle=2", NULL };
+        const char *env[] = { "NOTIFY_SOCKET", NULL };
+        g_autofree char *err = NULL;
+        gint64 started = g_get_monotonic_time();
+        int status = harness_run_daemon(&other, args, env, NULL, &err);
+        gint64 took = g_get_monotonic_time() - started;
+
+        g_test_message("second instance: wait status 0x%x after %.3f s; stderr:\n%s", (unsigned) status,
+                       (double) took / G_USEC_PER_SEC, err);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), !=, 0);
+        g_assert_cmpint(took, <, 2 * G_USEC_PER_SEC);
+        g_assert_nonnull(strstr(err, h->state_directory));
+        g_autofree char *holder = g_strdup_printf("pid %s", g_subprocess_get_identifier(h->daemon));
+        g_assert_nonnull(strstr(err, holder));
+        harness_teardown(&other, NULL);
+
+        g_autofree char *after = harness_snapshot(h);
+        g_assert_cmpstr(before, ==, after);
+        g_autoptr(GVariant) r = harness_call(h, peer, IRD_IFACE_SYSTEM, "Delete", NULL);
+}
+
 /* ------------------------------------------------------------------------ */
 /* command line */
 
@@ -872,6 +908,7 @@ int main(int argc, char **argv) {
                                 test_state_directory_first_of_list);
         add_test_without_daemon("/integration/daemon/state-directory/option-wins", NULL,
                                 test_state_directory_option_wins);
+        harness_add_test("/integration/daemon/state-directory/one-instance", NULL, test_state_directory_one_instance);
         add_test_without_daemon("/integration/daemon/command-line/invalid", NULL, test_command_line_invalid);
         add_test_without_daemon("/integration/daemon/command-line/help-version", NULL,
                                 test_command_line_help_version);
