@@ -118,8 +118,21 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/*
+ * Sees every message first. sd-bus synthesizes Local.Disconnected when the
+ * bus goes away; a service that stayed would be deaf until it idled out, and
+ * activation could not start a fresh one meanwhile. So the loop ends with an
+ * error, and the stop marks running jobs interrupted as any stop does.
+ */
 static int on_bus_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        manager_restart_idle_period(userdata);
+        Manager *m = userdata;
+
+        if (sd_bus_message_is_signal(message, "org.freedesktop.DBus.Local", "Disconnected")) {
+                log_error("Lost the connection to the bus; exiting.");
+                m->bus_lost = true;
+                return sd_event_exit(m->event, -ECONNRESET);
+        }
+        manager_restart_idle_period(m);
         return 0;
 }
 
@@ -176,11 +189,9 @@ static int manager_connect_bus(Manager *m) {
                 return r;
         engine_set_observer(m->engine, bus_engine_observer(), &m->bus_context);
 
-        if (m->options.exit_on_idle_usec > 0) {
-                r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to watch bus traffic");
-        }
+        r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch bus traffic");
 
         r = sd_bus_request_name(m->bus, SERVICE_BUS_NAME, 0);
         if (r < 0)
@@ -281,7 +292,12 @@ int manager_run(Manager *m) {
 
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping.");
         /* Jobs still running end as interrupted before the bus goes away, so clients hear it. */
+        if (m->bus_lost)
+                /* Nobody can hear announcements any more; the store still gets everything. */
+                engine_set_observer(m->engine, NULL, NULL);
         engine_shutdown(m->engine);
+        if (m->bus_lost)
+                return r;
         (void) sd_bus_flush(m->bus);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed");

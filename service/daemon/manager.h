@@ -41,6 +41,7 @@ typedef struct Manager {
         sd_event_source *idle_timer;
         sd_event_source *idle_watch;    /* notices the end of the last running job */
         bool jobs_were_running;
+        bool bus_lost;                  /* the bus went away: the loop ends, the exit status is failure */
 } Manager;
 
 int manager_new(const ManagerOptions *o, Manager **ret);
