@@ -33,6 +33,7 @@
 struct Store {
         sqlite3 *db;
         char *path;
+        bool secret_deleted;            /* the open transaction deletes a secret: checkpoint after COMMIT */
 };
 
 /* How long a write waits for a lock held by another process, e.g. an admin's sqlite3 shell. */
@@ -523,6 +524,24 @@ int store_get_settings(Store *s, StoreSettings *ret) {
  * Return: 0; -EBUSY when a transaction is open already (a bug in the
  * caller); -EIO.
  */
+/*
+ * secure_delete zeroes a deleted row where it lies, but in WAL mode the
+ * pages that held it stay in the write-ahead log until a checkpoint, and a
+ * plain checkpoint leaves the log's bytes in place for reuse. A TRUNCATE
+ * checkpoint copies the zeroed pages into the database and cuts the log to
+ * nothing, so no copy of a deleted secret is left in any file. It runs after
+ * the commit, before the caller hears of it. Failing it does not undo the
+ * commit; it is logged, and the next one catches up.
+ */
+static void store_erase_wal(Store *s) {
+        int log_frames = -1, checkpointed = -1;
+
+        s->secret_deleted = false;
+        if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed) != SQLITE_OK)
+                log_warning("Store %s: could not empty the write-ahead log after deleting a secret: %s", s->path,
+                            sqlite3_errmsg(s->db));
+}
+
 int store_begin(Store *s) {
         if (!sqlite3_get_autocommit(s->db)) {
                 log_error("Store %s: a transaction is open already.", s->path);
@@ -545,9 +564,13 @@ int store_commit(Store *s) {
         int r;
 
         r = store_exec(s, "COMMIT");
-        if (r < 0)
+        if (r < 0) {
                 store_rollback(s);
-        return r;
+                return r;
+        }
+        if (s->secret_deleted)
+                store_erase_wal(s);
+        return 0;
 }
 
 /**
@@ -558,6 +581,7 @@ int store_commit(Store *s) {
  * abandon; that is not an error.
  */
 void store_rollback(Store *s) {
+        s->secret_deleted = false;
         if (sqlite3_get_autocommit(s->db))
                 return;
         (void) store_exec(s, "ROLLBACK");
@@ -878,10 +902,23 @@ int store_delete_access_point(Store *s, uint64_t id) {
  * @s:  the store
  * @id: the secret's id
  *
+ * No file of the store keeps the secret's bytes once the deletion has
+ * committed: the row is zeroed (secure_delete) and the write-ahead log is
+ * emptied by a TRUNCATE checkpoint right after the COMMIT.
+ *
  * Return: 0 or -EIO.
  */
 int store_delete_secret(Store *s, uint64_t id) {
-        return delete_row(s, "DELETE FROM secrets WHERE id = ?1", id);
+        int r;
+
+        r = delete_row(s, "DELETE FROM secrets WHERE id = ?1", id);
+        if (r < 0)
+                return r;
+        s->secret_deleted = true;
+        /* Outside a transaction the delete has committed already. */
+        if (sqlite3_get_autocommit(s->db))
+                store_erase_wal(s);
+        return 0;
 }
 
 /**
