@@ -550,6 +550,8 @@ static void test_bus_lost(Harness *h, gconstpointer data) {
         g_assert_cmpuint(harness_get_uint16(&next, job, IRD_IFACE_JOB, "JobState"), ==, IRD_JOB_EXCEPTION);
         g_autofree char *description = harness_get_string(&next, job, IRD_IFACE_JOB, "ErrorDescription");
         g_assert_true(g_str_has_prefix(description, "Interrupted"));
+        g_autofree char *reason = harness_job_message_id(&next, job);
+        g_assert_cmpstr(reason, ==, "Interrupted");
         g_autofree char *busy = harness_get_string(&next, collection, IRD_IFACE_COLLECTION, "Job");
         g_assert_cmpstr(busy, ==, "/");
         g_auto(GStrv) members = harness_get_paths(&next, collection, IRD_IFACE_COLLECTION, "RemoteAccessPoints");
