@@ -61,6 +61,19 @@
 /* How much of the SendTargets answer a failure message quotes. */
 #define OFFERED_TEXT_MAX 600
 
+/* How much of libiscsi's own error text a message quotes. */
+#define ISCSI_ERROR_TEXT_MAX 256
+
+/*
+ * How long a logout may stay unanswered once the session did its work. A
+ * target answers a logout at once or never; the verdict does not wait on it
+ * (API.md section 7), but the peer gets a moment to close cleanly.
+ */
+#define PROBE_LOGOUT_WAIT_USEC (500 * USEC_PER_MSEC)
+
+/* How much of a login response is looked at for the authentication method the target picked. */
+#define LOGIN_PEEK_MAX 2048
+
 typedef enum ProbeStage {
         PROBE_STAGE_START,
         PROBE_STAGE_RESOLVE,
@@ -131,6 +144,9 @@ struct Probe {
 
         struct iscsi_context *iscsi;    /* the session in progress, NULL between sessions */
         bool normal_session;            /* false: the discovery session */
+        bool auth_method_seen;          /* the discovery target's AuthMethod answer was looked at */
+        sd_event_source *logout_timer;  /* how long an unanswered logout is waited for */
+        char iscsi_error_before[ISCSI_ERROR_TEXT_MAX]; /* libiscsi's error text when the step began */
         IscsiStep step;
         bool step_done;                 /* recorded by a libiscsi callback, handled after iscsi_service() */
         int step_status;                /* SCSI_STATUS_* of that callback */
@@ -287,6 +303,7 @@ static void probe_stop(Probe *p) {
         p->start_source = sd_event_source_disable_unref(p->start_source);
         /* Before the fds go: epoll must not be left watching a closed number. */
         p->io_source = sd_event_source_disable_unref(p->io_source);
+        p->logout_timer = sd_event_source_disable_unref(p->logout_timer);
         p->lookup = lookup_release(p->lookup);
         probe_iscsi_close(p);
         closep(&p->fd);
@@ -311,12 +328,20 @@ static void probe_finish(Probe *p, int error, Reason reason, const char *format,
 }
 
 static const char *probe_iscsi_step_text(const Probe *p, char *buf, size_t size);
+static bool probe_iscsi_is_last_logout(const Probe *p);
+static void probe_iscsi_logout_done(Probe *p, const char *why);
 
 static int probe_on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         Probe *p = userdata;
         char timeout[32], step[PROBE_ADDRESS_MAX + 64];
 
         format_timeout(timeout, sizeof(timeout), p->timeout_usec);
+
+        /* Everything that proves the portal is done; only the courtesy of a logout is missing. */
+        if (probe_iscsi_is_last_logout(p)) {
+                probe_iscsi_logout_done(p, "the deadline passed");
+                return 0;
+        }
 
         if (p->stage == PROBE_STAGE_RESOLVE)
                 probe_finish(p, -ETIMEDOUT, REASON_TIMEOUT, "The host name of portal %s did not resolve within %s%s.",
@@ -428,6 +453,7 @@ static void probe_iscsi_close(Probe *p) {
 
         /* The watch goes before the descriptor it watches. */
         p->io_source = sd_event_source_disable_unref(p->io_source);
+        p->logout_timer = sd_event_source_disable_unref(p->logout_timer);
 
         /* The callbacks of cancelled requests see p->iscsi != iscsi and record nothing. */
         p->step = ISCSI_STEP_NONE;
@@ -470,15 +496,80 @@ static char *text_sanitize(char *buf, size_t size, const char *s) {
         return buf;
 }
 
-static void probe_iscsi_fail_closed(Probe *p) {
-        char step[PROBE_ADDRESS_MAX + 64];
+/* Remembers libiscsi's error text as a step begins, so a failure quotes only what is new. */
+static void probe_iscsi_mark_error(Probe *p) {
+        snprintf(p->iscsi_error_before, sizeof(p->iscsi_error_before), "%s", iscsi_get_error(p->iscsi) ?: "");
+}
 
-        probe_finish(p, -ECONNRESET, REASON_CONNECTION_LOST, "Connection to %s closed during %s%s.",
-                     p->peer, probe_iscsi_step_text(p, step, sizeof(step)), p->from);
+/*
+ * libiscsi's own account of the current step's failure, sanitized, or NULL
+ * when it gave none: its error text outlives the error, so text that was
+ * there when the step began says nothing about this failure, and neither
+ * does the note that it will not reconnect (we told it not to).
+ */
+static const char *probe_iscsi_error_text(const Probe *p, char *buf, size_t size) {
+        const char *text = iscsi_get_error(p->iscsi);
+
+        if (isempty(text) || strncmp(text, p->iscsi_error_before, sizeof(p->iscsi_error_before) - 1) == 0 ||
+            strstr(text, "Can not reconnect"))
+                return NULL;
+        text_sanitize(buf, size, text);
+        return isempty(buf) ? NULL : buf;
+}
+
+/*
+ * Whether the peer closed or reset the connection (0 or -ECONNRESET), or
+ * it is still open from the peer's side as far as the kernel knows (1).
+ */
+static int probe_iscsi_peer_state(const Probe *p) {
+        struct pollfd pfd = { .fd = iscsi_get_fd(p->iscsi), .events = POLLIN | POLLRDHUP };
+        socklen_t len = sizeof(int);
+        int error = 0;
+
+        if (pfd.fd < 0)
+                return 1;
+        if (getsockopt(pfd.fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 && (error == ECONNRESET || error == EPIPE))
+                return -ECONNRESET;
+        if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+                return 0;
+        return 1;
+}
+
+/*
+ * The connection ended before the step did: closed or reset by the peer, or
+ * given up by libiscsi (ours), which then says why. A logout is forgiven
+ * either way (API.md section 7).
+ */
+static void probe_iscsi_fail_connection(Probe *p) {
+        char step[PROBE_ADDRESS_MAX + 64], text[ISCSI_ERROR_TEXT_MAX];
+        const char *why = probe_iscsi_error_text(p, text, sizeof(text));
+        int state = probe_iscsi_peer_state(p);
+
+        if (p->step == ISCSI_STEP_LOGOUT) {
+                probe_iscsi_logout_done(p, state == 1 ? (why ?: "the initiator library ended the connection")
+                                                      : "the peer closed the connection");
+                return;
+        }
+
+        probe_iscsi_step_text(p, step, sizeof(step));
+        if (state < 0)
+                probe_finish(p, -ECONNRESET, REASON_CONNECTION_LOST, "Connection to %s reset by the peer during %s%s.",
+                             p->peer, step, p->from);
+        else if (state == 0)
+                probe_finish(p, -ECONNRESET, REASON_CONNECTION_LOST, "Connection to %s closed by the peer during %s%s.",
+                             p->peer, step, p->from);
+        else if (why)
+                probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR,
+                             "The initiator library ended the connection to %s during %s%s: %s.",
+                             p->peer, step, p->from, why);
+        else
+                probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR,
+                             "The initiator library ended the connection to %s during %s%s.",
+                             p->peer, step, p->from);
 }
 
 static void probe_iscsi_fail_request(Probe *p, const char *what) {
-        char reason[256];
+        char reason[ISCSI_ERROR_TEXT_MAX];
 
         probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR, "Cannot start %s with %s%s: %s.", what, p->peer, p->from,
                      text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
@@ -575,6 +666,16 @@ static bool offered_contains(char **offered, const char *name) {
         return false;
 }
 
+/* A system's node name is offered as itself or as the base of a target name: "<name>:…". */
+static bool offered_contains_node(char **offered, const char *node_name) {
+        size_t n = strlen(node_name);
+
+        for (size_t i = 0; offered && offered[i]; i++)
+                if (strncasecmp(offered[i], node_name, n) == 0 && (offered[i][n] == '\0' || offered[i][n] == ':'))
+                        return true;
+        return false;
+}
+
 /* "it offers: iqn.a, iqn.b", "it offers: iqn.a, … and 7 more", "it offers no targets". */
 static void format_offered(char *buf, size_t size, char **offered) {
         size_t n = strv_length(offered), used, shown;
@@ -611,9 +712,10 @@ static bool probe_check_offered(Probe *p) {
                              p->target_name, p->peer, p->from, offered);
                 return false;
         }
-        if (p->expected_node_name && !offered_contains(p->offered, p->expected_node_name)) {
+        if (p->expected_node_name && !offered_contains_node(p->offered, p->expected_node_name)) {
                 format_offered(offered, sizeof(offered), p->offered);
-                probe_finish(p, -ENOENT, REASON_SYSTEM_NOT_OFFERED, "Target %s (the peer system's Name) is not offered by %s%s; %s.",
+                probe_finish(p, -ENOENT, REASON_SYSTEM_NOT_OFFERED,
+                             "Neither %s (the peer system's Name) nor a target named under it is offered by %s%s; %s.",
                              p->expected_node_name, p->peer, p->from, offered);
                 return false;
         }
@@ -676,7 +778,7 @@ static void probe_iscsi_watch(Probe *p) {
 
         /* Reconnecting is off, so no descriptor or nothing to wait for means the connection is gone. */
         if (fd < 0 || mask == 0) {
-                probe_iscsi_fail_closed(p);
+                probe_iscsi_fail_connection(p);
                 return;
         }
 
@@ -703,6 +805,59 @@ static void probe_iscsi_succeeded(Probe *p) {
                              p->peer, p->from, strv_length(p->offered));
 }
 
+/* Whether the current step is a logout after which, whatever happens, the probe succeeds. */
+static bool probe_iscsi_is_last_logout(const Probe *p) {
+        return p->iscsi && p->step == ISCSI_STEP_LOGOUT && (p->normal_session || !p->target_name);
+}
+
+/*
+ * The session did its work; its logout is over, answered or not (why says
+ * how when it was not). The connection is closed, and the verdict stands:
+ * the probe succeeds or goes on to the normal session.
+ */
+static void probe_iscsi_logout_done(Probe *p, const char *why) {
+        char step[PROBE_ADDRESS_MAX + 64];
+
+        if (why)
+                log_debug("Probe of %s: %s went unanswered (%s); the connection is closed.", p->portal,
+                          probe_iscsi_step_text(p, step, sizeof(step)), why);
+        probe_iscsi_close(p);
+        if (p->normal_session || !p->target_name) {
+                probe_iscsi_succeeded(p);
+                return;
+        }
+        /* The credentials are proven by a normal session, on a connection of its own. */
+        p->normal_session = true;
+        p->next_address = &p->login_address;
+        probe_connect_next(p, 0);
+}
+
+static int probe_on_logout_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        probe_iscsi_logout_done(userdata, "no answer in time");
+        return 0;
+}
+
+/* Sends the logout; a logout libiscsi will not even send is over at once. */
+static void probe_iscsi_logout(Probe *p) {
+        int r;
+
+        p->step = ISCSI_STEP_LOGOUT;
+        probe_iscsi_mark_error(p);
+        if (iscsi_logout_async(p->iscsi, on_iscsi_logout, p) < 0) {
+                char text[ISCSI_ERROR_TEXT_MAX];
+
+                probe_iscsi_logout_done(p, probe_iscsi_error_text(p, text, sizeof(text)) ?: "not sent");
+                return;
+        }
+        r = sd_event_add_time_relative(p->event, &p->logout_timer, CLOCK_MONOTONIC, PROBE_LOGOUT_WAIT_USEC,
+                                       PROBE_TIMER_ACCURACY_USEC, probe_on_logout_timer, p);
+        if (r < 0) {
+                probe_iscsi_logout_done(p, "cannot wait for it");
+                return;
+        }
+        probe_iscsi_watch(p);
+}
+
 /* Acts on what a libiscsi callback recorded: starts the next request or ends the probe. */
 static void probe_iscsi_step_done(Probe *p) {
         int status = p->step_status, r = 0;
@@ -712,10 +867,11 @@ static void probe_iscsi_step_done(Probe *p) {
         switch (p->step) {
         case ISCSI_STEP_CONNECT:
                 if (status != SCSI_STATUS_GOOD) {
-                        probe_iscsi_fail_closed(p);
+                        probe_iscsi_fail_connection(p);
                         return;
                 }
                 p->step = ISCSI_STEP_LOGIN;
+                probe_iscsi_mark_error(p);
                 r = iscsi_login_async(p->iscsi, on_iscsi_login, p);
                 break;
 
@@ -730,7 +886,7 @@ static void probe_iscsi_step_done(Probe *p) {
                         return;
                 }
                 if (status == SCSI_STATUS_CANCELLED) {
-                        probe_iscsi_fail_closed(p);
+                        probe_iscsi_fail_connection(p);
                         return;
                 }
                 if (status != SCSI_STATUS_GOOD) {
@@ -738,19 +894,19 @@ static void probe_iscsi_step_done(Probe *p) {
                         return;
                 }
                 if (p->normal_session) {
-                        p->step = ISCSI_STEP_LOGOUT;
-                        r = iscsi_logout_async(p->iscsi, on_iscsi_logout, p);
-                } else {
-                        p->step = ISCSI_STEP_SEND_TARGETS;
-                        r = iscsi_discovery_async(p->iscsi, on_iscsi_send_targets, p);
+                        probe_iscsi_logout(p);
+                        return;
                 }
+                p->step = ISCSI_STEP_SEND_TARGETS;
+                probe_iscsi_mark_error(p);
+                r = iscsi_discovery_async(p->iscsi, on_iscsi_send_targets, p);
                 break;
 
         case ISCSI_STEP_SEND_TARGETS: {
                 char reason[256];
 
                 if (status == SCSI_STATUS_CANCELLED) {
-                        probe_iscsi_fail_closed(p);
+                        probe_iscsi_fail_connection(p);
                         return;
                 }
                 if (status != SCSI_STATUS_GOOD) {
@@ -765,25 +921,18 @@ static void probe_iscsi_step_done(Probe *p) {
                 }
                 if (!probe_check_offered(p))
                         return;
-                p->step = ISCSI_STEP_LOGOUT;
-                r = iscsi_logout_async(p->iscsi, on_iscsi_logout, p);
-                break;
+                probe_iscsi_logout(p);
+                return;
         }
 
         case ISCSI_STEP_LOGOUT:
-                if (status != SCSI_STATUS_GOOD) {
-                        probe_iscsi_fail_closed(p);
-                        return;
+                if (status == SCSI_STATUS_GOOD) {
+                        probe_iscsi_logout_done(p, NULL);
+                } else {
+                        char text[ISCSI_ERROR_TEXT_MAX];
+
+                        probe_iscsi_logout_done(p, probe_iscsi_error_text(p, text, sizeof(text)) ?: "it failed");
                 }
-                probe_iscsi_close(p);
-                if (p->normal_session || !p->target_name) {
-                        probe_iscsi_succeeded(p);
-                        return;
-                }
-                /* The credentials are proven by a normal session, on a connection of its own. */
-                p->normal_session = true;
-                p->next_address = &p->login_address;
-                probe_connect_next(p, 0);
                 return;
 
         case ISCSI_STEP_NONE:
@@ -799,9 +948,37 @@ static void probe_iscsi_step_done(Probe *p) {
         probe_iscsi_watch(p);
 }
 
+/*
+ * Discovery CHAP follows the target (API.md section 7): we offer CHAP and
+ * the target picks it or not, but libiscsi fails a login whose target
+ * skipped a mutual step it was told to expect. So with a mutual secret, the
+ * discovery login looks at the target's first answer before libiscsi reads
+ * it, and only when the target picked CHAP is libiscsi told to challenge it
+ * too. libiscsi sends that challenge with its CHAP response, two round
+ * trips later, and reads the setting only then.
+ */
+static void probe_iscsi_follow_auth_method(Probe *p, int fd) {
+        static const char chap[] = "AuthMethod=CHAP"; /* with its NUL: the whole value */
+        uint8_t buf[LOGIN_PEEK_MAX];
+        ssize_t n;
+
+        if (p->normal_session || p->auth_method_seen || !p->mutual_username || p->step != ISCSI_STEP_LOGIN)
+                return;
+
+        n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+        if (n <= 0 || !memmem(buf, (size_t) n, "AuthMethod=", strlen("AuthMethod=")))
+                return;         /* not yet, or never: then libiscsi judges the login alone */
+        p->auth_method_seen = true;
+        if (memmem(buf, (size_t) n, chap, sizeof(chap)))
+                (void) iscsi_set_target_username_pwd(p->iscsi, p->mutual_username, p->mutual_secret);
+}
+
 static int probe_on_iscsi_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Probe *p = userdata;
         int r = 0;
+
+        if (revents & EPOLLIN)
+                probe_iscsi_follow_auth_method(p, fd);
 
         /* libiscsi looks at POLLERR and POLLHUP before it reads, which would
          * lose a login response the target sent just before closing (as a
@@ -817,7 +994,7 @@ static int probe_on_iscsi_io(sd_event_source *s, int fd, uint32_t revents, void 
         if (p->step_done)
                 probe_iscsi_step_done(p);
         else if (r < 0)
-                probe_iscsi_fail_closed(p);
+                probe_iscsi_fail_connection(p);
         else
                 probe_iscsi_watch(p);
         return 0;
@@ -850,10 +1027,10 @@ static void probe_iscsi_begin(Probe *p) {
             (p->normal_session && iscsi_set_targetname(p->iscsi, p->target_name) < 0))
                 goto fail_setup;
 
-        /* One-way CHAP on both sessions. The target proves itself (mutual CHAP)
-         * on the normal session only: targets commonly do not authenticate
-         * discovery sessions (tgt does not), and libiscsi fails a login
-         * whose target skipped the mutual step. */
+        /* CHAP is offered on both sessions. The target proves itself (mutual
+         * CHAP) on the normal session, and on the discovery session when it
+         * asks for CHAP there (probe_iscsi_follow_auth_method()): targets
+         * commonly do not authenticate discovery sessions (tgt does not). */
         if (p->username && iscsi_set_initiator_username_pwd(p->iscsi, p->username, p->secret) < 0)
                 goto fail_setup;
         if (p->normal_session && p->mutual_username &&
