@@ -1162,6 +1162,16 @@ static gpointer target_connection_thread(gpointer data) {
                         reply[37] = status_detail;
                         if (!send_pdu(c->fd, reply, status_class ? NULL : out) || status_class)
                                 break;
+                } else if (opcode == ISCSI_OP_TEXT && (c->quirks & HARNESS_QUIRK_TEXT_OVERSIZED)) {
+                        /* The header alone, announcing 16 MiB - 1; the connection stays open. */
+                        reply[0] = 0x24;
+                        reply[1] = 0x80;
+                        reply[5] = reply[6] = reply[7] = 0xff;
+                        put_be32(reply + 20, 0xffffffff);
+                        put_be32(reply + 28, next_cmd_sn);
+                        put_be32(reply + 32, cmd_sn + 8);
+                        if (!write_full(c->fd, reply, BHS_SIZE))
+                                break;
                 } else if (opcode == ISCSI_OP_TEXT) {
                         for (size_t i = 0; keys[i]; i++)
                                 if (g_str_has_prefix(keys[i], "SendTargets="))

@@ -262,6 +262,8 @@ typedef enum HarnessPeerQuirk {
         /* An immediate Text request is counted as if it were not: its answer's
          * ExpCmdSN is one higher than the CmdSN the next immediate request carries. */
         HARNESS_QUIRK_CMDSN_SLIP = 1 << 2,
+        /* The SendTargets answer announces a data segment far beyond any initiator's limit. */
+        HARNESS_QUIRK_TEXT_OVERSIZED = 1 << 3,
 } HarnessPeerQuirk;
 
 /* From now on the fake target has these quirks (a HarnessPeerQuirk mask). */

@@ -151,6 +151,25 @@ static void test_logout_quirk_keeps_verdict(Harness *h, gconstpointer data) {
         assert_failed(&v, "TargetNotOffered");
 }
 
+/* ---- who ended a connection ---- */
+
+/*
+ * libiscsi gives up a connection over an answer it cannot take: the probe
+ * fails as a protocol error, says our side ended the connection and quotes
+ * libiscsi's reason.
+ */
+static void test_initiator_ends_connection(Harness *h, gconstpointer data) {
+        g_autofree char *ap = NULL;
+        g_autoptr(HarnessPeer) target = quirky_target(h, "127.0.0.87", HARNESS_QUIRK_TEXT_OVERSIZED, &ap);
+
+        g_auto(Verdict) v = verify(h, ap);
+        assert_failed(&v, "ProtocolError");
+        g_autofree char *expected = g_strdup_printf("The initiator library ended the connection to 127.0.0.87:%u "
+                                                    "during SendTargets: Invalid data size received from target",
+                                                    harness_peer_port(target));
+        g_assert_true(g_str_has_prefix(v.last_error, expected));
+}
+
 /* ---- discovery CHAP ---- */
 
 /*
@@ -225,6 +244,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/quirks/logout-unanswered", &defaults, test_logout_unanswered);
         harness_add_test("/integration/quirks/cmdsn-slip", &defaults, test_cmdsn_slip);
         harness_add_test("/integration/quirks/logout-quirk-keeps-verdict", &defaults, test_logout_quirk_keeps_verdict);
+        harness_add_test("/integration/quirks/initiator-ends-connection", &defaults, test_initiator_ends_connection);
         harness_add_test("/integration/quirks/discovery-mutual-chap", &defaults, test_discovery_mutual_chap);
         harness_add_test("/integration/quirks/node-name-prefix", &defaults, test_node_name_prefix);
 
