@@ -7,9 +7,12 @@
  * target miscounted CmdSN does not fail a probe whose sessions did their
  * work; a target that asks for CHAP on discovery gets it, mutual when the
  * secret has a mutual part; a system's node name is offered as the base of
- * a target name; a connection that ends early says who ended it.
+ * a target name; a connection that ends early says who ended it. And,
+ * since an unanswered logout gives a test time to act, a job whose final
+ * commit fails ends as StorageFailed.
  */
 
+#include <sqlite3.h>
 #include <string.h>
 
 #include "harness.h"
@@ -170,6 +173,47 @@ static void test_initiator_ends_connection(Harness *h, gconstpointer data) {
         g_assert_true(g_str_has_prefix(v.last_error, expected));
 }
 
+/* ---- the job's final commit ---- */
+
+/*
+ * Another process (an administrator's sqlite3 shell, say) holds the store's
+ * write lock when the job is about to commit: the job ends as an exception
+ * with MessageID StorageFailed, and nothing of it was committed.
+ */
+static void test_store_locked_at_commit(Harness *h, gconstpointer data) {
+        const char *names[] = { TARGET, NULL };
+        g_autoptr(HarnessPeer) target = harness_peer_new(HARNESS_PEER_TARGET, "127.0.0.89", names);
+        g_autofree char *peer = harness_add_peer(h, "quirky.example.org", NULL);
+        g_autofree char *ap = harness_add_access_point(h, peer, "127.0.0.89", harness_peer_port(target), NULL);
+        g_autofree char *local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.90", 3260, NULL);
+        const char *locals[] = { local, NULL }, *remotes[] = { ap, NULL };
+        g_autofree char *collection = harness_create_collection(h, "locked", locals, NULL, NULL);
+        g_autofree char *db_path = g_build_filename(h->state_directory, "state.db", NULL);
+        g_autofree char *job = NULL;
+        sqlite3 *db = NULL;
+
+        /* The probe waits half a second for its logout; the lock is taken before it ends. */
+        harness_peer_set_quirks(target, HARNESS_QUIRK_LOGOUT_SILENT);
+        g_assert_cmpuint(harness_add_to_collection(h, collection, NULL, remotes, peer, &job), ==, 4096);
+        g_assert_cmpint(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), ==, SQLITE_OK);
+
+        g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
+        g_assert_cmpint(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
+
+        gboolean success;
+        guint16 code;
+        g_variant_get(done, "(bq&s)", &success, &code, NULL);
+        g_assert_false(success);
+        g_assert_cmpuint(code, ==, 4);
+        g_assert_cmpuint(harness_get_uint16(h, job, IRD_IFACE_JOB, "JobState"), ==, IRD_JOB_EXCEPTION);
+        g_autofree char *message_id = harness_job_message_id(h, job);
+        g_assert_cmpstr(message_id, ==, "StorageFailed");
+        g_auto(GStrv) members = harness_get_paths(h, collection, IRD_IFACE_COLLECTION, "RemoteAccessPoints");
+        g_assert_cmpuint(g_strv_length(members), ==, 0);
+}
+
 /* ---- discovery CHAP ---- */
 
 /*
@@ -245,6 +289,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/quirks/cmdsn-slip", &defaults, test_cmdsn_slip);
         harness_add_test("/integration/quirks/logout-quirk-keeps-verdict", &defaults, test_logout_quirk_keeps_verdict);
         harness_add_test("/integration/quirks/initiator-ends-connection", &defaults, test_initiator_ends_connection);
+        harness_add_test("/integration/quirks/store-locked-at-commit", &defaults, test_store_locked_at_commit);
         harness_add_test("/integration/quirks/discovery-mutual-chap", &defaults, test_discovery_mutual_chap);
         harness_add_test("/integration/quirks/node-name-prefix", &defaults, test_node_name_prefix);
 
