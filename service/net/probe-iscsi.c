@@ -223,7 +223,8 @@ static void probe_iscsi_watch(Probe *p) {
         if (r >= 0)
                 return;
 fail:
-        probe_finish(p, r, REASON_PROTOCOL_ERROR, "Cannot watch the iSCSI connection to %s%s: %s.", p->peer, p->from, strerror(-r));
+        probe_finish(p, r, REASON_PROTOCOL_ERROR,
+                     "Cannot watch the iSCSI connection to %s%s: %s.", p->peer, p->from, strerror(-r));
 }
 
 static void probe_iscsi_succeeded(Probe *p) {
@@ -248,7 +249,7 @@ void probe_iscsi_logout_done(Probe *p, const char *why) {
         char step[PROBE_ADDRESS_MAX + 64];
 
         if (why)
-                log_debug("Probe of %s: %s went unanswered (%s); the connection is closed.", p->portal,
+                log_debug("Probe of %s: %s ended without an answer (%s); the connection is closed.", p->portal,
                           probe_iscsi_step_text(p, step, sizeof(step)), why);
         probe_iscsi_close(p);
         if (p->normal_session || !p->target_name) {
@@ -308,10 +309,12 @@ static void probe_iscsi_step_done(Probe *p) {
                 if (status == SCSI_STATUS_REDIRECT) {
                         char where[PROBE_ADDRESS_MAX + 1];
 
-                        probe_finish(p, -EPROTO, REASON_LOGIN_REJECTED, "%s %s%s redirects logins to %s; redirects are not followed.",
+                        probe_finish(p, -EPROTO, REASON_LOGIN_REJECTED,
+                                     "%s %s%s redirects logins to %s; redirects are not followed.",
                                      p->normal_session ? "Target" : "Portal",
                                      p->normal_session ? p->target_name : p->peer,
-                                     p->from, probe_text_sanitize(where, sizeof(where), iscsi_get_target_address(p->iscsi)));
+                                     p->from,
+                                     probe_text_sanitize(where, sizeof(where), iscsi_get_target_address(p->iscsi)));
                         return;
                 }
                 if (status == SCSI_STATUS_CANCELLED) {
@@ -339,12 +342,14 @@ static void probe_iscsi_step_done(Probe *p) {
                         return;
                 }
                 if (status != SCSI_STATUS_GOOD) {
-                        probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR, "SendTargets to %s%s failed: %s.", p->peer, p->from,
+                        probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR,
+                                     "SendTargets to %s%s failed: %s.", p->peer, p->from,
                                      probe_text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
                         return;
                 }
                 if (p->step_error < 0) {
-                        probe_finish(p, p->step_error, REASON_PROTOCOL_ERROR, "Cannot keep the SendTargets answer of %s%s: %s.",
+                        probe_finish(p, p->step_error, REASON_PROTOCOL_ERROR,
+                                     "Cannot keep the SendTargets answer of %s%s: %s.",
                                      p->peer, p->from, strerror(-p->step_error));
                         return;
                 }

@@ -190,7 +190,8 @@ void probe_iscsi_fail_login(Probe *p) {
                 return;
         }
 
-        probe_finish(p, error, REASON_PROTOCOL_ERROR, "%s failed: %s.", what, probe_text_sanitize(quoted, sizeof(quoted), text));
+        probe_finish(p, error, REASON_PROTOCOL_ERROR,
+                     "%s failed: %s.", what, probe_text_sanitize(quoted, sizeof(quoted), text));
 }
 
 static bool offered_contains(char **offered, const char *name) {

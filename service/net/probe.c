@@ -142,7 +142,8 @@ static void probe_check(Probe *p) {
 static void probe_fail_connect(Probe *p, int error) {
         switch (error) {
         case 0:
-                probe_finish(p, -EHOSTUNREACH, REASON_UNREACHABLE, "Portal %s has no usable address%s.", p->portal, p->from);
+                probe_finish(p, -EHOSTUNREACH, REASON_UNREACHABLE,
+                             "Portal %s has no usable address%s.", p->portal, p->from);
                 break;
         case -ECONNREFUSED:
                 probe_finish(p, error, REASON_REFUSED, "Connection to %s refused%s.", p->peer, p->from);
@@ -155,7 +156,8 @@ static void probe_fail_connect(Probe *p, int error) {
                 probe_finish(p, error, REASON_TIMEOUT, "No answer from %s%s.", p->peer, p->from);
                 break;
         default:
-                probe_finish(p, error, REASON_UNREACHABLE, "Cannot connect to %s%s: %s.", p->peer, p->from, strerror(-error));
+                probe_finish(p, error, REASON_UNREACHABLE,
+                             "Cannot connect to %s%s: %s.", p->peer, p->from, strerror(-error));
         }
 }
 
@@ -199,7 +201,8 @@ void probe_connect_next(Probe *p, int error) {
                 probe_describe_peer(p, ai);
 
                 if (p->source_len > 0 && ai->ai_family != p->source.ss_family) {
-                        probe_finish(p, -EADDRNOTAVAIL, REASON_UNREACHABLE, "Portal %s is %s but local address %s is %s.",
+                        probe_finish(p, -EADDRNOTAVAIL, REASON_UNREACHABLE,
+                                     "Portal %s is %s but local address %s is %s.",
                                      p->peer, family_name(ai->ai_family),
                                      p->source_address, family_name(p->source.ss_family));
                         return;
@@ -219,7 +222,8 @@ void probe_connect_next(Probe *p, int error) {
 
                         if (bind(p->fd, (const struct sockaddr *) &p->source, p->source_len) < 0) {
                                 error = errno;
-                                probe_finish(p, -EADDRNOTAVAIL, REASON_UNREACHABLE, "Cannot bind to local address %s to reach %s: %s.",
+                                probe_finish(p, -EADDRNOTAVAIL, REASON_UNREACHABLE,
+                                             "Cannot bind to local address %s to reach %s: %s.",
                                              p->source_address, p->peer, strerror(error));
                                 return;
                         }
@@ -269,10 +273,12 @@ static void probe_fail_resolve(Probe *p, int gai_error) {
         }
 
         if (p->source_len > 0)
-                probe_finish(p, error, REASON_NAME_NOT_RESOLVED, "Cannot resolve the host name of portal %s to an %s address%s: %s.",
+                probe_finish(p, error, REASON_NAME_NOT_RESOLVED,
+                             "Cannot resolve the host name of portal %s to an %s address%s: %s.",
                              p->portal, family_name(p->source.ss_family), p->from, reason);
         else
-                probe_finish(p, error, REASON_NAME_NOT_RESOLVED, "Cannot resolve the host name of portal %s: %s.", p->portal, reason);
+                probe_finish(p, error, REASON_NAME_NOT_RESOLVED,
+                             "Cannot resolve the host name of portal %s: %s.", p->portal, reason);
 }
 
 static int probe_on_resolved(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -312,13 +318,15 @@ static void probe_resolve(Probe *p) {
 
         r = probe_lookup_start(p->address, p->port, family, &p->lookup);
         if (r < 0) {
-                probe_finish(p, r, REASON_NAME_NOT_RESOLVED, "Cannot resolve the host name of portal %s: %s.", p->portal, strerror(-r));
+                probe_finish(p, r, REASON_NAME_NOT_RESOLVED,
+                             "Cannot resolve the host name of portal %s: %s.", p->portal, strerror(-r));
                 return;
         }
 
         r = sd_event_add_io(p->event, &p->io_source, p->lookup->event_fd, EPOLLIN, probe_on_resolved, p);
         if (r < 0)
-                probe_finish(p, r, REASON_NAME_NOT_RESOLVED, "Cannot wait for the host name of portal %s: %s.", p->portal, strerror(-r));
+                probe_finish(p, r, REASON_NAME_NOT_RESOLVED,
+                             "Cannot wait for the host name of portal %s: %s.", p->portal, strerror(-r));
 }
 
 /* ---- start ---- */
