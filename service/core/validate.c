@@ -378,3 +378,89 @@ char *portal_name_format(char buf[static PORTAL_NAME_MAX], const char *address, 
                 snprintf(buf, PORTAL_NAME_MAX, "%s:%u", address, (unsigned) port);
         return buf;
 }
+
+static int validate_target_name(const char *target_name, ReplError *e) {
+        NameFormat f;
+        int r;
+
+        r = validate_string_property(target_name, "TargetName", e);
+        if (r < 0 || isempty(target_name))
+                return r;
+        r = name_format_from_name(target_name, "TargetName", &f, e);
+        if (r < 0)
+                return r;
+        if (f == NAME_FORMAT_HOSTNAME)
+                return repl_error_set(e, -EINVAL, "TargetName '%s' is not an iSCSI name (iqn., eui. or naa.).",
+                                      target_name);
+        return 0;
+}
+
+int validate_access_point_spec(const AccessPointSpec *spec, bool local, AddressType *ret_type, ReplError *e) {
+        AddressType type;
+        int r;
+
+        if (isempty(spec->address))
+                return repl_error_set(e, -EINVAL, "Property Address is required.");
+        r = validate_string_property(spec->address, "Address", e);
+        if (r < 0)
+                return r;
+        r = address_classify(spec->address, "Address", &type, e);
+        if (r < 0)
+                return r;
+        if (spec->port == 0)
+                return repl_error_set(e, -EINVAL, "Port 0 is not a valid TCP port.");
+        r = validate_target_name(spec->target_name, e);
+        if (r < 0)
+                return r;
+        r = validate_string_property(spec->element_name, "ElementName", e);
+        if (r < 0)
+                return r;
+        if (local) {
+                if (type == ADDRESS_HOSTNAME)
+                        return repl_error_set(e, -EINVAL,
+                                              "Address '%s' is a host name; an access point of this host needs an IP address.",
+                                              spec->address);
+                r = address_check_local(spec->address, "Address", e);
+                if (r < 0)
+                        return r;
+        }
+        if (ret_type)
+                *ret_type = type;
+        return 0;
+}
+
+/* Never echoes the secret itself in a message. */
+static int validate_secret_bytes(const char *secret, const char *arg, ReplError *e) {
+        size_t l = strlen(secret);
+
+        if (l < SECRET_MIN || l > SECRET_MAX)
+                return repl_error_set(e, -EINVAL, "%s is %zu bytes long; it must be %d to %d bytes.", arg, l,
+                                      SECRET_MIN, SECRET_MAX);
+        if (!utf8_is_valid(secret))
+                return repl_error_set(e, -EINVAL, "%s is not valid UTF-8.", arg);
+        return 0;
+}
+
+int validate_secret_spec(const SecretSpec *spec, ReplError *e) {
+        int r;
+
+        if (isempty(spec->username))
+                return repl_error_set(e, -EINVAL, "Property Username is required.");
+        r = validate_string_property(spec->username, "Username", e);
+        if (r < 0)
+                return r;
+        if (!spec->secret)
+                return repl_error_set(e, -EINVAL, "Property Secret is required.");
+        r = validate_secret_bytes(spec->secret, "Secret", e);
+        if (r < 0)
+                return r;
+        r = validate_string_property(spec->mutual_username, "MutualUsername", e);
+        if (r < 0)
+                return r;
+        if (isempty(spec->mutual_username) != isempty(spec->mutual_secret))
+                return repl_error_set(e, -EINVAL, "MutualUsername and MutualSecret must be given together.");
+        if (!isempty(spec->mutual_secret))
+                return validate_secret_bytes(spec->mutual_secret, "MutualSecret", e);
+        return 0;
+}
+

@@ -30,6 +30,22 @@ typedef enum AddressType {
         ADDRESS_HOSTNAME,
 } AddressType;
 
+/* What AddServiceAccessPoint and AddSharedSecret are given. */
+typedef struct AccessPointSpec {
+        const char *address;
+        uint16_t port;
+        const char *target_name;
+        uint16_t portal_group_tag;
+        const char *element_name;
+} AccessPointSpec;
+
+typedef struct SecretSpec {
+        const char *username;
+        const char *secret;
+        const char *mutual_username;
+        const char *mutual_secret;
+} SecretSpec;
+
 /* "IQN", "EUI", "NAA", "HostName" */
 const char *name_format_to_string(NameFormat f);
 
@@ -65,3 +81,20 @@ int address_normalize(const char *address, char **ret);
 /* "address:port", "[v6]:port" */
 #define PORTAL_NAME_MAX 300
 char *portal_name_format(char buf[static PORTAL_NAME_MAX], const char *address, uint16_t port);
+
+/*
+ * The value rules of a new access point: Address required, a string
+ * property, an IP literal or host name; Port not 0; TargetName empty or an
+ * iSCSI name; ElementName a string property. For this host's access points
+ * (local) the address must be an IP literal a socket can bind to. The
+ * address's type goes to ret_type unless it is NULL.
+ */
+int validate_access_point_spec(const AccessPointSpec *spec, bool local, AddressType *ret_type, ReplError *e);
+
+/*
+ * The value rules of a shared secret: Username required; Secret and
+ * MutualSecret SECRET_MIN to SECRET_MAX bytes of UTF-8; the mutual pair
+ * given together or not at all. Messages never contain a secret.
+ */
+int validate_secret_spec(const SecretSpec *spec, ReplError *e);
+

@@ -196,7 +196,6 @@ int engine_add_access_point(Engine *e, const Caller *c, const char *system_path,
         _cleanup_(access_point_freep) AccessPoint *a = NULL;
         _cleanup_free_ char *address = NULL;
         char p[OBJECT_PATH_MAX], portal[PORTAL_NAME_MAX];
-        AddressType type;
         System *s;
         int r;
 
@@ -206,42 +205,9 @@ int engine_add_access_point(Engine *e, const Caller *c, const char *system_path,
         r = model_resolve_system(e->model, system_path, "System", &s, err);
         if (r < 0)
                 return r;
-        if (isempty(spec->address))
-                return repl_error_set(err, -EINVAL, "Property Address is required.");
-        r = validate_string_property(spec->address, "Address", err);
+        r = validate_access_point_spec(spec, s->id == LOCAL_SYSTEM_ID, NULL, err);
         if (r < 0)
                 return r;
-        r = address_classify(spec->address, "Address", &type, err);
-        if (r < 0)
-                return r;
-        if (spec->port == 0)
-                return repl_error_set(err, -EINVAL, "Port 0 is not a valid TCP port.");
-        r = validate_string_property(spec->target_name, "TargetName", err);
-        if (r < 0)
-                return r;
-        if (!isempty(spec->target_name)) {
-                NameFormat f;
-
-                r = name_format_from_name(spec->target_name, "TargetName", &f, err);
-                if (r < 0)
-                        return r;
-                if (f == NAME_FORMAT_HOSTNAME)
-                        return repl_error_set(err, -EINVAL,
-                                              "TargetName '%s' is not an iSCSI name (iqn., eui. or naa.).",
-                                              spec->target_name);
-        }
-        r = validate_string_property(spec->element_name, "ElementName", err);
-        if (r < 0)
-                return r;
-        if (s->id == LOCAL_SYSTEM_ID) {
-                if (type == ADDRESS_HOSTNAME)
-                        return repl_error_set(err, -EINVAL,
-                                              "Address '%s' is a host name; an access point of this host needs an IP address.",
-                                              spec->address);
-                r = address_check_local(spec->address, "Address", err);
-                if (r < 0)
-                        return r;
-        }
         r = address_normalize(spec->address, &address);
         if (r < 0)
                 return repl_error_set(err, r, "Out of memory.");
@@ -291,7 +257,6 @@ int engine_add_secret(Engine *e, const Caller *c, const char *access_point_path,
         char p[OBJECT_PATH_MAX];
         AccessPoint *a = NULL;
         SharedSecret *old = NULL;
-        size_t l;
         int r;
 
         if (access_point_path && strcmp(access_point_path, NULL_PATH) != 0) {
@@ -302,31 +267,9 @@ int engine_add_secret(Engine *e, const Caller *c, const char *access_point_path,
                 if (r < 0)
                         return r;
         }
-        if (isempty(spec->username))
-                return repl_error_set(err, -EINVAL, "Property Username is required.");
-        r = validate_string_property(spec->username, "Username", err);
+        r = validate_secret_spec(spec, err);
         if (r < 0)
                 return r;
-        if (!spec->secret)
-                return repl_error_set(err, -EINVAL, "Property Secret is required.");
-        /* Never echo the secret itself in a message. */
-        l = strlen(spec->secret);
-        if (l < SECRET_MIN || l > SECRET_MAX)
-                return repl_error_set(err, -EINVAL, "Secret is %zu bytes long; it must be %d to %d bytes.", l,
-                                      SECRET_MIN, SECRET_MAX);
-        if (!utf8_is_valid(spec->secret))
-                return repl_error_set(err, -EINVAL, "Secret is not valid UTF-8.");
-        r = validate_string_property(spec->mutual_username, "MutualUsername", err);
-        if (r < 0)
-                return r;
-        l = spec->mutual_secret ? strlen(spec->mutual_secret) : 0;
-        if (isempty(spec->mutual_username) != (l == 0))
-                return repl_error_set(err, -EINVAL, "MutualUsername and MutualSecret must be given together.");
-        if (l > 0 && (l < SECRET_MIN || l > SECRET_MAX))
-                return repl_error_set(err, -EINVAL, "MutualSecret is %zu bytes long; it must be %d to %d bytes.", l,
-                                      SECRET_MIN, SECRET_MAX);
-        if (l > 0 && !utf8_is_valid(spec->mutual_secret))
-                return repl_error_set(err, -EINVAL, "MutualSecret is not valid UTF-8.");
 
         s = secret_new();
         if (!s || free_and_strdup(&s->username, spec->username) < 0 ||

@@ -17,6 +17,7 @@
 #include "core/collection-plan.h"
 #include "core/config.h"
 #include "core/model.h"
+#include "core/validate.h"
 #include "store/store.h"
 #include "util/error.h"
 
@@ -36,21 +37,6 @@ typedef struct Caller {
         uint32_t uid;
         const char *owner;      /* "<unique bus name> (uid N)" */
 } Caller;
-
-typedef struct AccessPointSpec {
-        const char *address;
-        uint16_t port;
-        const char *target_name;
-        uint16_t portal_group_tag;
-        const char *element_name;
-} AccessPointSpec;
-
-typedef struct SecretSpec {
-        const char *username;
-        const char *secret;
-        const char *mutual_username;
-        const char *mutual_secret;
-} SecretSpec;
 
 typedef struct CollectionSettings {
         bool set_element_name, set_active, set_delete_on_unassociated;

@@ -480,6 +480,62 @@ static void test_secret_access_point(void) {
         repl_error_clear(&e);
 }
 
+/* ---- access point and secret specs ---- */
+
+static void assert_spec_error(int r, const ReplError *e, const char *fragment) {
+        g_assert_cmpint(r, ==, -EINVAL);
+        g_assert_nonnull(strstr(e->message, fragment));
+}
+
+static void test_access_point_spec(void) {
+        AccessPointSpec spec = { .address = "192.0.2.7", .port = 3260, .target_name = "", .element_name = "" };
+        ReplError e = REPL_ERROR_INIT;
+        AddressType t;
+
+        g_assert_cmpint(validate_access_point_spec(&spec, false, &t, &e), ==, 0);
+        g_assert_cmpint(t, ==, ADDRESS_IPV4);
+        spec.address = "portal.example.org";
+        g_assert_cmpint(validate_access_point_spec(&spec, false, &t, &e), ==, 0);
+        g_assert_cmpint(t, ==, ADDRESS_HOSTNAME);
+        /* This host's access points need an IP literal of this host. */
+        assert_spec_error(validate_access_point_spec(&spec, true, NULL, &e), &e, "is a host name");
+        repl_error_clear(&e);
+        spec.address = "";
+        assert_spec_error(validate_access_point_spec(&spec, false, NULL, &e), &e, "Address is required");
+        repl_error_clear(&e);
+        spec = (AccessPointSpec) { .address = "192.0.2.7", .port = 0 };
+        assert_spec_error(validate_access_point_spec(&spec, false, NULL, &e), &e, "Port 0");
+        repl_error_clear(&e);
+        spec = (AccessPointSpec) { .address = "192.0.2.7", .port = 3260, .target_name = "disk1.example.org" };
+        assert_spec_error(validate_access_point_spec(&spec, false, NULL, &e), &e, "not an iSCSI name");
+        repl_error_clear(&e);
+        spec.target_name = "iqn.2026-11.org.example:disk1";
+        g_assert_cmpint(validate_access_point_spec(&spec, false, NULL, &e), ==, 0);
+}
+
+static void test_secret_spec(void) {
+        SecretSpec spec = { .username = "user", .secret = "twelve-bytes", .mutual_username = "", .mutual_secret = "" };
+        ReplError e = REPL_ERROR_INIT;
+
+        g_assert_cmpint(validate_secret_spec(&spec, &e), ==, 0);
+        spec.secret = "eleven-byte";
+        assert_spec_error(validate_secret_spec(&spec, &e), &e, "Secret is 11 bytes long");
+        /* The message names the length, never the secret. */
+        g_assert_null(strstr(e.message, "eleven-byte"));
+        repl_error_clear(&e);
+        spec = (SecretSpec) { .username = "user", .secret = "twelve-bytes", .mutual_username = "peer" };
+        assert_spec_error(validate_secret_spec(&spec, &e), &e, "must be given together");
+        repl_error_clear(&e);
+        spec.mutual_secret = "short";
+        assert_spec_error(validate_secret_spec(&spec, &e), &e, "MutualSecret is 5 bytes long");
+        repl_error_clear(&e);
+        spec.mutual_secret = "another-twelve";
+        g_assert_cmpint(validate_secret_spec(&spec, &e), ==, 0);
+        spec = (SecretSpec) { .username = "", .secret = "twelve-bytes" };
+        assert_spec_error(validate_secret_spec(&spec, &e), &e, "Username is required");
+        repl_error_clear(&e);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -507,6 +563,8 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/validate/address/check-local/not-unicast", test_address_check_local_not_unicast);
         g_test_add_func("/validate/portal-name", test_portal_name);
         g_test_add_func("/validate/secret-access-point", test_secret_access_point);
+        g_test_add_func("/validate/access-point-spec", test_access_point_spec);
+        g_test_add_func("/validate/secret-spec", test_secret_spec);
 
         return g_test_run();
 }
