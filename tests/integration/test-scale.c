@@ -120,6 +120,9 @@ static void test_caller_uid_once_per_connection(Harness *h, gconstpointer data) 
 
 /* ---- object limits ---- */
 
+static const char *const no_verify_args[] = { "--verify-access-points=no", NULL };
+static const HarnessConfig no_verify = { .daemon_args = no_verify_args };
+
 static const char *const small_limits_args[] = {
         "--verify-access-points=no", "--max-peer-systems=2", "--max-access-points=3", "--max-collections=1",
         "--max-collection-members=3", NULL,
@@ -247,11 +250,141 @@ static void test_managed_objects_over_limit(Harness *h, gconstpointer data) {
         g_assert_cmpstr(p, ==, "after.example.org");
 }
 
+/* ---- durability across kill -9 ---- */
+
+#define CRASH_ROUNDS 12
+#define CRASH_CALLS 24          /* per round, all in flight at once */
+
+typedef struct CrashRound {
+        guint done;
+        GPtrArray *acknowledged;        /* names of peers and collections whose call succeeded */
+} CrashRound;
+
+typedef struct CrashCall {
+        CrashRound *round;
+        char *name;
+} CrashCall;
+
+static void crash_call_done(GObject *source, GAsyncResult *res, gpointer userdata) {
+        CrashCall *c = userdata;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+        /* Failures are the calls the kill interrupted; which ones is the point of the test. */
+        if (reply)
+                g_ptr_array_add(c->round->acknowledged, g_steal_pointer(&c->name));
+        c->round->done++;
+        g_free(c->name);
+        g_free(c);
+}
+
+typedef struct CrashWait {
+        const CrashRound *round;
+        guint replies;
+} CrashWait;
+
+static gboolean crash_round_reached(gpointer userdata) {
+        const CrashWait *w = userdata;
+
+        return w->round->done >= w->replies;
+}
+
+/* Names of peers, and of collections with their member count, from one GetManagedObjects. */
+static void crash_read_state(Harness *h, GHashTable *peers, GHashTable *collections) {
+        g_autoptr(GVariant) objects = harness_get_managed_objects(h);
+        GVariantIter it;
+        const char *path;
+        GVariant *ifaces;
+
+        g_variant_iter_init(&it, objects);
+        while (g_variant_iter_loop(&it, "{&o@a{sa{sv}}}", &path, &ifaces)) {
+                g_autoptr(GVariant) sys = g_variant_lookup_value(ifaces, IRD_IFACE_SYSTEM, NULL);
+                g_autoptr(GVariant) col = g_variant_lookup_value(ifaces, IRD_IFACE_COLLECTION, NULL);
+                const char *name;
+
+                if (sys && g_variant_lookup(sys, "Name", "&s", &name))
+                        g_hash_table_add(peers, g_strdup(name));
+                if (col && g_variant_lookup(col, "ElementName", "&s", &name)) {
+                        g_autoptr(GVariant) l = g_variant_lookup_value(col, "LocalAccessPoints", G_VARIANT_TYPE("ao"));
+                        g_autoptr(GVariant) r = g_variant_lookup_value(col, "RemoteAccessPoints", G_VARIANT_TYPE("ao"));
+                        g_autoptr(GVariant) y = g_variant_lookup_value(col, "RemoteSystems", G_VARIANT_TYPE("ao"));
+                        gsize members = g_variant_n_children(l) + g_variant_n_children(r) + g_variant_n_children(y);
+
+                        g_hash_table_insert(collections, g_strdup(name), GSIZE_TO_POINTER(members));
+                }
+        }
+}
+
+/*
+ * API.md 8a: a reply is sent only once its change is on disk. Calls in
+ * flight, the daemon killed after a random number of replies, restarted:
+ * every acknowledged change is there, and every change there is whole
+ * (a collection with all five of its members, never fewer).
+ */
+static void test_kill_during_changes(Harness *h, gconstpointer data) {
+        g_autofree char *local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.1", 3260, NULL);
+        g_autofree char *peer = harness_add_peer(h, "target.example.org", NULL);
+        g_autofree char *r1 = harness_add_access_point(h, peer, "127.0.0.2", 3260, NULL);
+        g_autofree char *r2 = harness_add_access_point(h, peer, "127.0.0.3", 3260, NULL);
+        g_autofree char *r3 = harness_add_access_point(h, peer, "127.0.0.4", 3260, NULL);
+        const char *locals[] = { local, NULL };
+        const char *remotes[] = { r1, r2, r3, NULL };
+        guint acknowledged = 0;
+
+        for (int round = 0; round < CRASH_ROUNDS; round++) {
+                CrashRound cr = { .acknowledged = g_ptr_array_new_with_free_func(g_free) };
+                CrashWait w = { .round = &cr, .replies = (guint) g_test_rand_int_range(0, CRASH_CALLS) };
+
+                for (int i = 0; i < CRASH_CALLS; i++) {
+                        CrashCall *c = g_new0(CrashCall, 1);
+                        gboolean collection = i % 2 == 0;
+                        GVariant *params;
+
+                        c->round = &cr;
+                        c->name = g_strdup_printf("crash-%d-%d%s", round, i, collection ? "" : ".example.org");
+                        params = collection ?
+                                g_variant_new("(s@ao@aoobb)", c->name, harness_paths(locals), harness_paths(remotes),
+                                              peer, TRUE, FALSE) :
+                                g_variant_new("(sa{sv})", c->name, NULL);
+                        g_dbus_connection_call(h->connection, IRD_BUS_NAME, IRD_ROOT, IRD_IFACE_SERVICE,
+                                               collection ? "CreateRemoteReplicationCollection" : "AddPeerSystem",
+                                               params, NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL, crash_call_done, c);
+                }
+                harness_wait_until(h, crash_round_reached, &w, "replies before the kill");
+                harness_kill_daemon(h);
+                guint killed_after = cr.done;
+                w.replies = CRASH_CALLS;
+                harness_wait_until(h, crash_round_reached, &w, "every call of the round answered");
+                harness_start_daemon(h);
+
+                g_autoptr(GHashTable) peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+                g_autoptr(GHashTable) collections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+                crash_read_state(h, peers, collections);
+                for (guint k = 0; k < cr.acknowledged->len; k++) {
+                        const char *name = cr.acknowledged->pdata[k];
+
+                        g_assert_true(g_hash_table_contains(peers, name) || g_hash_table_contains(collections, name));
+                }
+                GHashTableIter it;
+                gpointer key, members;
+                g_hash_table_iter_init(&it, collections);
+                while (g_hash_table_iter_next(&it, &key, &members))
+                        g_assert_cmpuint(GPOINTER_TO_SIZE(members), ==, 5);
+                g_test_message("round %d: killed after %u replies, %u acknowledged", round, killed_after,
+                               cr.acknowledged->len);
+                acknowledged += cr.acknowledged->len;
+                g_ptr_array_unref(cr.acknowledged);
+        }
+        /* Not every kill may land before the first reply. */
+        g_assert_cmpuint(acknowledged, >, 0);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
         harness_add_test("/integration/scale/caller-uid-once-per-connection", NULL,
                          test_caller_uid_once_per_connection);
+        harness_add_test("/integration/scale/kill-during-changes", &no_verify, test_kill_during_changes);
         harness_add_test("/integration/limits/peer-systems", &small_limits, test_peer_limit);
         harness_add_test("/integration/limits/access-points", &small_limits, test_access_point_limit);
         harness_add_test("/integration/limits/collections", &small_limits, test_collection_limits);
