@@ -522,6 +522,35 @@ static void test_secret_prompt(Harness *h, gconstpointer data) {
         pty_clear(&t);
 }
 
+/* iscsi-replctl(1): entries that differ are invalid input (exit 2), and nothing is added. */
+static void test_secret_prompt_mismatch(Harness *h, gconstpointer data) {
+        g_autofree char *peer = CLI_OUT(h, "add-peer", PEER_IQN);
+        g_autofree char *ap = CLI_OUT(h, "add-access-point", peer, "127.0.0.2");
+        g_autofree char *before = harness_snapshot(h);
+        g_autofree char *after = NULL, *linked = NULL;
+        Pty t = {};
+
+        harness_clear_signals(h);
+        pty_start(h, &t, (const char *const[]) { "add-secret", ap, "--username=initiator", NULL });
+        g_assert_true(pty_read(&t, "Secret for initiator: "));
+        pty_write(&t, "prompted-secret-123\n");
+        g_assert_true(pty_read(&t, "Repeat the secret: "));
+        pty_write(&t, "prompted-secret-124\n");
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_INVALID);
+        g_assert_nonnull(strstr(t.output->str, "differ"));
+        g_assert_null(strstr(t.output->str, "prompted-secret"));
+        g_assert_null(strstr(t.output->str, IRD_ROOT "/secret/"));
+
+        after = harness_snapshot(h);
+        g_assert_cmpstr(after, ==, before);
+        g_autoptr(GPtrArray) added = harness_take_signals(h, IRD_ROOT, "org.freedesktop.DBus.ObjectManager",
+                                                          "InterfacesAdded");
+        g_assert_cmpuint(added->len, ==, 0);
+        linked = harness_get_string(h, ap, IRD_IFACE_AP, "SharedSecret");
+        g_assert_cmpstr(linked, ==, "/");
+        pty_clear(&t);
+}
+
 static void test_collections(Harness *h, gconstpointer data) {
         g_autofree char *peer = CLI_OUT(h, "add-peer", PEER_IQN, "--element-name=site-b");
         g_autofree char *local = CLI_OUT(h, "add-access-point", "local", "127.0.0.1", "--element-name=lan");
@@ -1023,6 +1052,7 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/json-escaping", NULL, test_json_escaping);
         harness_add_test("/integration/cli/secrets", NULL, test_secrets);
         harness_add_test("/integration/cli/secret-prompt", NULL, test_secret_prompt);
+        harness_add_test("/integration/cli/secret-prompt-mismatch", NULL, test_secret_prompt_mismatch);
         harness_add_test("/integration/cli/collections", &no_verify, test_collections);
         harness_add_test("/integration/cli/delete", NULL, test_delete);
         harness_add_test("/integration/cli/pager", NULL, test_pager);
