@@ -21,6 +21,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "fake-polkit.h"
 #include "harness.h"
 
 #define PEER_IQN "iqn.2024-01.org.example:peer"
@@ -815,11 +816,14 @@ static void test_unprivileged(Harness *h, gconstpointer data) {
  * a stand-in pkttyagent records how it was started, says it is ready by
  * closing the notify descriptor, and must be stopped after the call.
  */
-static void test_polkit_agent(Harness *h, gconstpointer data) {
+/*
+ * Installs the stand-in pkttyagent in h->tmpdir; returns the PATH that finds
+ * it first and where it records its arguments.
+ */
+static char *install_stand_in_agent(Harness *h, char **ret_record) {
         g_autofree char *bin = g_build_filename(h->tmpdir, "bin", NULL);
         g_autofree char *records = g_build_filename(h->tmpdir, "records", NULL);
         g_autofree char *agent = g_build_filename(bin, "pkttyagent", NULL);
-        g_autofree char *record = g_build_filename(records, "agent", NULL);
         g_autoptr(GError) error = NULL;
         static const char script[] =
                 "#!/bin/sh\n"
@@ -832,7 +836,14 @@ static void test_polkit_agent(Harness *h, gconstpointer data) {
         g_assert_cmpint(chmod(records, 0777), ==, 0);
         g_assert_true(g_file_set_contents(agent, script, -1, &error));
         g_assert_cmpint(chmod(agent, 0755), ==, 0);
-        g_autofree char *path = g_strdup_printf("%s:%s", bin, g_getenv("PATH"));
+        *ret_record = g_build_filename(records, "agent", NULL);
+        return g_strdup_printf("%s:%s", bin, g_getenv("PATH"));
+}
+
+static void test_polkit_agent(Harness *h, gconstpointer data) {
+        g_autofree char *record = NULL;
+        g_autofree char *path = install_stand_in_agent(h, &record);
+        g_autoptr(GError) error = NULL;
         const char *const env[] = { "PATH", path, "AGENT_RECORD", record, NULL };
         Pty t = {};
 
@@ -850,6 +861,39 @@ static void test_polkit_agent(Harness *h, gconstpointer data) {
         g_assert_cmpint(pty_finish(h, &t), ==, CLI_DENIED);
         g_assert_false(g_file_test(record, G_FILE_TEST_EXISTS));
         pty_clear(&t);
+}
+
+/*
+ * What polkit is asked (a recording authority stands in for it): on a
+ * terminal the client allows interactive authorization, flags 1; with
+ * --no-ask-password, or without a terminal, it does not, flags 0.
+ */
+static void test_interactive_flag(Harness *h, gconstpointer data) {
+        g_autoptr(FakePolkit) polkit = fake_polkit_start(h->bus_address, TRUE);
+        g_autofree char *record = NULL;
+        g_autofree char *path = install_stand_in_agent(h, &record);
+        g_autofree char *on_terminal = NULL, *no_ask = NULL, *no_terminal = NULL;
+        const char *const env[] = { "PATH", path, "AGENT_RECORD", record, NULL };
+        Pty t = {};
+
+        pty_start_full(h, &t, nobody, (const char *const[]) { "add-peer", PEER_IQN, NULL }, env);
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_OK);
+        pty_clear(&t);
+        on_terminal = fake_polkit_take_checks(polkit);
+        g_assert_cmpstr(on_terminal, ==, "org.iscsi.replication.manage-peers 1\n");
+
+        pty_start_full(h, &t, nobody, (const char *const[]) { "add-peer", PEER_IQN "2", "--no-ask-password", NULL },
+                       env);
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_OK);
+        pty_clear(&t);
+        no_ask = fake_polkit_take_checks(polkit);
+        g_assert_cmpstr(no_ask, ==, "org.iscsi.replication.manage-peers 0\n");
+
+        g_autoptr(CliResult) piped = cli_finish(h, cli_start(h, nobody, (const char *const[]) { "add-peer", PEER_IQN "3",
+                                                                                                  NULL }));
+        g_assert_cmpint(piped->status, ==, CLI_OK);
+        no_terminal = fake_polkit_take_checks(polkit);
+        g_assert_cmpstr(no_terminal, ==, "org.iscsi.replication.manage-peers 0\n");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1071,6 +1115,7 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/limits", &one_entry, test_limits);
         harness_add_test("/integration/cli/unprivileged", NULL, test_unprivileged);
         harness_add_test("/integration/cli/polkit-agent", NULL, test_polkit_agent);
+        harness_add_test("/integration/cli/interactive-flag", NULL, test_interactive_flag);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
         harness_add_test("/integration/cli/job/no-wait", NULL, test_job_no_wait);
