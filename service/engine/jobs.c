@@ -734,8 +734,13 @@ static void job_finish(JobRuntime *rt, JobState state, uint16_t code, const char
                 (void) free_and_strdup(&j->error_description, "The result could not be stored; nothing was committed.");
                 (void) free_and_strdup(&j->error_source, NULL_PATH);
                 job_set_status(j, "Failed.");
-                (void) store_begin(e->store);
-                if (store_save_job(e->store, j) < 0 || store_commit(e->store) < 0)
+                /* What the probes found is on show already; keep it with the failed job, as a restart would
+                 * otherwise bring back older findings. */
+                r = store_begin(e->store);
+                job_save_touched(e, rt, &r);
+                if (r >= 0)
+                        r = store_save_job(e->store, j);
+                if (r < 0 || store_commit(e->store) < 0)
                         store_rollback(e->store);
         }
 

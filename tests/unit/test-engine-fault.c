@@ -89,11 +89,14 @@ static char *model_dump(const Model *m) {
         GString *s = g_string_new(NULL);
 
         MODEL_FOREACH(System, x, m->systems)
-                g_string_append_printf(s, "system %" G_GUINT64_FORMAT " %s %s\n", x->id, x->name, x->element_name);
+                if (x->id != LOCAL_SYSTEM_ID)
+                        g_string_append_printf(s, "system %" G_GUINT64_FORMAT " %s %s reachable=%d/%" G_GUINT64_FORMAT
+                                               "\n", x->id, x->name, x->element_name, x->reachable, x->last_verified);
         MODEL_FOREACH(AccessPoint, x, m->access_points)
                 g_string_append_printf(s, "ap %" G_GUINT64_FORMAT " system=%" G_GUINT64_FORMAT " %s:%u secret=%"
-                                       G_GUINT64_FORMAT " %s\n", x->id, x->system_id, x->address, x->port,
-                                       x->secret_id, x->element_name);
+                                       G_GUINT64_FORMAT " %s reachable=%d/%" G_GUINT64_FORMAT "/%s\n", x->id,
+                                       x->system_id, x->address, x->port, x->secret_id, x->element_name, x->reachable,
+                                       x->last_verified, x->last_error);
         MODEL_FOREACH(SharedSecret, x, m->secrets)
                 g_string_append_printf(s, "secret %" G_GUINT64_FORMAT " ap=%" G_GUINT64_FORMAT " %s %s\n", x->id,
                                        x->access_point_id, x->username, x->secret);
