@@ -7,9 +7,9 @@
  * its log sync, a commit or a row write where a broken disk would. Each call
  * must get Error.Failed, emit no signal, leave GetManagedObjects as it was,
  * and a restart without the fault must load that same state. A job whose
- * final commit fails ends in Exception. (test-engine-fault goes through
- * every kind of change and every write of each; this checks the way out
- * through the bus.)
+ * final commit fails ends in Exception with MessageID StorageFailed.
+ * (test-engine-fault goes through every kind of change and every write of
+ * each; this checks the way out through the bus.)
  */
 
 #include <string.h>
@@ -141,7 +141,7 @@ static void test_modify_and_delete(Harness *h, gconstpointer data) {
 /* The job's start is the first commit, its end the second: that one fails. */
 static void test_job_final_commit(Harness *h, gconstpointer data) {
         World w = {};
-        g_autofree char *job = NULL, *description = NULL, *listed = NULL, *restarted = NULL;
+        g_autofree char *job = NULL, *description = NULL, *message_id = NULL, *listed = NULL, *restarted = NULL;
         guint16 code;
         gboolean success;
 
@@ -157,6 +157,8 @@ static void test_job_final_commit(Harness *h, gconstpointer data) {
         g_assert_cmpuint(harness_get_uint16(h, job, IRD_IFACE_JOB, "ErrorCode"), ==, 4);
         description = harness_get_string(h, job, IRD_IFACE_JOB, "ErrorDescription");
         g_assert_cmpstr(description, ==, "The result could not be stored; nothing was committed.");
+        message_id = harness_job_message_id(h, job);
+        g_assert_cmpstr(message_id, ==, "StorageFailed");
 
         /* The Exception itself was stored: a restart lists the job as it is now. */
         listed = harness_snapshot(h);

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/reason.h"
 #include "engine/engine.h"
 #include "util/strutil.h"
 
@@ -510,6 +511,8 @@ static bool check_final_commit(Fixture *f, job_start_fn start, StoreFault kind, 
         }
         g_assert_cmpint(j->state, ==, JOB_STATE_EXCEPTION);
         g_assert_cmpuint(j->error_code, ==, CIM_FAILED);
+        g_assert_cmpint(j->error_reason, ==, REASON_STORAGE_FAILED);
+        g_assert_cmpstr(reason_to_string(j->error_reason), ==, "StorageFailed");
         g_assert_cmpstr(j->error_description, ==, "The result could not be stored; nothing was committed.");
         g_assert_null(strstr(f->notes->str, "RemoteAccessPoints"));
         g_assert_false(idset_contains(&model_get_collection(f->engine->model, f->collection)->remote_access_points,
