@@ -36,6 +36,13 @@ static struct {
         StoreFaultPlan *plan;
 } wal_sync;
 
+/**
+ * store_fault_plan_hit() - count one occurrence of a fault's kind
+ * @p:    the store's plan
+ * @kind: what is about to happen: a row write, a commit or a sync
+ *
+ * Return: true when this occurrence is the one to fail; the plan is then spent.
+ */
 bool store_fault_plan_hit(StoreFaultPlan *p, StoreFault kind) {
         if (p->kind != kind)
                 return false;
@@ -74,6 +81,13 @@ static int wal_sync_attach(StoreFaultPlan *p, sqlite3 *db) {
         return 0;
 }
 
+/**
+ * store_fault_plan_disarm() - forget the armed fault
+ * @p:  the store's plan
+ * @db: its connection, or NULL
+ *
+ * Removes the commit hook and gives the write-ahead log its own methods back.
+ */
 void store_fault_plan_disarm(StoreFaultPlan *p, sqlite3 *db) {
         if (db)
                 sqlite3_commit_hook(db, NULL, NULL);
@@ -84,10 +98,20 @@ void store_fault_plan_disarm(StoreFaultPlan *p, sqlite3 *db) {
         *p = (StoreFaultPlan) { .kind = STORE_FAULT_NONE };
 }
 
+/**
+ * store_fault_plan_arm() - arm a fault, replacing the one armed before
+ * @p:    the store's plan
+ * @db:   its connection
+ * @kind: what fails; STORE_FAULT_NONE only disarms
+ * @nth:  which occurrence, 1 for the next
+ *
+ * Return: 0; -EINVAL; -EBUSY when another store has a sync fault armed;
+ * -ENXIO when no write-ahead log is open.
+ */
 int store_fault_plan_arm(StoreFaultPlan *p, sqlite3 *db, StoreFault kind, unsigned nth) {
         int r;
 
-        if (kind < 0 || kind >= _STORE_FAULT_MAX || (kind != STORE_FAULT_NONE && nth == 0))
+        if ((unsigned) kind >= _STORE_FAULT_MAX || (kind != STORE_FAULT_NONE && nth == 0))
                 return -EINVAL;
         store_fault_plan_disarm(p, db);
         if (kind == STORE_FAULT_COMMIT)
