@@ -446,6 +446,31 @@ static int start_verify_job(Fixture *f) {
         return engine_verify_access_point(f->engine, &f->caller, f->remote, &j, &f->err);
 }
 
+/* With verification on, adding a remote access point starts a job: storing the job is the change. */
+static int add_to_collection_with_job(Fixture *f) {
+        MemberArgs a = members(NULL, STRV(PATH(OBJECT_ACCESS_POINT, f->remote)), PATH(OBJECT_SYSTEM, f->peer));
+        Job *j = NULL;
+        int r;
+
+        f->engine->config.verify_access_points = true;
+        r = engine_add_to_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, f->collection), &a, &j, &f->err);
+        f->engine->config.verify_access_points = false;
+        return r;
+}
+
+static int create_collection_with_job(Fixture *f) {
+        MemberArgs a = members(STRV(PATH(OBJECT_ACCESS_POINT, f->local2)), STRV(PATH(OBJECT_ACCESS_POINT, f->remote)),
+                               PATH(OBJECT_SYSTEM, f->peer));
+        Collection *c = NULL;
+        Job *j = NULL;
+        int r;
+
+        f->engine->config.verify_access_points = true;
+        r = engine_create_collection(f->engine, &f->caller, "new", &a, true, false, &c, &j, &f->err);
+        f->engine->config.verify_access_points = false;
+        return r;
+}
+
 static const struct {
         const char *path;
         change_fn change;
@@ -466,6 +491,8 @@ static const struct {
         { "/engine/fault/job-delete-on-completion", set_delete_on_completion },
         { "/engine/fault/job-time-before-removal", set_time_before_removal },
         { "/engine/fault/start-job", start_verify_job },
+        { "/engine/fault/add-to-collection-job", add_to_collection_with_job },
+        { "/engine/fault/create-collection-job", create_collection_with_job },
 };
 
 static void test_change(Fixture *f, gconstpointer data) {
