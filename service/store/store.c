@@ -34,7 +34,7 @@
 struct Store {
         sqlite3 *db;
         char *path;
-        StoreFaultPlan fault;   /* tests only; see store_fault_arm() */
+        StoreFaultPlan fault;           /* tests only; see store_fault_arm() */
         bool secret_deleted;            /* the open transaction deletes a secret: checkpoint after COMMIT */
 };
 
