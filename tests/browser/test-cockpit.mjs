@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The Cockpit page in a real browser against the real service: what exists
+// is shown, a change made with busctl appears without a reload, a collection
+// made through the page gets a remote access point by a job that runs to
+// completion, Cancel terminates a running job, errors are shown by name, the
+// page works dark and narrow, and a limited user gets it read-only.
+// Screenshots of each state go to IRD_SCREENSHOT_DIR (meson-logs/browser).
+// TAP output.
+
+import fs from "node:fs";
+import * as env from "./env.mjs";
+import * as b from "./browser.mjs";
+
+const { IFACE, LOCAL_SYSTEM } = env;
+const TARGET = "iqn.2026-11.org.example:peer.disk1";
+const CHAP_TARGET = "iqn.2026-11.org.example:peer.chap";
+const CHAP_USER = "browser-user";
+const CHAP_SECRET = "browser-chap-secret-4711";
+
+const cases = [];
+function test(name, fn) {
+    cases.push({ name, fn });
+}
+
+const s = {};   // what the cases share: addresses, object paths, the browser, the page
+
+function subnet() {
+    // a /24 of its own inside 127.0.0.0/8, so that parallel runs do not meet
+    const x = 100 + Math.floor(Math.random() * 100);
+    const y = 1 + Math.floor(Math.random() * 250);
+    return n => `127.${x}.${y}.${n}`;
+}
+
+async function setup() {
+    const ip = subnet();
+    s.ip = ip;
+    s.tmp = env.makeTmp();
+    s.bus = await env.startBus(s.tmp);
+    await env.startDaemon(s.tmp, s.bus, ["--probe-timeout=60", "--exit-on-idle=0"]);
+    s.tgtPort = await env.startTgtd(s.tmp, ip(2), [TARGET, CHAP_TARGET], { [CHAP_TARGET]: [CHAP_USER, CHAP_SECRET] });
+    s.hole = await env.startBlackHole(ip(3));
+    s.datadir = env.installPage(s.tmp);
+    s.ws = await env.startCockpitWs(s.tmp, "cockpit-ws", { busAddress: s.bus, datadir: s.datadir });
+
+    s.peer = env.callService(s.bus, "AddPeerSystem", "sa{sv}", "peer.example.org", 1, "ElementName", "s", "peer")[1];
+    s.localAp = addAccessPoint(LOCAL_SYSTEM, ip(1));
+    s.remoteAp = addAccessPoint(s.peer, ip(2), s.tgtPort, TARGET);
+    s.browser = await b.launch();
+}
+
+function addAccessPoint(system, address, port, target) {
+    const props = [["Address", "s", address]];
+    if (port)
+        props.push(["Port", "q", port]);
+    if (target)
+        props.push(["TargetName", "s", target]);
+    return env.callService(s.bus, "AddServiceAccessPoint", "oa{sv}", system, props.length, ...props.flat())[1];
+}
+
+function jobProperty(job, name) {
+    return env.getProperty(s.bus, job, ".Job", name);
+}
+
+const row = path => `tr[data-path="${path}"]`;
+
+test("the page shows the systems and access points that exist", async () => {
+    s.page = await b.openPage(s.browser, s.ws);
+    const page = s.page;
+    await b.waitFor(page, `#systems ${row(s.peer)}`);
+    await b.waitForText(page, `#systems ${row(s.peer)}`, "peer.example.org");
+    await b.waitForText(page, `#systems ${row(LOCAL_SYSTEM)}`, "This host");
+    const local = await b.text(page, row(s.localAp));
+    if (!local.includes(`${s.ip(1)}:3260`))
+        throw new Error("local access point row: " + local);
+    const remote = await b.text(page, row(s.remoteAp));
+    for (const want of [`${s.ip(2)}:${s.tgtPort}`, TARGET, "Not verified", "Never"]) {
+        if (!remote.includes(want))
+            throw new Error(`remote access point row lacks "${want}": ${remote}`);
+    }
+    await b.waitForText(page, "#collections", "No collections");
+    await b.waitForText(page, "#jobs", "No jobs");
+    await b.screenshot(page, "01-overview");
+    b.assertNoScriptErrors(page);
+});
+
+test("a change made with busctl appears without a reload", async () => {
+    const page = s.page;
+    const second = env.callService(s.bus, "AddPeerSystem", "sa{sv}", "second.example.org", 1, "ElementName", "s", "second")[1];
+    await b.waitForText(page, `#systems ${row(second)}`, "second.example.org");
+    const ap = addAccessPoint(second, s.ip(9), 3261);
+    await b.waitForText(page, `${row(second)} + tr ${row(ap)}`, `${s.ip(9)}:3261`);
+    await b.screenshot(page, "02-added-with-busctl");
+    env.busctl(s.bus, "call", env.BUS_NAME, ap, IFACE + ".ServiceAccessPoint", "Delete");
+    env.busctl(s.bus, "call", env.BUS_NAME, second, IFACE + ".ComputerSystem", "Delete");
+    await b.waitFor(page, row(second), { hidden: true });
+    await b.assertNotReloaded(page);
+    b.assertNoScriptErrors(page);
+});
+
+test("a collection created through the page gets a remote access point by a job that completes", async () => {
+    const page = s.page;
+    await b.click(page, "button[data-action=create-collection]");
+    await b.fillDialog(page, { ElementName: "backup-set", LocalAccessPoints: [s.localAp] });
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    await b.waitFor(page, '#collections tr[data-name="backup-set"]');
+    s.collection = await page.$eval('#collections tr[data-name="backup-set"]', el => el.dataset.path);
+    await b.waitFor(page, `${row(s.collection)} li[data-member="${s.localAp}"]`);
+
+    await b.click(page, `${row(s.collection)} button[data-action=add-members]`);
+    await b.fillDialog(page, { RemoteComputerSystem: s.peer, RemoteAccessPoints: [s.remoteAp] });
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    await b.waitFor(page, "#jobs tr[data-state]");
+    const job = await page.$eval("#jobs tr[data-state]", el => el.dataset.path);
+    await b.waitFor(page, `#jobs ${row(job)}[data-state="7"]`);
+    const shown = await b.text(page, `${row(job)} [data-field=JobStatus]`);
+    if (shown !== jobProperty(job, "JobStatus"))
+        throw new Error(`JobStatus shown "${shown}", the service says "${jobProperty(job, "JobStatus")}"`);
+    await b.waitForText(page, `${row(job)} [data-field=JobState]`, "Completed");
+    await b.waitForText(page, row(job), "AddToRemoteReplicationCollection");
+    await b.waitFor(page, `${row(job)} [role=progressbar][aria-valuenow="100"]`);
+    await b.waitFor(page, `${row(s.collection)} li[data-member="${s.remoteAp}"]`);
+    await b.waitFor(page, `${row(s.collection)} li[data-member="${s.peer}"]`);
+    await b.screenshot(page, "03-collection-job-completed");
+    b.assertNoScriptErrors(page);
+});
+
+test("Cancel terminates a running job", async () => {
+    const page = s.page;
+    const ap = addAccessPoint(s.peer, s.ip(3), s.hole.port);
+    await b.click(page, `${row(ap)} button[data-action=verify]`);
+    await b.waitFor(page, `#jobs tr[data-state="4"] button[data-action=cancel]:not([disabled])`);
+    const job = await page.$eval('#jobs tr[data-state="4"]', el => el.dataset.path);
+    const label = await b.text(page, `${row(job)} button[data-action=cancel]`);
+    if (label !== "Cancel")
+        throw new Error(`the button says "${label}"`);
+    await b.screenshot(page, "04-job-running");
+    await page.click(`${row(job)} button[data-action=cancel]`);
+    await b.waitFor(page, `#jobs ${row(job)}[data-state="8"]`);
+    await b.waitForText(page, `${row(job)} [data-field=JobState]`, "Terminated");
+    if (jobProperty(job, "JobState") !== 8)
+        throw new Error("the service's job is not Terminated");
+    await b.screenshot(page, "05-job-cancelled");
+    b.assertNoScriptErrors(page);
+});
+
+test("a refused call shows the D-Bus error's name and the service's sentence in the dialog", async () => {
+    const page = s.page;
+    const expected = env.busctlFails(s.bus, "call", env.BUS_NAME, env.ROOT, IFACE, "AddPeerSystem", "sa{sv}", "peer.example.org", "0")
+            .replace(/^Call failed: /, "");
+    await b.click(page, "button[data-action=add-peer]");
+    await b.fillDialog(page, { Name: "peer.example.org" });
+    await b.submitDialog(page);
+    await b.waitFor(page, ".pf-v5-c-modal-box .pf-v5-c-alert.pf-m-danger");
+    const title = await b.text(page, ".pf-v5-c-modal-box .pf-v5-c-alert__title");
+    const description = await b.text(page, ".pf-v5-c-modal-box .pf-v5-c-alert__description");
+    if (!title.endsWith("InvalidParameter"))
+        throw new Error("alert title: " + title);
+    if (description !== expected)
+        throw new Error(`alert says "${description}", the service "${expected}"`);
+    await b.screenshot(page, "06-error-in-dialog");
+    await page.click(".pf-v5-c-modal-box__footer .pf-m-link");
+    await b.dialogClosed(page);
+    b.assertNoScriptErrors(page);
+});
+
+// Runs the verification of AP through the page and waits for the job to end in STATE.
+async function verifyThroughPage(page, ap, state) {
+    const before = await page.$$eval("#jobs tr[data-path]", rows => rows.map(r => r.dataset.path));
+    await b.click(page, `${row(ap)} button[data-action=verify]`);
+    const handle = await page.waitForFunction(known => {
+        const fresh = [...document.querySelectorAll("#jobs tr[data-path]")].find(r => !known.includes(r.dataset.path));
+        return fresh ? fresh.dataset.path : false;
+    }, { timeout: b.WAIT_MS }, before);
+    const job = await handle.jsonValue();
+    await b.waitFor(page, `#jobs ${row(job)}[data-state="${state}"]`);
+    return job;
+}
+
+function jobError(job) {
+    const reply = env.busctl(s.bus, "call", env.BUS_NAME, job, IFACE + ".Job", "GetError").data[0];
+    const out = {};
+    for (const [key, value] of Object.entries(reply))
+        out[key] = value.data;
+    return out;
+}
+
+test("a failed probe shows its error, its reason and the next step", async () => {
+    const page = s.page;
+    const refusedPort = await env.freePort(s.ip(4));
+    const ap = addAccessPoint(s.peer, s.ip(4), refusedPort);
+    const job = await verifyThroughPage(page, ap, 10);
+    const error = jobError(job);
+    await b.waitForText(page, `${row(job)} [data-field=ErrorDescription]`, error.ErrorDescription);
+    await b.waitForText(page, `${row(job)} [data-field=JobState]`, "Exception");
+    const lastError = env.getProperty(s.bus, ap, ".ServiceAccessPoint", "LastError");
+    await b.waitForText(page, `${row(ap)} [data-field=LastError]`, lastError);
+    if (error.MessageID) {
+        await b.waitForText(page, `${row(job)} [data-field=MessageID]`, error.MessageID);
+        await b.waitFor(page, `${row(job)} button[data-action=next-step]`);
+        console.log(`# reason shown: ${error.MessageID}`);
+    } else {
+        console.log("# the service's GetError has no MessageID yet: the reason label is not checked");
+    }
+    await b.screenshot(page, "07-probe-refused");
+    b.assertNoScriptErrors(page);
+});
+
+test("a CHAP login failure leads to setting the secret, after which verification succeeds", async () => {
+    const page = s.page;
+    const ap = addAccessPoint(s.peer, s.ip(2), s.tgtPort, CHAP_TARGET);
+    const failed = await verifyThroughPage(page, ap, 10);
+    const error = jobError(failed);
+    let open = `${row(ap)} button[data-action=secret]`;
+    if (error.MessageID) {
+        if (error.MessageID !== "AuthenticationFailed")
+            throw new Error("MessageID " + error.MessageID);
+        await b.waitForText(page, `${row(failed)} [data-field=MessageID]`, "AuthenticationFailed");
+        await b.waitForText(page, `${row(failed)} button[data-action=next-step]`, "Set CHAP secret");
+        open = `${row(failed)} button[data-action=next-step]`;
+    } else {
+        console.log("# the service's GetError has no MessageID yet: the offer to set the secret is not checked");
+    }
+    await b.screenshot(page, "08-chap-failed");
+    await b.click(page, open);
+    await b.fillDialog(page, { Username: CHAP_USER, Secret: CHAP_SECRET });
+    const typed = await page.$eval("#dialog-field-Secret", el => el.type);
+    if (typed !== "password")
+        throw new Error("the secret field is not write-only: " + typed);
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    await b.waitForText(page, row(ap), CHAP_USER);
+    await verifyThroughPage(page, ap, 7);
+    await b.waitForText(page, `${row(ap)} [data-field=Reachable]`, "Reachable");
+    if (await page.$(`${row(ap)} [data-field=LastError]`))
+        throw new Error("the last error is still shown after a successful verification");
+    b.assertNoScriptErrors(page);
+});
+
+test("dark mode and a narrow window", async () => {
+    const page = await b.openPage(s.browser, s.ws, { width: 400, height: 900 });
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+    await page.waitForFunction(() => document.documentElement.classList.contains("pf-v5-theme-dark"), { timeout: b.WAIT_MS });
+    const look = await page.evaluate(() => {
+        const rgb = getComputedStyle(document.body).backgroundColor.match(/\d+/g).map(Number);
+        const td = document.querySelector("#collections td");
+        return {
+            luminance: (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255,
+            cell: getComputedStyle(td).display,
+            overflow: document.documentElement.scrollWidth - window.innerWidth,
+        };
+    });
+    if (look.luminance > 0.3)
+        throw new Error("the background is not dark: " + look.luminance);
+    if (look.cell === "table-cell")
+        throw new Error("the tables are not stacked on a narrow window");
+    if (look.overflow > 0)
+        throw new Error(`the page is ${look.overflow}px wider than the window`);
+    await b.screenshot(page, "09-dark-narrow");
+    b.assertNoScriptErrors(page);
+    await page.close();
+});
+
+test("a limited user sees the data read-only with the actions disabled", async () => {
+    const ws = await env.startCockpitWs(s.tmp, "cockpit-ws-limited",
+                                        { busAddress: s.bus, datadir: s.datadir, bridge: env.limitedBridge(s.tmp) });
+    const page = await b.openPage(s.browser, ws);
+    await b.waitFor(page, "#limited-access");
+    await b.waitFor(page, `#collections ${row(s.collection)}`);
+    await b.waitFor(page, `#systems ${row(s.remoteAp)}`);
+    const buttons = await page.$$eval("button[data-action]", list => list.map(el => ({ action: el.dataset.action, disabled: el.disabled })));
+    if (buttons.length < 5)
+        throw new Error("too few actions on the page: " + buttons.length);
+    const enabled = buttons.filter(x => !x.disabled);
+    if (enabled.length)
+        throw new Error("enabled for a limited user: " + enabled.map(x => x.action).join(", "));
+    await b.screenshot(page, "10-limited-user");
+    b.assertNoScriptErrors(page);
+    await page.close();
+});
+
+async function main() {
+    if (process.getuid() !== 0) {
+        console.log("1..0 # SKIP needs root: tgtd, and a bridge run as another user");
+        return 0;
+    }
+    console.log(`1..${cases.length}`);
+    let failed = 0;
+    try {
+        await setup();
+    } catch (ex) {
+        console.log("Bail out! setting up: " + ex.message);
+        for (const log of fs.readdirSync(s.tmp || "/nonexistent").filter(f => f.endsWith(".log")))
+            console.log(`# ${log}:\n` + fs.readFileSync(`${s.tmp}/${log}`, "utf-8").replace(/^/gm, "#   "));
+        return 1;
+    }
+    for (const [i, c] of cases.entries()) {
+        try {
+            await c.fn();
+            console.log(`ok ${i + 1} - ${c.name}`);
+        } catch (ex) {
+            failed++;
+            console.log(`not ok ${i + 1} - ${c.name}`);
+            console.log(String(ex.stack || ex).replace(/^/gm, "# "));
+            if (s.page)
+                await b.screenshot(s.page, `failed-${i + 1}`).catch(() => {});
+        }
+    }
+    return failed ? 1 : 0;
+}
+
+let status = 1;
+try {
+    status = await main();
+} finally {
+    if (s.browser)
+        await s.browser.close().catch(() => {});
+    if (s.hole)
+        s.hole.close();
+    await env.stopAll();
+    if (s.tmp)
+        fs.rmSync(s.tmp, { recursive: true, force: true });
+}
+process.exitCode = status;
