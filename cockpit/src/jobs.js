@@ -61,6 +61,16 @@ function outcome(ctx, job) {
              step && h("div", { class: "ird-hint" }, step.hint), action);
 }
 
+/* What the job works on (or, once finished, what it made or found), by the names the page shows elsewhere. */
+function affected(ctx, job) {
+    return (job.AffectedElements || []).map(path => {
+        const proxy = ctx.client.get("accessPoints", path) || ctx.client.get("collections", path) || ctx.client.get("systems", path);
+        if (!proxy)
+            return null;
+        return proxy.ElementName || proxy.Name;
+    }).filter(Boolean).join(", ");
+}
+
 function jobRow(ctx, job) {
     const finished = isJobFinished(job);
     const state = label(jobStateText(job.JobState), STATE_COLORS[job.JobState] || "blue", { "data-field": "JobState" });
@@ -74,7 +84,9 @@ function jobRow(ctx, job) {
                          { variant: "link", disabled: !ctx.canChange, "data-action": "remove" });
     }
     return h("tr", { class: "pf-v5-c-table__tr", "data-path": job.path, "data-state": job.JobState },
-             td(_("Job"), h("span", { class: "ird-name" }, job.Name), h("div", { class: "ird-muted" }, formatTimestamp(job.TimeSubmitted))),
+             td(_("Job"), h("span", { class: "ird-name" }, job.Name),
+                h("div", { "data-field": "AffectedElements" }, affected(ctx, job)),
+                h("div", { class: "ird-muted" }, formatTimestamp(job.TimeSubmitted))),
              td(_("State"), state),
              td(_("Status"), h("span", { "data-field": "JobStatus" }, job.JobStatus)),
              td(_("Progress"), finished ? (job.JobState === 7 ? progress(job) : "—") : progress(job)),

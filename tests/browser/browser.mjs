@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 const require = createRequire(path.join(process.env.IRD_NPM_PROJECT || ".", "resolve-from-here.js"));
 const puppeteer = require("puppeteer-core");
 
-export const WAIT_MS = 20000;
+export const WAIT_MS = 15000;
 const PAGE_PATH = "/cockpit/@localhost/iscsi-replication/index.html";
 
 export async function launch() {
