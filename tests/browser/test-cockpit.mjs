@@ -98,6 +98,41 @@ test("a change made with busctl appears without a reload", async () => {
     b.assertNoScriptErrors(page);
 });
 
+test("a peer system and an access point are added and deleted through the page", async () => {
+    const page = s.page;
+    await b.click(page, "button[data-action=add-peer]");
+    await b.fillDialog(page, { Name: "third.example.org", ElementName: "third" });
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    await b.waitFor(page, '#systems tr[data-name="third.example.org"]');
+    const third = await page.$eval('#systems tr[data-name="third.example.org"]', el => el.dataset.path);
+    if (env.getProperty(s.bus, third, ".ComputerSystem", "ElementName") !== "third")
+        throw new Error("the peer's ElementName was not set");
+
+    await b.click(page, `${row(third)} button[data-action=add-access-point]`);
+    await b.fillDialog(page, { Address: s.ip(7), Port: "3262", TargetName: "iqn.2026-11.org.example:third.disk" });
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    const name = `${s.ip(7)}:3262`;
+    await b.waitFor(page, `${row(third)} + tr tr[data-name="${name}"]`);
+    const ap = await page.$eval(`tr[data-name="${name}"]`, el => el.dataset.path);
+    if (env.getProperty(s.bus, ap, ".ServiceAccessPoint", "System") !== third ||
+        env.getProperty(s.bus, ap, ".ServiceAccessPoint", "TargetName") !== "iqn.2026-11.org.example:third.disk")
+        throw new Error("the access point was not added to the peer as typed");
+    await b.screenshot(page, "02b-added-through-page");
+
+    for (const path of [ap, third]) {
+        await b.click(page, `${row(path)} button[data-action=delete]`);
+        await b.submitDialog(page);
+        await b.dialogClosed(page);
+        await b.waitFor(page, row(path), { hidden: true });
+    }
+    const left = env.callService(s.bus, "GetPeerSystems", "q", 0)[2];
+    if (left.includes(third))
+        throw new Error("the service still has the deleted peer");
+    b.assertNoScriptErrors(page);
+});
+
 test("a collection created through the page gets a remote access point by a job that completes", async () => {
     const page = s.page;
     await b.click(page, "button[data-action=create-collection]");
@@ -124,6 +159,30 @@ test("a collection created through the page gets a remote access point by a job 
     await b.waitFor(page, `${row(s.collection)} li[data-member="${s.remoteAp}"]`);
     await b.waitFor(page, `${row(s.collection)} li[data-member="${s.peer}"]`);
     await b.screenshot(page, "03-collection-job-completed");
+    b.assertNoScriptErrors(page);
+});
+
+test("a collection is modified and loses members through the page", async () => {
+    const page = s.page;
+    const c = s.collection;
+    await b.click(page, `${row(c)} button[data-action=modify]`);
+    await b.fillDialog(page, { ElementName: "backup-main", Active: false, DeleteOnUnassociated: true });
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    await b.waitFor(page, `#collections tr[data-name="backup-main"]`);
+    const iface = ".RemoteReplicationCollection";
+    if (env.getProperty(s.bus, c, iface, "Active") !== false || env.getProperty(s.bus, c, iface, "DeleteOnUnassociated") !== true)
+        throw new Error("Active/DeleteOnUnassociated were not changed");
+
+    await b.click(page, `${row(c)} button[data-action=remove-members]`);
+    await b.fillDialog(page, { RemoteSystems: [s.peer], RemoteAccessPoints: [s.remoteAp] });
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    await b.waitFor(page, `${row(c)} li[data-member="${s.remoteAp}"]`, { hidden: true });
+    await b.waitFor(page, `${row(c)} li[data-member="${s.peer}"]`, { hidden: true });
+    if (env.getProperty(s.bus, c, iface, "RemoteAccessPoints").length || env.getProperty(s.bus, c, iface, "RemoteSystems").length)
+        throw new Error("the service's collection still has remote members");
+    await b.waitFor(page, `${row(c)} li[data-member="${s.localAp}"]`);
     b.assertNoScriptErrors(page);
 });
 
