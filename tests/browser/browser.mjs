@@ -101,6 +101,15 @@ export async function dialogClosed(page) {
     await waitFor(page, ".pf-v5-c-backdrop", { hidden: true });
 }
 
+// Screenshots of an earlier run would mislead a reviewer: start with none.
+export function clearScreenshots() {
+    const dir = process.env.IRD_SCREENSHOT_DIR;
+    if (dir && fs.existsSync(dir)) {
+        for (const file of fs.readdirSync(dir).filter(f => f.endsWith(".png")))
+            fs.rmSync(path.join(dir, file));
+    }
+}
+
 export async function screenshot(page, name) {
     const dir = process.env.IRD_SCREENSHOT_DIR;
     if (!dir)

@@ -119,7 +119,7 @@ test("a peer system and an access point are added and deleted through the page",
     if (env.getProperty(s.bus, ap, ".ServiceAccessPoint", "System") !== third ||
         env.getProperty(s.bus, ap, ".ServiceAccessPoint", "TargetName") !== "iqn.2026-11.org.example:third.disk")
         throw new Error("the access point was not added to the peer as typed");
-    await b.screenshot(page, "02b-added-through-page");
+    await b.screenshot(page, "03-added-through-page");
 
     for (const path of [ap, third]) {
         await b.click(page, `${row(path)} button[data-action=delete]`);
@@ -158,7 +158,7 @@ test("a collection created through the page gets a remote access point by a job 
     await b.waitFor(page, `${row(job)} [role=progressbar][aria-valuenow="100"]`);
     await b.waitFor(page, `${row(s.collection)} li[data-member="${s.remoteAp}"]`);
     await b.waitFor(page, `${row(s.collection)} li[data-member="${s.peer}"]`);
-    await b.screenshot(page, "03-collection-job-completed");
+    await b.screenshot(page, "04-collection-job-completed");
     b.assertNoScriptErrors(page);
 });
 
@@ -195,13 +195,13 @@ test("Cancel terminates a running job", async () => {
     const label = await b.text(page, `${row(job)} button[data-action=cancel]`);
     if (label !== "Cancel")
         throw new Error(`the button says "${label}"`);
-    await b.screenshot(page, "04-job-running");
+    await b.screenshot(page, "05-job-running");
     await page.click(`${row(job)} button[data-action=cancel]`);
     await b.waitFor(page, `#jobs ${row(job)}[data-state="8"]`);
     await b.waitForText(page, `${row(job)} [data-field=JobState]`, "Terminated");
     if (jobProperty(job, "JobState") !== 8)
         throw new Error("the service's job is not Terminated");
-    await b.screenshot(page, "05-job-cancelled");
+    await b.screenshot(page, "06-job-cancelled");
     b.assertNoScriptErrors(page);
 });
 
@@ -219,7 +219,7 @@ test("a refused call shows the D-Bus error's name and the service's sentence in 
         throw new Error("alert title: " + title);
     if (description !== expected)
         throw new Error(`alert says "${description}", the service "${expected}"`);
-    await b.screenshot(page, "06-error-in-dialog");
+    await b.screenshot(page, "07-error-in-dialog");
     await page.click(".pf-v5-c-modal-box__footer .pf-m-link");
     await b.dialogClosed(page);
     b.assertNoScriptErrors(page);
@@ -263,7 +263,7 @@ test("a failed probe shows its error, its reason and the next step", async () =>
     } else {
         console.log("# the service's GetError has no MessageID yet: the reason label is not checked");
     }
-    await b.screenshot(page, "07-probe-refused");
+    await b.screenshot(page, "08-probe-refused");
     b.assertNoScriptErrors(page);
 });
 
@@ -282,7 +282,7 @@ test("a CHAP login failure leads to setting the secret, after which verification
     } else {
         console.log("# the service's GetError has no MessageID yet: the offer to set the secret is not checked");
     }
-    await b.screenshot(page, "08-chap-failed");
+    await b.screenshot(page, "09-chap-failed");
     await b.click(page, open);
     await b.fillDialog(page, { Username: CHAP_USER, Secret: CHAP_SECRET });
     const typed = await page.$eval("#dialog-field-Secret", el => el.type);
@@ -317,7 +317,7 @@ test("dark mode and a narrow window", async () => {
         throw new Error("the tables are not stacked on a narrow window");
     if (look.overflow > 0)
         throw new Error(`the page is ${look.overflow}px wider than the window`);
-    await b.screenshot(page, "09-dark-narrow");
+    await b.screenshot(page, "10-dark-narrow");
     b.assertNoScriptErrors(page);
     await page.close();
 });
@@ -335,7 +335,7 @@ test("a limited user sees the data read-only with the actions disabled", async (
     const enabled = buttons.filter(x => !x.disabled);
     if (enabled.length)
         throw new Error("enabled for a limited user: " + enabled.map(x => x.action).join(", "));
-    await b.screenshot(page, "10-limited-user");
+    await b.screenshot(page, "11-limited-user");
     b.assertNoScriptErrors(page);
     await page.close();
 });
@@ -346,6 +346,7 @@ async function main() {
         return 0;
     }
     console.log(`1..${cases.length}`);
+    b.clearScreenshots();
     let failed = 0;
     try {
         await setup();
