@@ -205,6 +205,26 @@ test("Cancel terminates a running job", async () => {
     b.assertNoScriptErrors(page);
 });
 
+test("time left is counted on the host's clock, whatever the browser's says", async () => {
+    // the page's own module, in the page, with the real cockpit.js
+    const shown = await s.page.evaluate(async () => {
+        const format = await import("./format.js");
+        const inTwoMinutes = (Date.now() + 120 * 1000) * 1000;
+        return {
+            same: format.remainingText(inTwoMinutes, 0),
+            hostAhead: format.remainingText(inTwoMinutes, 60 * 1000),
+            hostBehind: format.remainingText(inTwoMinutes, -60 * 60 * 1000),
+            past: format.remainingText(inTwoMinutes, 10 * 60 * 1000),
+            unknown: format.remainingText(0, 0),
+        };
+    });
+    const want = { same: "2 minutes left", hostAhead: "1 minute left", hostBehind: "1 hour left", past: "Finishing", unknown: "Unknown" };
+    for (const [key, text] of Object.entries(want)) {
+        if (shown[key] !== text)
+            throw new Error(`${key}: "${shown[key]}", not "${text}"`);
+    }
+});
+
 test("a refused call shows the D-Bus error's name and the service's sentence in the dialog", async () => {
     const page = s.page;
     const expected = env.busctlFails(s.bus, "call", env.BUS_NAME, env.ROOT, IFACE, "AddPeerSystem", "sa{sv}", "peer.example.org", "0")
