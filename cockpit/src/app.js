@@ -39,6 +39,10 @@ function notices() {
     const out = [];
     if (ctx.client.closed) {
         out.push(alert("danger", _("The replication service is not available"), cockpit.message({ problem: ctx.client.closed })));
+    } else if (!ctx.client.running) {
+        out.push(h("div", { id: "service-stopped" },
+                   alert("info", _("The replication service is not running"),
+                         _("It stops when idle and starts again for the next change; what is shown is what it last reported."))));
     }
     if (ctx.permission.allowed === false) {
         out.push(h("div", { id: "limited-access" },
@@ -86,22 +90,26 @@ ctx.showError = (title, ex) => {
     schedule();
 };
 
-function init() {
-    cockpit.translate();
-    followTheme();
-    ctx.permission = cockpit.permission({ admin: true });
-    ctx.permission.addEventListener("changed", schedule);
+function connect() {
     ctx.client = createClient(schedule);
-    measureClockOffset().then(offset => {
-        ctx.clockOffset = offset;
-        schedule();
-    });
     ctx.client.ready
             .catch(ex => console.warn("watching the service:", ex.message))
             .finally(() => {
                 loaded = true;
                 schedule();
             });
+}
+
+function init() {
+    cockpit.translate();
+    followTheme();
+    ctx.permission = cockpit.permission({ admin: true });
+    ctx.permission.addEventListener("changed", schedule);
+    connect();
+    measureClockOffset().then(offset => {
+        ctx.clockOffset = offset;
+        schedule();
+    });
     schedule();
 }
 

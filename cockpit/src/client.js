@@ -2,7 +2,7 @@
 /*
  * The connection to org.iscsi.ReplicationService: one ObjectManager watch on
  * the root, a proxies collection per interface (none of them watching on its
- * own), the service object, and the job errors fetched once per finished job.
+ * own), and the job errors fetched once per finished job.
  * Everything after the first load arrives through signals.
  */
 
@@ -34,7 +34,7 @@ function unwrapVariants(dict) {
 
 /*
  * createClient(onchange): onchange(kind) is called after every change, with
- * kind one of KINDS' keys, "service", "errors" or "closed".
+ * kind one of KINDS' keys, "errors", "owner" or "closed".
  */
 export function createClient(onchange) {
     const dbus = cockpit.dbus(BUS_NAME, { superuser: "try" });
@@ -78,11 +78,19 @@ export function createClient(onchange) {
         proxies.addEventListener("removed", notify);
     }
 
-    client.service = dbus.proxy(BUS_NAME, ROOT);
-    client.service.addEventListener("changed", () => onchange("service"));
-
     /* The single watch: GetManagedObjects once, then the ObjectManager's and properties' signals. */
     client.ready = dbus.watch({ path_namespace: ROOT });
+
+    /*
+     * The service exits when idle and is started again by the next call.
+     * While it is gone nothing can change, so what is shown stays true; the
+     * bridge reads a new instance's objects by itself.
+     */
+    client.running = true;
+    dbus.addEventListener("owner", (event, owner) => {
+        client.running = !!owner;
+        onchange("owner");
+    });
 
     dbus.addEventListener("close", (event, options) => {
         client.closed = options.problem || "disconnected";

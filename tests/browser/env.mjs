@@ -138,11 +138,21 @@ export async function startBus(tmp) {
 
 export async function startDaemon(tmp, busAddress, extraArgs = []) {
     const state = path.join(tmp, "state");
-    fs.mkdirSync(state, { mode: 0o700 });
+    fs.mkdirSync(state, { mode: 0o700, recursive: true });
     start(tmp, "daemon", needEnv("IRD_DAEMON"),
           ["--address=" + busAddress, "--state-directory=" + state, "--verify-access-points=yes", ...extraArgs]);
     // the name appearing on the bus is the daemon's readiness
     execFileSync("gdbus", ["wait", "--address", busAddress, "--timeout", "20", BUS_NAME]);
+}
+
+// Stop the daemon as systemd would (SIGTERM) and wait until it has exited.
+export async function stopDaemon() {
+    const entry = children.find(c => c.name === "daemon" && !c.exited);
+    if (!entry)
+        throw new Error("the daemon is not running");
+    entry.child.kill("SIGTERM");
+    await exited(entry);
+    children.splice(children.indexOf(entry), 1);
 }
 
 function tgtadm(controlPort, args) {

@@ -4,7 +4,8 @@
 // is shown, a change made with busctl appears without a reload, a collection
 // made through the page gets a remote access point by a job that runs to
 // completion, Cancel terminates a running job, errors are shown by name, the
-// page works dark and narrow, and a limited user gets it read-only.
+// page works dark and narrow, a limited user gets it read-only, and what was
+// made can be deleted again.
 // Screenshots of each state go to IRD_SCREENSHOT_DIR (meson-logs/browser).
 // TAP output.
 
@@ -17,6 +18,9 @@ const TARGET = "iqn.2026-11.org.example:peer.disk1";
 const CHAP_TARGET = "iqn.2026-11.org.example:peer.chap";
 const CHAP_USER = "browser-user";
 const CHAP_SECRET = "browser-chap-secret-4711";
+
+// a probe of the black hole outlives every wait of the test; no idle exit behind the test's back
+const DAEMON_ARGS = ["--probe-timeout=60", "--exit-on-idle=0"];
 
 const cases = [];
 function test(name, fn) {
@@ -37,7 +41,7 @@ async function setup() {
     s.ip = ip;
     s.tmp = env.makeTmp();
     s.bus = await env.startBus(s.tmp);
-    await env.startDaemon(s.tmp, s.bus, ["--probe-timeout=60", "--exit-on-idle=0"]);
+    await env.startDaemon(s.tmp, s.bus, DAEMON_ARGS);
     s.tgtPort = await env.startTgtd(s.tmp, ip(2), [TARGET, CHAP_TARGET], { [CHAP_TARGET]: [CHAP_USER, CHAP_SECRET] });
     s.hole = await env.startBlackHole(ip(3));
     s.datadir = env.installPage(s.tmp);
@@ -354,6 +358,43 @@ test("a limited user sees the data read-only with the actions disabled", async (
     await b.screenshot(page, "11-limited-user");
     b.assertNoScriptErrors(page);
     await page.close();
+});
+
+test("the page follows the service through a restart (idle exit, then activation)", async () => {
+    const page = s.page;
+    await env.stopDaemon();
+    // nothing changes while the service is gone: the page says so and keeps what it knows
+    await b.waitFor(page, "#service-stopped");
+    await b.waitFor(page, `#systems ${row(s.remoteAp)}`);
+    await b.screenshot(page, "12-service-stopped");
+    await env.startDaemon(s.tmp, s.bus, DAEMON_ARGS);
+    await b.waitFor(page, "#service-stopped", { hidden: true });
+    await b.waitFor(page, `#systems ${row(s.remoteAp)}`);
+    await b.waitFor(page, `#collections ${row(s.collection)}`);
+    const after = env.callService(s.bus, "AddPeerSystem", "sa{sv}", "after-restart.example.org", 0)[1];
+    await b.waitForText(page, `#systems ${row(after)}`, "after-restart.example.org");
+    await b.assertNotReloaded(page);
+    b.assertNoScriptErrors(page);
+});
+
+test("a collection is deleted and a finished job removed through the page", async () => {
+    const page = s.page;
+    await b.click(page, `${row(s.collection)} button[data-action=delete]`);
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    await b.waitFor(page, row(s.collection), { hidden: true });
+    await b.waitForText(page, "#collections", "No collections");
+
+    const job = await page.$eval('#jobs tr[data-state="7"]', el => el.dataset.path);
+    await b.click(page, `${row(job)} button[data-action=remove]`);
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    await b.waitFor(page, row(job), { hidden: true });
+    const objects = env.busctl(s.bus, "call", env.BUS_NAME, env.ROOT, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects").data[0];
+    if (s.collection in objects || job in objects)
+        throw new Error("the service still has the deleted collection or job");
+    await b.assertNotReloaded(page);
+    b.assertNoScriptErrors(page);
 });
 
 async function main() {
