@@ -38,7 +38,8 @@ let loaded = false;
 function notices() {
     const out = [];
     if (ctx.client.closed) {
-        out.push(alert("danger", _("The replication service is not available"), cockpit.message({ problem: ctx.client.closed })));
+        out.push(h("div", { id: "service-unavailable" },
+                   alert("danger", _("The replication service is not available"), ctx.client.closed)));
     } else if (!ctx.client.running) {
         out.push(h("div", { id: "service-stopped" },
                    alert("info", _("The replication service is not running"),

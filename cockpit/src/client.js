@@ -6,6 +6,8 @@
  * Everything after the first load arrives through signals.
  */
 
+const _ = cockpit.gettext;
+
 export const BUS_NAME = "org.iscsi.ReplicationService";
 export const ROOT = "/org/iscsi/ReplicationService";
 export const LOCAL_SYSTEM = ROOT + "/system/local";
@@ -40,7 +42,7 @@ export function createClient(onchange) {
     const dbus = cockpit.dbus(BUS_NAME, { superuser: "try" });
     const client = {
         dbus,
-        closed: null,           /* the problem, once the connection is gone */
+        closed: null,           /* why, once the connection is gone */
         jobErrors: {},          /* job path -> GetError's dictionary */
     };
     const errorRequests = new Set();
@@ -93,7 +95,10 @@ export function createClient(onchange) {
     });
 
     dbus.addEventListener("close", (event, options) => {
-        client.closed = options.problem || "disconnected";
+        if (options.problem === "not-found")
+            client.closed = _("The service is not installed, or D-Bus could not start it.");
+        else
+            client.closed = options.message || cockpit.message(options.problem ? options : { problem: "disconnected" });
         onchange("closed");
     });
 

@@ -367,6 +367,13 @@ test("the page follows the service through a restart (idle exit, then activation
     await b.waitFor(page, "#service-stopped");
     await b.waitFor(page, `#systems ${row(s.remoteAp)}`);
     await b.screenshot(page, "12-service-stopped");
+    // opened while nobody owns the name (and this bus cannot start it), the page says so instead of loading for ever
+    const fresh = await b.openPage(s.browser, s.ws);
+    await b.waitForText(fresh, "#service-unavailable", "not installed, or D-Bus could not start it");
+    await b.waitForText(fresh, "#systems", "No systems");
+    await b.screenshot(fresh, "13-service-unavailable");
+    b.assertNoScriptErrors(fresh);
+    await fresh.close();
     await env.startDaemon(s.tmp, s.bus, DAEMON_ARGS);
     await b.waitFor(page, "#service-stopped", { hidden: true });
     await b.waitFor(page, `#systems ${row(s.remoteAp)}`);
