@@ -103,7 +103,7 @@ export function card(title, actions, ...body) {
 export function alert(variant, title, description, onclose) {
     return h("div", { class: "pf-v5-c-alert pf-m-inline pf-m-" + variant, role: variant === "danger" ? "alert" : "status" },
              h("p", { class: "pf-v5-c-alert__title" },
-               h("span", { class: "pf-v5-screen-reader" }, variant + ": "),
+               h("span", { class: "pf-v5-screen-reader" }, variant === "danger" ? cockpit.gettext("Error:") : cockpit.gettext("Note:")),
                h("span", { "data-field": "alert-title" }, title)),
              onclose && h("div", { class: "pf-v5-c-alert__action" },
                           h("button", { type: "button", class: "pf-v5-c-button pf-m-plain", "aria-label": cockpit.gettext("Close"), onclick: onclose }, "×")),
