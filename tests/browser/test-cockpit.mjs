@@ -193,6 +193,7 @@ test("a collection is modified and loses members through the page", async () => 
 test("Cancel terminates a running job", async () => {
     const page = s.page;
     const ap = addAccessPoint(s.peer, s.ip(3), s.hole.port);
+    s.holeAp = ap;
     await b.click(page, `${row(ap)} button[data-action=verify]`);
     await b.waitFor(page, `#jobs tr[data-state="4"] button[data-action=cancel]:not([disabled])`);
     const job = await page.$eval('#jobs tr[data-state="4"]', el => el.dataset.path);
@@ -206,6 +207,30 @@ test("Cancel terminates a running job", async () => {
     if (jobProperty(job, "JobState") !== 8)
         throw new Error("the service's job is not Terminated");
     await b.screenshot(page, "06-job-cancelled");
+    b.assertNoScriptErrors(page);
+});
+
+test("a collection's running job shows in its row, which waits for it", async () => {
+    const page = s.page;
+    const c = s.collection;
+    await b.click(page, `${row(c)} button[data-action=add-members]`);
+    await b.fillDialog(page, { RemoteComputerSystem: s.peer, RemoteAccessPoints: [s.holeAp] });
+    await b.submitDialog(page);
+    await b.dialogClosed(page);
+    const job = env.getProperty(s.bus, c, ".RemoteReplicationCollection", "Job");
+    if (job === "/")
+        throw new Error("adding the silent portal started no job");
+    await b.waitForText(page, `${row(c)} .ird-job-status`, jobProperty(job, "JobStatus"));
+    await b.waitForText(page, `${row(c)} [data-field=AffectedElements], ${row(job)} [data-field=AffectedElements]`, "backup-main");
+    for (const action of ["add-members", "remove-members", "modify", "delete"])
+        await b.waitFor(page, `${row(c)} button[data-action=${action}][disabled]`);
+    await b.screenshot(page, "07-collection-job-running");
+    await b.click(page, `${row(job)} button[data-action=cancel]`);
+    await b.waitFor(page, `#jobs ${row(job)}[data-state="8"]`);
+    await b.waitForText(page, `${row(c)} td[data-label=Job]`, "Idle");
+    await b.waitFor(page, `${row(c)} button[data-action=modify]:not([disabled])`);
+    if (await page.$(`${row(c)} li[data-member="${s.holeAp}"]`))
+        throw new Error("the cancelled job's access point is shown as a member");
     b.assertNoScriptErrors(page);
 });
 
@@ -243,7 +268,7 @@ test("a refused call shows the D-Bus error's name and the service's sentence in 
         throw new Error("alert title: " + title);
     if (description !== expected)
         throw new Error(`alert says "${description}", the service "${expected}"`);
-    await b.screenshot(page, "07-error-in-dialog");
+    await b.screenshot(page, "08-error-in-dialog");
     await page.click(".pf-v5-c-modal-box__footer .pf-m-link");
     await b.dialogClosed(page);
     b.assertNoScriptErrors(page);
@@ -286,7 +311,7 @@ test("a failed probe shows its error, its reason and the next step", async () =>
     await b.waitForText(page, `${row(ap)} [data-field=LastErrorID]`, "Refused");
     await b.waitForText(page, `${row(job)} button[data-action=next-step]`, "Verify again");
     await b.waitForText(page, `${row(ap)} button[data-action=next-step]`, "Verify again");
-    await b.screenshot(page, "08-probe-refused");
+    await b.screenshot(page, "09-probe-refused");
     b.assertNoScriptErrors(page);
 });
 
@@ -301,7 +326,7 @@ test("a CHAP login failure leads to setting the secret, after which verification
     await b.waitForText(page, `${row(ap)} [data-field=LastErrorID]`, "AuthenticationFailed");
     await b.waitForText(page, `${row(ap)} button[data-action=next-step]`, "Set CHAP secret");
     await b.waitForText(page, `${row(failed)} button[data-action=next-step]`, "Set CHAP secret");
-    await b.screenshot(page, "09-chap-failed");
+    await b.screenshot(page, "10-chap-failed");
     // the obvious next step, offered by the failed job
     await b.click(page, `${row(failed)} button[data-action=next-step]`);
     await b.fillDialog(page, { Username: CHAP_USER, Secret: CHAP_SECRET });
@@ -337,7 +362,7 @@ test("dark mode and a narrow window", async () => {
         throw new Error("the tables are not stacked on a narrow window");
     if (look.overflow > 0)
         throw new Error(`the page is ${look.overflow}px wider than the window`);
-    await b.screenshot(page, "10-dark-narrow");
+    await b.screenshot(page, "11-dark-narrow");
     b.assertNoScriptErrors(page);
     await page.close();
 });
@@ -355,7 +380,7 @@ test("a limited user sees the data read-only with the actions disabled", async (
     const enabled = buttons.filter(x => !x.disabled);
     if (enabled.length)
         throw new Error("enabled for a limited user: " + enabled.map(x => x.action).join(", "));
-    await b.screenshot(page, "11-limited-user");
+    await b.screenshot(page, "12-limited-user");
     b.assertNoScriptErrors(page);
     await page.close();
 });
@@ -366,12 +391,12 @@ test("the page follows the service through a restart (idle exit, then activation
     // nothing changes while the service is gone: the page says so and keeps what it knows
     await b.waitFor(page, "#service-stopped");
     await b.waitFor(page, `#systems ${row(s.remoteAp)}`);
-    await b.screenshot(page, "12-service-stopped");
+    await b.screenshot(page, "13-service-stopped");
     // opened while nobody owns the name (and this bus cannot start it), the page says so instead of loading for ever
     const fresh = await b.openPage(s.browser, s.ws);
     await b.waitForText(fresh, "#service-unavailable", "not installed, or D-Bus could not start it");
     await b.waitForText(fresh, "#systems", "No systems");
-    await b.screenshot(fresh, "13-service-unavailable");
+    await b.screenshot(fresh, "14-service-unavailable");
     b.assertNoScriptErrors(fresh);
     await fresh.close();
     await env.startDaemon(s.tmp, s.bus, DAEMON_ARGS);
