@@ -890,6 +890,127 @@ static void test_job_progress_lines(Harness *h, gconstpointer data) {
         g_assert_nonnull(strstr(table, "Verify"));
 }
 
+/* The JobStatus values the service sent for job, in the order it sent them (InterfacesAdded, then each change). */
+static GPtrArray *sent_job_statuses(Harness *h, const char *job) {
+        g_autoptr(GPtrArray) signals = harness_take_signals(h, NULL, NULL, NULL);
+        GPtrArray *statuses = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; i < signals->len; i++) {
+                const HarnessSignal *s = signals->pdata[i];
+                g_autoptr(GVariant) dict = NULL;
+                const char *status = NULL;
+
+                if (g_str_equal(s->member, "InterfacesAdded")) {
+                        const char *path = NULL;
+                        g_autoptr(GVariant) interfaces = NULL;
+
+                        g_variant_get(s->parameters, "(&o@a{sa{sv}})", &path, &interfaces);
+                        if (g_str_equal(path, job))
+                                dict = g_variant_lookup_value(interfaces, IRD_IFACE_JOB, G_VARIANT_TYPE("a{sv}"));
+                } else if (g_str_equal(s->member, "PropertiesChanged") && g_str_equal(s->path, job))
+                        dict = harness_properties_changed_dict(s);
+                if (dict && g_variant_lookup(dict, "JobStatus", "&s", &status))
+                        g_ptr_array_add(statuses, g_strdup(status));
+        }
+        return statuses;
+}
+
+typedef struct StatusWait {
+        Harness *h;
+        const char *job;
+        const char *suffix;
+} StatusWait;
+
+/* Whether a recorded PropertiesChanged of the job carries a JobStatus ending in suffix; leaves the queue as it is. */
+static gboolean status_was_sent(gpointer user_data) {
+        const StatusWait *w = user_data;
+
+        for (GList *l = w->h->signals.head; l; l = l->next) {
+                const HarnessSignal *s = l->data;
+                const char *status;
+
+                if (!g_str_equal(s->member, "PropertiesChanged") || !g_str_equal(s->path, w->job))
+                        continue;
+                g_autoptr(GVariant) dict = harness_properties_changed_dict(s);
+                if (g_variant_lookup(dict, "JobStatus", "&s", &status) && g_str_has_suffix(status, w->suffix))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* The status texts of the progress bars drawn on the terminal, in drawing order, repeats folded. */
+static GPtrArray *drawn_bar_statuses(const char *output) {
+        g_auto(GStrv) redraws = g_strsplit(output, "\r", -1);
+        GPtrArray *statuses = g_ptr_array_new_with_free_func(g_free);
+
+        for (size_t i = 0; redraws[i]; i++) {
+                const char *percent = redraws[i][0] == '[' ? strstr(redraws[i], "% ") : NULL;
+                if (!percent)
+                        continue;
+                g_autofree char *status = g_strndup(percent + 2, strcspn(percent + 2, "\x1b\n"));
+                if (statuses->len == 0 || !g_str_equal(statuses->pdata[statuses->len - 1], status))
+                        g_ptr_array_add(statuses, g_steal_pointer(&status));
+        }
+        return statuses;
+}
+
+/*
+ * The bar shows JobStatus in the order the service sent the values: once a
+ * newer one is drawn, an older one never comes back. The first probe is
+ * refused at once, so the status moves on while the client still reads the
+ * job's properties; signals that arrived before that reply were older than
+ * it, and drawing them after it put the bar back in time.
+ */
+static void test_job_progress_order(Harness *h, gconstpointer data) {
+        g_autoptr(HarnessPeer) refusing = harness_peer_new(HARNESS_PEER_REFUSING, "127.0.0.3", NULL);
+        g_autoptr(HarnessPeer) hole = harness_peer_new(HARNESS_PEER_BLACK_HOLE, "127.0.0.2", NULL);
+        g_autofree char *refusing_portal = g_strdup_printf("127.0.0.3:%u", harness_peer_port(refusing));
+        g_autofree char *hole_portal = g_strdup_printf("127.0.0.2:%u", harness_peer_port(hole));
+        g_autofree char *first = harness_add_peer(h, "first.example", NULL);
+        g_autofree char *second = harness_add_peer(h, "second.example", NULL);
+        g_autofree char *refusing_ap = harness_add_access_point(h, first, "127.0.0.3", harness_peer_port(refusing), NULL);
+        g_autofree char *hole_ap = harness_add_access_point(h, second, "127.0.0.2", harness_peer_port(hole), NULL);
+        Pty t = {};
+
+        harness_clear_signals(h);
+        pty_start(h, &t, (const char *const[]) { "probe-peers", NULL });
+        /* The refused probe is done; the black hole keeps the job running. */
+        g_assert_true(pty_read(&t, "1 of 2 done."));
+        g_auto(GStrv) paths = harness_object_paths(h);
+        const char *job = NULL;
+        for (size_t i = 0; paths[i]; i++)
+                if (g_str_has_prefix(paths[i], IRD_ROOT "/job/"))
+                        job = paths[i];
+        g_assert_nonnull(job);
+        /* The bar may show the value before the service announces it; the check needs it announced. */
+        StatusWait wait = { h, job, "1 of 2 done." };
+        harness_wait_until(h, status_was_sent, &wait, "the job to announce its second status");
+        g_autoptr(GVariant) reply = harness_call(h, job, IRD_IFACE_JOB, "RequestStateChange",
+                                                 g_variant_new("(qt)", 4, (guint64) 0));
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_JOB_FAILED);
+        g_assert_nonnull(strstr(t.output->str, "was terminated"));
+
+        g_autoptr(GPtrArray) sent = sent_job_statuses(h, job);
+        g_autoptr(GPtrArray) drawn = drawn_bar_statuses(t.output->str);
+        g_assert_cmpuint(drawn->len, >=, 2);
+        /*
+         * A drawn value the service never sent as a signal came from the
+         * client's read of the properties; it has no place to check.
+         */
+        guint last = 0;
+        for (guint i = 0; i < drawn->len; i++) {
+                guint at;
+                if (!g_ptr_array_find_with_equal_func(sent, drawn->pdata[i], g_str_equal, &at))
+                        continue;
+                if (at < last)
+                        g_error("\"%s\" drawn after \"%s\", which the service sent later",
+                                (const char *) drawn->pdata[i], (const char *) sent->pdata[last]);
+                last = at;
+        }
+        g_assert_cmpstr(drawn->pdata[drawn->len - 1], ==, "Terminated.");
+        pty_clear(&t);
+}
+
 static void test_job_no_wait(Harness *h, gconstpointer data) {
         const char *names[] = { PEER_IQN, NULL };
         g_autoptr(HarnessPeer) target = harness_peer_new(HARNESS_PEER_TARGET, "127.0.0.2", names);
@@ -978,13 +1099,14 @@ static void test_job_cancel_terminal(Harness *h, gconstpointer data) {
         harness_clear_signals(h);
         pty_start(h, &t, (const char *const[]) { "verify", portal, NULL });
         g_autofree char *job = wait_for_running_job(h);
-        g_assert_true(pty_read(&t, "Running."));
-        /* Ctrl-C on the terminal asks first; "n" goes on waiting, "y" cancels. */
+        /* The bar names the probe the job waits for (the black hole's). */
+        g_assert_true(pty_read(&t, "; 0 of 1 done."));
+        /* Ctrl-C on the terminal asks first; "n" goes on waiting (the bar is back), "y" cancels. */
         pty_write(&t, "\x03");
         g_assert_true(pty_read(&t, "? [y/N] "));
         g_string_truncate(t.output, 0);
         pty_write(&t, "n\n");
-        g_assert_true(pty_read(&t, "Running."));
+        g_assert_true(pty_read(&t, "; 0 of 1 done."));
         g_assert_cmpuint(harness_get_uint16(h, job, IRD_IFACE_JOB, "JobState"), ==, IRD_JOB_RUNNING);
         pty_write(&t, "\x03");
         g_assert_true(pty_read(&t, "? [y/N] "));
@@ -1034,6 +1156,7 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/polkit-agent", NULL, test_polkit_agent);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
+        harness_add_test("/integration/cli/job/progress-order", &slow_probes, test_job_progress_order);
         harness_add_test("/integration/cli/job/no-wait", NULL, test_job_no_wait);
         harness_add_test("/integration/cli/job/probe-peers", NULL, test_probe_peers);
         harness_add_test("/integration/cli/job/failed", NULL, test_job_failed);
