@@ -1333,6 +1333,24 @@ static int parse_yes_no(const char *s, const char *option) {
         return -EINVAL;
 }
 
+/* Explains why getopt refused an option (c is its '?' or ':'); arg is the argument the option was in. */
+static void report_bad_option(int c, const char *arg) {
+        bool is_long = strncmp(arg, "--", 2) == 0;
+        int n = (int) strcspn(arg, "=");
+
+        /* For a long option, optopt is 0 when the name is unknown, its value when only the argument is wrong. */
+        if (c == ':' && is_long)
+                fprintf(stderr, "Option \"%.*s\" needs a value; see --help.\n", n, arg);
+        else if (c == ':')
+                fprintf(stderr, "Option \"-%c\" needs a value; see --help.\n", optopt);
+        else if (is_long && optopt != 0)
+                fprintf(stderr, "Option \"%.*s\" takes no value; see --help.\n", n, arg);
+        else if (is_long)
+                fprintf(stderr, "Unknown option \"%.*s\"; see --help.\n", n, arg);
+        else
+                fprintf(stderr, "Unknown option \"-%c\"; see --help.\n", optopt);
+}
+
 /* Returns 1 to go on, 0 to exit successfully (--help, --version), or -EXIT_INVALID. */
 static int parse_argv(int argc, char *argv[]) {
         static const struct option options[] = {
@@ -1363,7 +1381,9 @@ static int parse_argv(int argc, char *argv[]) {
         };
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "hH:", options, NULL)) >= 0) {
+        /* getopt's own messages name the problem but not the way out; ours say --help. */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":hH:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help();
@@ -1471,6 +1491,8 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_given |= OPT_ACTIVE;
                         break;
                 case '?':
+                case ':':
+                        report_bad_option(c, argv[optind - 1]);
                         return -EXIT_INVALID;
                 default:
                         return -EXIT_GENERIC;

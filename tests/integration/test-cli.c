@@ -757,6 +757,32 @@ static void test_usage_errors(Harness *h, gconstpointer data) {
         g_assert_true(g_str_has_prefix(version, "iscsi-replctl "));
 }
 
+/* An option getopt refuses gets a sentence naming it and pointing to --help, and nothing is called. */
+static void test_bad_options(Harness *h, gconstpointer data) {
+        static const struct {
+                const char *args[3];
+                const char *message;
+        } cases[] = {
+                { { "--no-such-option", "status" }, "Unknown option \"--no-such-option\"; see --help.\n" },
+                { { "--no-such=1", "status" }, "Unknown option \"--no-such\"; see --help.\n" },
+                { { "-x", "status" }, "Unknown option \"-x\"; see --help.\n" },
+                { { "--no-wait=yes", "status" }, "Option \"--no-wait\" takes no value; see --help.\n" },
+                { { "status", "--element-name" }, "Option \"--element-name\" needs a value; see --help.\n" },
+                { { "status", "-H" }, "Option \"-H\" needs a value; see --help.\n" },
+        };
+        g_autofree char *before = harness_snapshot(h);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(CliResult) r = cli_runv(h, cases[i].args);
+
+                g_assert_cmpint(r->status, ==, CLI_INVALID);
+                g_assert_cmpstr(r->err, ==, cases[i].message);
+                g_assert_cmpstr(r->out, ==, "");
+        }
+        g_autofree char *after = harness_snapshot(h);
+        g_assert_cmpstr(after, ==, before);
+}
+
 static void test_limits(Harness *h, gconstpointer data) {
         g_free(CLI_OUT(h, "add-access-point", "local", "127.0.0.1"));
         g_free(CLI_OUT(h, "add-access-point", "local", "127.0.0.4"));
@@ -1151,6 +1177,7 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/bash-completion", NULL, test_bash_completion);
         harness_add_test("/integration/cli/names", &no_verify, test_names);
         harness_add_test("/integration/cli/usage-errors", NULL, test_usage_errors);
+        harness_add_test("/integration/cli/bad-options", NULL, test_bad_options);
         harness_add_test("/integration/cli/limits", &one_entry, test_limits);
         harness_add_test("/integration/cli/unprivileged", NULL, test_unprivileged);
         harness_add_test("/integration/cli/polkit-agent", NULL, test_polkit_agent);
