@@ -17,6 +17,7 @@
 #include <systemd/sd-bus.h>
 
 #include "config.h"
+#include "bus-connect.h"
 #include "bus-value.h"
 #include "job-watch.h"
 #include "json-writer.h"
@@ -30,13 +31,6 @@
 
 /* A user answering a polkit prompt needs longer than the default 25 s. */
 #define INTERACTIVE_CALL_TIMEOUT_USEC (300 * USEC_PER_SEC)
-
-typedef enum BusKind {
-        BUS_SYSTEM,
-        BUS_SESSION,
-        BUS_ADDRESS,
-        BUS_REMOTE,
-} BusKind;
 
 /* Options that only some verbs take; each verb lists the ones it accepts. */
 enum {
@@ -127,7 +121,7 @@ static int call_authorized(sd_bus *bus, sd_bus_message *m, const char *what, sd_
 }
 
 static int new_call(sd_bus *bus, sd_bus_message **ret, const char *path, const char *interface, const char *member) {
-        int r = sd_bus_message_new_method_call(bus, ret, SERVICE_NAME, path, interface, member);
+        int r = sd_bus_message_new_method_call(bus, ret, SERVICE_BUS_NAME, path, interface, member);
 
         return r < 0 ? report_bus_error("create a message", NULL, r) : EXIT_OK;
 }
@@ -214,7 +208,7 @@ static int fetch_properties(sd_bus *bus, const char *path, const char *interface
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r, status;
 
-        r = sd_bus_call_method(bus, SERVICE_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply,
+        r = sd_bus_call_method(bus, SERVICE_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", &error, &reply,
                                "s", interface);
         if (r < 0) {
                 status = report_bus_error("read the properties", &error, r);
@@ -276,7 +270,7 @@ static int resolve_members(const ObjectList *l, Members *ret) {
 
         ret->system = "/";
         if (arg_member_system) {
-                status = resolve(l, KIND_MASK(KIND_SYSTEM), arg_member_system, filter_peer_system, NULL, &ret->system);
+                status = resolve(l, KIND_MASK(OBJECT_SYSTEM), arg_member_system, filter_peer_system, NULL, &ret->system);
                 if (status != EXIT_OK)
                         return status;
                 remote.system = ret->system;
@@ -286,14 +280,14 @@ static int resolve_members(const ObjectList *l, Members *ret) {
         if (!ret->local || !ret->remote)
                 return report_bus_error("resolve names", NULL, -ENOMEM);
         for (char **i = arg_local; i && *i; i++) {
-                status = resolve(l, KIND_MASK(KIND_ACCESS_POINT), *i, filter_access_point, &local,
+                status = resolve(l, KIND_MASK(OBJECT_ACCESS_POINT), *i, filter_access_point, &local,
                                  &ret->local[ret->n_local]);
                 if (status != EXIT_OK)
                         return status;
                 ret->n_local++;
         }
         for (char **i = arg_remote; i && *i; i++) {
-                status = resolve(l, KIND_MASK(KIND_ACCESS_POINT), *i, filter_access_point, &remote,
+                status = resolve(l, KIND_MASK(OBJECT_ACCESS_POINT), *i, filter_access_point, &remote,
                                  &ret->remote[ret->n_remote]);
                 if (status != EXIT_OK)
                         return status;
@@ -425,13 +419,13 @@ static int verb_status(sd_bus *bus, char **args, size_t n_args) {
         FILE *f;
         int status;
 
-        status = fetch_properties(bus, SERVICE_PATH, SERVICE_INTERFACE, &props);
+        status = fetch_properties(bus, SERVICE_ROOT_PATH, SERVICE_INTERFACE, &props);
         if (status != EXIT_OK)
                 return status;
         if (arg_json) {
                 f = output_open(&out, arg_pager);
                 JsonWriter j = JSON_WRITER_INIT(f);
-                json_object_with_path(&j, SERVICE_PATH, &props);
+                json_object_with_path(&j, SERVICE_ROOT_PATH, &props);
                 return finish_output(&out, &j);
         }
 
@@ -440,9 +434,9 @@ static int verb_status(sd_bus *bus, char **args, size_t n_args) {
                 return status;
         size_t local_aps = 0, running = 0;
         for (size_t i = 0; i < l.n; i++) {
-                if (l.items[i].kind == KIND_ACCESS_POINT && property_list_get_bool(&l.items[i].props, "IsLocal", false))
+                if (l.items[i].kind == OBJECT_ACCESS_POINT && property_list_get_bool(&l.items[i].props, "IsLocal", false))
                         local_aps++;
-                if (l.items[i].kind == KIND_JOB &&
+                if (l.items[i].kind == OBJECT_JOB &&
                     !job_state_is_finished((unsigned) property_list_get_unsigned(&l.items[i].props, "JobState", 0)))
                         running++;
         }
@@ -454,11 +448,11 @@ static int verb_status(sd_bus *bus, char **args, size_t n_args) {
         print_field(f, 20, "Verify access points",
                     property_list_get_bool(&props, "VerifyAccessPoints", false) ? "yes" : "no");
         print_field_take(f, 20, "Peer systems",
-                         format_count(object_list_count(&l, KIND_SYSTEM) - (object_list_find(&l, LOCAL_SYSTEM_PATH) ? 1 : 0), NULL, 0));
-        print_field_take(f, 20, "Access points", format_count(object_list_count(&l, KIND_ACCESS_POINT), "local", local_aps));
-        print_field_take(f, 20, "Collections", format_count(object_list_count(&l, KIND_COLLECTION), NULL, 0));
-        print_field_take(f, 20, "Shared secrets", format_count(object_list_count(&l, KIND_SECRET), NULL, 0));
-        print_field_take(f, 20, "Jobs", format_count(object_list_count(&l, KIND_JOB), "running", running));
+                         format_count(object_list_count(&l, OBJECT_SYSTEM) - (object_list_find(&l, LOCAL_SYSTEM_PATH) ? 1 : 0), NULL, 0));
+        print_field_take(f, 20, "Access points", format_count(object_list_count(&l, OBJECT_ACCESS_POINT), "local", local_aps));
+        print_field_take(f, 20, "Collections", format_count(object_list_count(&l, OBJECT_COLLECTION), NULL, 0));
+        print_field_take(f, 20, "Shared secrets", format_count(object_list_count(&l, OBJECT_SECRET), NULL, 0));
+        print_field_take(f, 20, "Jobs", format_count(object_list_count(&l, OBJECT_JOB), "running", running));
         return finish_output(&out, NULL);
 }
 
@@ -504,7 +498,7 @@ static int list_objects(sd_bus *bus, ObjectKind kind, size_t n_columns, const ch
         table_print(t, f, arg_legend);
         if (arg_legend)
                 fprintf(f, "\n%zu %s listed.\n", table_rows(t),
-                        table_rows(t) == 1 ? kind_info(kind)->noun : kind_info(kind)->plural);
+                        table_rows(t) == 1 ? kind_words(kind)->noun : kind_words(kind)->plural);
         return finish_output(&out, NULL);
 }
 
@@ -532,7 +526,7 @@ static int system_row(Table *t, const ObjectList *l, const Object *o) {
 static int verb_list_systems(sd_bus *bus, char **args, size_t n_args) {
         static const char *const headers[] = { "PATH", "NAME", "FORMAT", "REACHABLE", "APS", "DESCRIPTION" };
 
-        return list_objects(bus, KIND_SYSTEM, ELEMENTSOF(headers), headers, system_row);
+        return list_objects(bus, OBJECT_SYSTEM, ELEMENTSOF(headers), headers, system_row);
 }
 
 static int access_point_row(Table *t, const ObjectList *l, const Object *o) {
@@ -558,7 +552,7 @@ static int access_point_row(Table *t, const ObjectList *l, const Object *o) {
 static int verb_list_access_points(sd_bus *bus, char **args, size_t n_args) {
         static const char *const headers[] = { "PATH", "NAME", "SYSTEM", "TARGET", "REACHABLE", "SECRET", "DESCRIPTION" };
 
-        return list_objects(bus, KIND_ACCESS_POINT, ELEMENTSOF(headers), headers, access_point_row);
+        return list_objects(bus, OBJECT_ACCESS_POINT, ELEMENTSOF(headers), headers, access_point_row);
 }
 
 static int collection_row(Table *t, const ObjectList *l, const Object *o) {
@@ -584,7 +578,7 @@ static int collection_row(Table *t, const ObjectList *l, const Object *o) {
 static int verb_list_collections(sd_bus *bus, char **args, size_t n_args) {
         static const char *const headers[] = { "PATH", "NAME", "ACTIVE", "LOCAL", "REMOTE", "SYSTEMS", "JOB" };
 
-        return list_objects(bus, KIND_COLLECTION, ELEMENTSOF(headers), headers, collection_row);
+        return list_objects(bus, OBJECT_COLLECTION, ELEMENTSOF(headers), headers, collection_row);
 }
 
 static int job_row(Table *t, const ObjectList *l, const Object *o) {
@@ -609,7 +603,7 @@ static int job_row(Table *t, const ObjectList *l, const Object *o) {
 static int verb_list_jobs(sd_bus *bus, char **args, size_t n_args) {
         static const char *const headers[] = { "PATH", "NAME", "STATE", "PERCENT", "STATUS" };
 
-        return list_objects(bus, KIND_JOB, ELEMENTSOF(headers), headers, job_row);
+        return list_objects(bus, OBJECT_JOB, ELEMENTSOF(headers), headers, job_row);
 }
 
 static int verb_show(sd_bus *bus, char **args, size_t n_args) {
@@ -621,11 +615,11 @@ static int verb_show(sd_bus *bus, char **args, size_t n_args) {
         FILE *f;
         int status;
 
-        if (strcmp(args[0], SERVICE_PATH) == 0 || strcmp(args[0], "service") == 0) {
-                status = fetch_properties(bus, SERVICE_PATH, SERVICE_INTERFACE, &service);
+        if (strcmp(args[0], SERVICE_ROOT_PATH) == 0 || strcmp(args[0], "service") == 0) {
+                status = fetch_properties(bus, SERVICE_ROOT_PATH, SERVICE_INTERFACE, &service);
                 if (status != EXIT_OK)
                         return status;
-                path = SERVICE_PATH;
+                path = SERVICE_ROOT_PATH;
                 props = &service;
         } else {
                 const Object *o;
@@ -665,7 +659,7 @@ static int verb_job(sd_bus *bus, char **args, size_t n_args) {
         status = fetch_objects(bus, &l);
         if (status != EXIT_OK)
                 return status;
-        if (object_resolve(&l, KIND_MASK(KIND_JOB), args[0], NULL, NULL, &o) < 0)
+        if (object_resolve(&l, KIND_MASK(OBJECT_JOB), args[0], NULL, NULL, &o) < 0)
                 return EXIT_INVALID;
         p = &o->props;
 
@@ -716,7 +710,7 @@ static int verb_add_peer(sd_bus *bus, char **args, size_t n_args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         int r, status;
 
-        status = new_call(bus, &m, SERVICE_PATH, SERVICE_INTERFACE, "AddPeerSystem");
+        status = new_call(bus, &m, SERVICE_ROOT_PATH, SERVICE_INTERFACE, "AddPeerSystem");
         if (status != EXIT_OK)
                 return status;
         r = sd_bus_message_append(m, "s", args[0]);
@@ -795,11 +789,11 @@ static int verb_add_access_point(sd_bus *bus, char **args, size_t n_args) {
         status = fetch_objects(bus, &l);
         if (status != EXIT_OK)
                 return status;
-        status = resolve(&l, KIND_MASK(KIND_SYSTEM), args[0], NULL, NULL, &system);
+        status = resolve(&l, KIND_MASK(OBJECT_SYSTEM), args[0], NULL, NULL, &system);
         if (status != EXIT_OK)
                 return status;
 
-        status = new_call(bus, &m, SERVICE_PATH, SERVICE_INTERFACE, "AddServiceAccessPoint");
+        status = new_call(bus, &m, SERVICE_ROOT_PATH, SERVICE_INTERFACE, "AddServiceAccessPoint");
         if (status != EXIT_OK)
                 return status;
         r = sd_bus_message_append(m, "o", system);
@@ -882,7 +876,7 @@ static int verb_add_secret(sd_bus *bus, char **args, size_t n_args) {
                 status = fetch_objects(bus, &l);
                 if (status != EXIT_OK)
                         return status;
-                status = resolve(&l, KIND_MASK(KIND_ACCESS_POINT), args[0], NULL, NULL, &access_point);
+                status = resolve(&l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], NULL, NULL, &access_point);
                 if (status != EXIT_OK)
                         return status;
         }
@@ -895,7 +889,7 @@ static int verb_add_secret(sd_bus *bus, char **args, size_t n_args) {
                         return status;
         }
 
-        status = new_call(bus, &m, SERVICE_PATH, SERVICE_INTERFACE, "AddSharedSecret");
+        status = new_call(bus, &m, SERVICE_ROOT_PATH, SERVICE_INTERFACE, "AddSharedSecret");
         if (status != EXIT_OK)
                 return status;
         /* sd-bus erases a sensitive message's memory when it frees it. */
@@ -937,7 +931,7 @@ static int verb_create_collection(sd_bus *bus, char **args, size_t n_args) {
         if (status != EXIT_OK)
                 return status;
 
-        status = new_call(bus, &m, SERVICE_PATH, SERVICE_INTERFACE, "CreateRemoteReplicationCollection");
+        status = new_call(bus, &m, SERVICE_ROOT_PATH, SERVICE_INTERFACE, "CreateRemoteReplicationCollection");
         if (status != EXIT_OK)
                 return status;
         r = sd_bus_message_append(m, "s", args[0]);
@@ -975,14 +969,14 @@ static int change_members(sd_bus *bus, char **args, const char *method, const ch
         status = fetch_objects(bus, &l);
         if (status != EXIT_OK)
                 return status;
-        status = resolve(&l, KIND_MASK(KIND_COLLECTION), args[0], NULL, NULL, &collection);
+        status = resolve(&l, KIND_MASK(OBJECT_COLLECTION), args[0], NULL, NULL, &collection);
         if (status != EXIT_OK)
                 return status;
         status = resolve_members(&l, &members);
         if (status != EXIT_OK)
                 return status;
 
-        status = new_call(bus, &m, SERVICE_PATH, SERVICE_INTERFACE, method);
+        status = new_call(bus, &m, SERVICE_ROOT_PATH, SERVICE_INTERFACE, method);
         if (status != EXIT_OK)
                 return status;
         r = append_members(m, &members);
@@ -1014,7 +1008,7 @@ static int verb_modify(sd_bus *bus, char **args, size_t n_args) {
         status = fetch_objects(bus, &l);
         if (status != EXIT_OK)
                 return status;
-        status = resolve(&l, KIND_MASK(KIND_COLLECTION), args[0], NULL, NULL, &collection);
+        status = resolve(&l, KIND_MASK(OBJECT_COLLECTION), args[0], NULL, NULL, &collection);
         if (status != EXIT_OK)
                 return status;
 
@@ -1049,7 +1043,7 @@ static int verb_delete(sd_bus *bus, char **args, size_t n_args) {
                 return EXIT_INVALID;
         if (asprintf(&what, "delete %s", o->path) < 0)
                 return report_bus_error("delete", NULL, -ENOMEM);
-        status = new_call(bus, &m, o->path, kind_info(o->kind)->interface, "Delete");
+        status = new_call(bus, &m, o->path, object_kind_interface(o->kind), "Delete");
         if (status != EXIT_OK)
                 return status;
         return call_authorized(bus, m, what, &reply);
@@ -1064,7 +1058,7 @@ static int verb_verify(sd_bus *bus, char **args, size_t n_args) {
         status = fetch_objects(bus, &l);
         if (status != EXIT_OK)
                 return status;
-        status = resolve(&l, KIND_MASK(KIND_ACCESS_POINT), args[0], NULL, NULL, &access_point);
+        status = resolve(&l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], NULL, NULL, &access_point);
         if (status != EXIT_OK)
                 return status;
         status = new_call(bus, &m, access_point, ACCESS_POINT_INTERFACE, "Verify");
@@ -1079,7 +1073,7 @@ static int verb_probe_peers(sd_bus *bus, char **args, size_t n_args) {
         _cleanup_strv_free_ char **systems = NULL;
         int r, status;
 
-        status = new_call(bus, &m, SERVICE_PATH, SERVICE_INTERFACE, "GetPeerSystems");
+        status = new_call(bus, &m, SERVICE_ROOT_PATH, SERVICE_INTERFACE, "GetPeerSystems");
         if (status != EXIT_OK)
                 return status;
         /* Options 2: only the peers that answer now, found by a job that probes them. */
@@ -1107,7 +1101,7 @@ static int resolve_job(sd_bus *bus, const char *name, char **ret_path) {
         status = fetch_objects(bus, &l);
         if (status != EXIT_OK)
                 return status;
-        status = resolve(&l, KIND_MASK(KIND_JOB), name, NULL, NULL, &path);
+        status = resolve(&l, KIND_MASK(OBJECT_JOB), name, NULL, NULL, &path);
         if (status != EXIT_OK)
                 return status;
         *ret_path = strdup(path);
@@ -1528,40 +1522,6 @@ static void report_foreign_options(const Verb *verb, unsigned foreign) {
                         fprintf(stderr, "%s does not apply to %s.\n", names[i].name, verb->name);
 }
 
-static int connect_bus(sd_bus **ret) {
-        sd_bus *bus = NULL;
-        int r;
-
-        switch (arg_bus) {
-        case BUS_SYSTEM:
-                r = sd_bus_open_system(&bus);
-                break;
-        case BUS_SESSION:
-                r = sd_bus_open_user(&bus);
-                break;
-        case BUS_REMOTE:
-                r = sd_bus_open_system_remote(&bus, arg_host);
-                break;
-        case BUS_ADDRESS:
-                r = sd_bus_new(&bus);
-                if (r >= 0)
-                        r = sd_bus_set_address(bus, arg_address);
-                if (r >= 0)
-                        r = sd_bus_set_bus_client(bus, true);
-                if (r >= 0)
-                        r = sd_bus_start(bus);
-                break;
-        default:
-                r = -EINVAL;
-        }
-        if (r < 0) {
-                sd_bus_unref(bus);
-                return r;
-        }
-        *ret = bus;
-        return 0;
-}
-
 int main(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ char **args = NULL;
@@ -1606,12 +1566,9 @@ int main(int argc, char *argv[]) {
                 goto finish;
         }
 
-        r = connect_bus(&bus);
-        if (r < 0) {
-                fprintf(stderr, "Failed to connect to the bus: %s\n", strerror(-r));
-                status = EXIT_GENERIC;
+        status = bus_connect(&(BusTarget) { .kind = arg_bus, .address = arg_address, .host = arg_host }, &bus);
+        if (status != EXIT_OK)
                 goto finish;
-        }
         status = verb->run(bus, args + optind + 1, n_args);
 
 finish:

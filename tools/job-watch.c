@@ -195,7 +195,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
 
         if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
                 return 0;
-        if (strcmp(name, SERVICE_NAME) == 0 && !*new_owner) {
+        if (strcmp(name, SERVICE_BUS_NAME) == 0 && !*new_owner) {
                 w->service_gone = true;
                 finish(w, 0);
         }
@@ -207,14 +207,14 @@ static int request_cancel(JobWatch *w) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_message_new_method_call(w->bus, &m, SERVICE_NAME, w->path, JOB_INTERFACE, "RequestStateChange");
+        r = sd_bus_message_new_method_call(w->bus, &m, SERVICE_BUS_NAME, w->path, JOB_INTERFACE, "RequestStateChange");
         if (r >= 0)
                 r = sd_bus_message_append(m, "qt", (uint16_t) JOB_REQUEST_TERMINATE, (uint64_t) 0);
         if (r >= 0)
                 r = sd_bus_call(w->bus, m, 0, &error, &reply);
         if (r < 0) {
                 /* The job may have ended meanwhile; its Completed signal is on the way then. */
-                if (!sd_bus_error_has_name(&error, ERROR_INVALID_STATE_TRANSITION))
+                if (!sd_bus_error_has_name(&error, BUS_ERROR_INVALID_STATE_TRANSITION))
                         (void) report_bus_error("cancel the job", &error, r);
                 sd_bus_error_free(&error);
                 return r;
@@ -285,13 +285,13 @@ int job_watch_begin(JobWatch *w, sd_bus *bus) {
 
         /* Synchronous AddMatch: the bus applies it before it sees our next call. */
         r = sd_bus_add_match(bus, &w->job_match,
-                             "type='signal',sender='" SERVICE_NAME "',path_namespace='" JOB_PATH_PREFIX "'",
+                             "type='signal',sender='" SERVICE_BUS_NAME "',path_namespace='" JOB_PATH_PREFIX "'",
                              on_job_signal, w);
         if (r < 0)
                 return r;
         return sd_bus_add_match(bus, &w->owner_match,
                                 "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" SERVICE_NAME "'",
+                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" SERVICE_BUS_NAME "'",
                                 on_owner_changed, w);
 }
 
@@ -338,7 +338,7 @@ static int on_state_fetched(sd_bus_message *reply, void *userdata, sd_bus_error 
 static int fetch_state(JobWatch *w) {
         int r;
 
-        r = sd_bus_call_method_async(w->bus, &w->fetch_slot, SERVICE_NAME, w->path, "org.freedesktop.DBus.Properties",
+        r = sd_bus_call_method_async(w->bus, &w->fetch_slot, SERVICE_BUS_NAME, w->path, "org.freedesktop.DBus.Properties",
                                      "GetAll", on_state_fetched, w, "s", JOB_INTERFACE);
         return r < 0 ? report_bus_error("read the job", NULL, r) : 0;
 }

@@ -15,11 +15,11 @@
 
 #include "bus/polkit.h"
 #include "config.h"
+#include "contract/names.h"
 #include "manager.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
-#define SERVICE_BUS_NAME "org.iscsi.ReplicationService"
 
 static int read_initiator_file(const char *path, char **ret) {
         _cleanup_free_ char *line = NULL;

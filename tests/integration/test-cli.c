@@ -109,19 +109,28 @@ static void on_communicated(GObject *source, GAsyncResult *result, gpointer user
         p->done = TRUE;
 }
 
-/* Starts the client with stdout and stderr on pipes and stdin closed (so no terminal anywhere). */
-static Pending *cli_start(Harness *h, const char *const *prefix, const char *const *args) {
+/*
+ * Starts the client with stdout and stderr on pipes and stdin closed (so no
+ * terminal anywhere). env: NAME, VALUE pairs added to its environment,
+ * NULL-terminated; may be NULL.
+ */
+static Pending *cli_start_env(Harness *h, const char *const *prefix, const char *const *args, const char *const *env) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GPtrArray) argv = cli_argv(h, prefix, args);
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
         Pending *p = g_new0(Pending, 1);
 
-        p->process = g_subprocess_newv((const char *const *) argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                               G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                       &error);
+        for (size_t i = 0; env && env[i]; i += 2)
+                g_subprocess_launcher_setenv(launcher, env[i], env[i + 1], TRUE);
+        p->process = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata, &error);
         g_assert_no_error(error);
         g_subprocess_communicate_utf8_async(p->process, NULL, NULL, on_communicated, p);
         return p;
+}
+
+static Pending *cli_start(Harness *h, const char *const *prefix, const char *const *args) {
+        return cli_start_env(h, prefix, args, NULL);
 }
 
 /* Waits (under the harness watchdog) for the client to exit and collects its output. */
@@ -783,6 +792,51 @@ static void test_bad_options(Harness *h, gconstpointer data) {
         g_assert_cmpstr(after, ==, before);
 }
 
+/* A bus that cannot be reached is named, with what to check; --system and an address each say theirs. */
+static void test_bus_unreachable(Harness *h, gconstpointer data) {
+        g_autofree char *address = g_strdup_printf("unix:path=%s/no-bus", h->tmpdir);
+        g_autofree char *address_arg = g_strdup_printf("--address=%s", address);
+        const char *const env[] = { "DBUS_SYSTEM_BUS_ADDRESS", address, NULL };
+
+        g_autoptr(CliResult) at = CLI(h, address_arg, "status");
+        g_assert_cmpint(at->status, ==, CLI_GENERIC);
+        g_autofree char *at_expected = g_strdup_printf(
+                "Failed to connect to the bus at %s: No such file or directory.\n"
+                "Check the address, and that a bus listens there and lets this user connect.\n",
+                address);
+        g_assert_cmpstr(at->err, ==, at_expected);
+
+        g_autoptr(CliResult) sys = cli_finish(h, cli_start_env(h, NULL, (const char *const[]) { "--system", "status", NULL }, env));
+        g_assert_cmpint(sys->status, ==, CLI_GENERIC);
+        g_autofree char *sys_expected = g_strdup_printf(
+                "Failed to connect to the system bus (%s): No such file or directory.\n"
+                "Is the D-Bus system bus running (systemctl status dbus)? DBUS_SYSTEM_BUS_ADDRESS names another one.\n",
+                address);
+        g_assert_cmpstr(sys->err, ==, sys_expected);
+}
+
+/* A bus without the service, which it cannot start either: the message says which bus and what to check. */
+static void test_service_not_on_bus(Harness *h, gconstpointer data) {
+        const char *const env[] = { "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, NULL };
+
+        harness_stop_daemon(h);
+
+        g_autoptr(CliResult) at = CLI(h, "status");
+        g_assert_cmpint(at->status, ==, CLI_GENERIC);
+        g_autofree char *at_bus = g_strdup_printf(": " IRD_BUS_NAME " is not running on the bus at %s, and that bus "
+                                                  "cannot start it (", h->bus_address);
+        g_assert_nonnull(strstr(at->err, at_bus));
+        g_assert_nonnull(strstr(at->err, ").\nStart it there with \"iscsi-replicationd --address=ADDRESS\", or name "
+                                         "the bus it serves.\n"));
+
+        g_autoptr(CliResult) sys = cli_finish(h, cli_start_env(h, NULL, (const char *const[]) { "--system", "list-systems", NULL }, env));
+        g_assert_cmpint(sys->status, ==, CLI_GENERIC);
+        g_autofree char *sys_bus = g_strdup_printf(": " IRD_BUS_NAME " is not running on the system bus (%s), and that "
+                                                   "bus cannot start it (", h->bus_address);
+        g_assert_nonnull(strstr(sys->err, sys_bus));
+        g_assert_nonnull(strstr(sys->err, "Check that iscsi-replicationd is installed"));
+}
+
 static void test_limits(Harness *h, gconstpointer data) {
         g_free(CLI_OUT(h, "add-access-point", "local", "127.0.0.1"));
         g_free(CLI_OUT(h, "add-access-point", "local", "127.0.0.4"));
@@ -1178,6 +1232,8 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/names", &no_verify, test_names);
         harness_add_test("/integration/cli/usage-errors", NULL, test_usage_errors);
         harness_add_test("/integration/cli/bad-options", NULL, test_bad_options);
+        harness_add_test("/integration/cli/bus-unreachable", NULL, test_bus_unreachable);
+        harness_add_test("/integration/cli/service-not-on-bus", NULL, test_service_not_on_bus);
         harness_add_test("/integration/cli/limits", &one_entry, test_limits);
         harness_add_test("/integration/cli/unprivileged", NULL, test_unprivileged);
         harness_add_test("/integration/cli/polkit-agent", NULL, test_polkit_agent);

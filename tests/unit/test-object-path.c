@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <glib.h>
 
-#include "core/object-path.h"
+#include "contract/object-path.h"
 
 #define ROOT SERVICE_ROOT_PATH
 
