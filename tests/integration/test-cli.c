@@ -729,6 +729,37 @@ static void test_names(Harness *h, gconstpointer data) {
         harness_assert_strv_paths(remotes, (const char *const[]) { ap, NULL });
 }
 
+/*
+ * "kind/number" follows the service's path syntax (the contract library):
+ * numbers start at 1 and have no leading zeros, so "job/0" names nothing
+ * instead of being looked up as a path the service never hands out.
+ */
+static void test_object_numbers(Harness *h, gconstpointer data) {
+        g_autofree char *peer = CLI_OUT(h, "add-peer", "numbered.example");
+        const char *number = strrchr(peer, '/') + 1;
+        g_autofree char *by_number = g_strdup_printf("system/%s", number);
+        g_autofree char *zero_padded = g_strdup_printf("system/0%s", number);
+        static const char *const refused[][2] = { { "job", "job/0" }, { "show", "access-point/0" } };
+
+        g_autofree char *shown = CLI_OUT(h, "show", by_number, "--json");
+        g_autoptr(JsonNode) root = parse_json(shown);
+        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(root), "Path"), ==, peer);
+
+        g_autoptr(CliResult) padded = CLI(h, "show", zero_padded);
+        g_assert_cmpint(padded->status, ==, CLI_INVALID);
+        g_autofree char *padded_expected = g_strdup_printf(
+                "\"%s\" names no object: object numbers start at 1, without leading zeros.\n", zero_padded);
+        g_assert_cmpstr(padded->err, ==, padded_expected);
+        for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+                g_autoptr(CliResult) r = CLI(h, refused[i][0], refused[i][1]);
+                g_autofree char *expected = g_strdup_printf(
+                        "\"%s\" names no object: object numbers start at 1, without leading zeros.\n", refused[i][1]);
+
+                g_assert_cmpint(r->status, ==, CLI_INVALID);
+                g_assert_cmpstr(r->err, ==, expected);
+        }
+}
+
 static void test_usage_errors(Harness *h, gconstpointer data) {
         const char *const *const cases[] = {
                 (const char *const[]) { NULL },
@@ -1230,6 +1261,7 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/pager", NULL, test_pager);
         harness_add_test("/integration/cli/bash-completion", NULL, test_bash_completion);
         harness_add_test("/integration/cli/names", &no_verify, test_names);
+        harness_add_test("/integration/cli/object-numbers", NULL, test_object_numbers);
         harness_add_test("/integration/cli/usage-errors", NULL, test_usage_errors);
         harness_add_test("/integration/cli/bad-options", NULL, test_bad_options);
         harness_add_test("/integration/cli/bus-unreachable", NULL, test_bus_unreachable);
