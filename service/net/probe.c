@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "core/reason.h"
 #include "probe.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -293,8 +294,8 @@ static void probe_stop(Probe *p) {
 }
 
 /* Ends the probe; p may be gone when this returns. */
-_printf_(3, 4)
-static void probe_finish(Probe *p, int error, const char *format, ...) {
+_printf_(4, 5)
+static void probe_finish(Probe *p, int error, Reason reason, const char *format, ...) {
         char message[PROBE_MESSAGE_MAX];
         va_list ap;
 
@@ -305,8 +306,8 @@ static void probe_finish(Probe *p, int error, const char *format, ...) {
         probe_stop(p);
         p->stage = PROBE_STAGE_DONE;
 
-        log_debug("Probe of %s finished: %s", p->portal, message);
-        p->callback(p, error, message, p->userdata);
+        log_debug("Probe of %s finished: %s%s%s", p->portal, reason_to_string(reason), error < 0 ? ": " : "", message);
+        p->callback(p, error, reason, message, p->userdata);
 }
 
 static const char *probe_iscsi_step_text(const Probe *p, char *buf, size_t size);
@@ -318,13 +319,13 @@ static int probe_on_deadline(sd_event_source *s, uint64_t usec, void *userdata) 
         format_timeout(timeout, sizeof(timeout), p->timeout_usec);
 
         if (p->stage == PROBE_STAGE_RESOLVE)
-                probe_finish(p, -ETIMEDOUT, "The host name of portal %s did not resolve within %s%s.",
+                probe_finish(p, -ETIMEDOUT, REASON_TIMEOUT, "The host name of portal %s did not resolve within %s%s.",
                              p->portal, timeout, p->from);
         else if (p->stage == PROBE_STAGE_CHECK && p->iscsi)
-                probe_finish(p, -ETIMEDOUT, "No answer to %s from %s within %s%s.",
+                probe_finish(p, -ETIMEDOUT, REASON_TIMEOUT, "No answer to %s from %s within %s%s.",
                              probe_iscsi_step_text(p, step, sizeof(step)), p->peer, timeout, p->from);
         else
-                probe_finish(p, -ETIMEDOUT, "No answer from %s within %s%s.",
+                probe_finish(p, -ETIMEDOUT, REASON_TIMEOUT, "No answer from %s within %s%s.",
                              p->peer, timeout, p->from);
         return 0;
 }
@@ -472,23 +473,26 @@ static char *text_sanitize(char *buf, size_t size, const char *s) {
 static void probe_iscsi_fail_closed(Probe *p) {
         char step[PROBE_ADDRESS_MAX + 64];
 
-        probe_finish(p, -ECONNRESET, "Connection to %s closed during %s%s.",
+        probe_finish(p, -ECONNRESET, REASON_CONNECTION_LOST, "Connection to %s closed during %s%s.",
                      p->peer, probe_iscsi_step_text(p, step, sizeof(step)), p->from);
 }
 
 static void probe_iscsi_fail_request(Probe *p, const char *what) {
         char reason[256];
 
-        probe_finish(p, -EPROTO, "Cannot start %s with %s%s: %s.", what, p->peer, p->from,
+        probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR, "Cannot start %s with %s%s: %s.", what, p->peer, p->from,
                      text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
 }
 
-/* The status of a Login Response (RFC 7143 11.13.5) as a reason, and its errno. */
-static int login_status_reason(unsigned status, const char **ret_reason) {
+/*
+ * The status of a Login Response (RFC 7143 11.13.5) as text, errno and
+ * reason: every rejection is LoginRejected but the one for credentials.
+ */
+static int login_status_reason(unsigned status, const char **ret_text, Reason *ret_reason) {
         static const struct {
                 unsigned status;
                 int error;
-                const char *reason;
+                const char *text;
         } table[] = {
                 { 0x0200, -EPROTO, "initiator error" },
                 { 0x0201, -EACCES, "authentication failed" },
@@ -507,12 +511,13 @@ static int login_status_reason(unsigned status, const char **ret_reason) {
                 { 0x0302, -EPROTO, "target out of resources" },
         };
 
+        *ret_reason = status == 0x0201 ? REASON_AUTHENTICATION_FAILED : REASON_LOGIN_REJECTED;
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
                 if (table[i].status == status) {
-                        *ret_reason = table[i].reason;
+                        *ret_text = table[i].text;
                         return table[i].error;
                 }
-        *ret_reason = NULL;
+        *ret_text = NULL;
         return -EPROTO;
 }
 
@@ -524,6 +529,7 @@ static int login_status_reason(unsigned status, const char **ret_reason) {
 static void probe_iscsi_fail_login(Probe *p) {
         const char *text = iscsi_get_error(p->iscsi), *status_text, *reason = NULL;
         char what[PEER_TEXT_MAX + FROM_TEXT_MAX + ISCSI_NAME_MAX + 32], quoted[256];
+        Reason reason_code;
         int error = -EPROTO;
 
         if (p->normal_session)
@@ -538,11 +544,11 @@ static void probe_iscsi_fail_login(Probe *p) {
                 long status = open ? strtol(open + 1, &end, 10) : -1;
 
                 if (end && end != open + 1 && *end == ')' && status >= 0 && status <= 0xffff) {
-                        error = login_status_reason((unsigned) status, &reason);
+                        error = login_status_reason((unsigned) status, &reason, &reason_code);
                         if (reason)
-                                probe_finish(p, error, "%s rejected: %s.", what, reason);
+                                probe_finish(p, error, reason_code, "%s rejected: %s.", what, reason);
                         else
-                                probe_finish(p, error, "%s rejected with status 0x%04lx.", what, status);
+                                probe_finish(p, error, reason_code, "%s rejected with status 0x%04lx.", what, status);
                         return;
                 }
         }
@@ -555,11 +561,11 @@ static void probe_iscsi_fail_login(Probe *p) {
         else if (strstr(text, "Wrong CHAP targetname"))
                 reason = "the target answered the mutual CHAP challenge as another user";
         if (reason) {
-                probe_finish(p, -EACCES, "%s failed: %s.", what, reason);
+                probe_finish(p, -EACCES, REASON_MUTUAL_AUTHENTICATION_FAILED, "%s failed: %s.", what, reason);
                 return;
         }
 
-        probe_finish(p, error, "%s failed: %s.", what, text_sanitize(quoted, sizeof(quoted), text));
+        probe_finish(p, error, REASON_PROTOCOL_ERROR, "%s failed: %s.", what, text_sanitize(quoted, sizeof(quoted), text));
 }
 
 static bool offered_contains(char **offered, const char *name) {
@@ -601,13 +607,13 @@ static bool probe_check_offered(Probe *p) {
 
         if (p->target_name && !offered_contains(p->offered, p->target_name)) {
                 format_offered(offered, sizeof(offered), p->offered);
-                probe_finish(p, -ENOENT, "Target %s is not offered by %s%s; %s.",
+                probe_finish(p, -ENOENT, REASON_TARGET_NOT_OFFERED, "Target %s is not offered by %s%s; %s.",
                              p->target_name, p->peer, p->from, offered);
                 return false;
         }
         if (p->expected_node_name && !offered_contains(p->offered, p->expected_node_name)) {
                 format_offered(offered, sizeof(offered), p->offered);
-                probe_finish(p, -ENOENT, "Target %s (the peer system's Name) is not offered by %s%s; %s.",
+                probe_finish(p, -ENOENT, REASON_SYSTEM_NOT_OFFERED, "Target %s (the peer system's Name) is not offered by %s%s; %s.",
                              p->expected_node_name, p->peer, p->from, offered);
                 return false;
         }
@@ -686,14 +692,14 @@ static void probe_iscsi_watch(Probe *p) {
         if (r >= 0)
                 return;
 fail:
-        probe_finish(p, r, "Cannot watch the iSCSI connection to %s%s: %s.", p->peer, p->from, strerror(-r));
+        probe_finish(p, r, REASON_PROTOCOL_ERROR, "Cannot watch the iSCSI connection to %s%s: %s.", p->peer, p->from, strerror(-r));
 }
 
 static void probe_iscsi_succeeded(Probe *p) {
         if (p->normal_session)
-                probe_finish(p, 0, "Logged in to target %s at %s%s.", p->target_name, p->peer, p->from);
+                probe_finish(p, 0, REASON_NONE, "Logged in to target %s at %s%s.", p->target_name, p->peer, p->from);
         else
-                probe_finish(p, 0, "Discovery session with %s%s succeeded; targets offered: %zu.",
+                probe_finish(p, 0, REASON_NONE, "Discovery session with %s%s succeeded; targets offered: %zu.",
                              p->peer, p->from, strv_length(p->offered));
 }
 
@@ -717,7 +723,7 @@ static void probe_iscsi_step_done(Probe *p) {
                 if (status == SCSI_STATUS_REDIRECT) {
                         char where[PROBE_ADDRESS_MAX + 1];
 
-                        probe_finish(p, -EPROTO, "%s %s%s redirects logins to %s; redirects are not followed.",
+                        probe_finish(p, -EPROTO, REASON_LOGIN_REJECTED, "%s %s%s redirects logins to %s; redirects are not followed.",
                                      p->normal_session ? "Target" : "Portal",
                                      p->normal_session ? p->target_name : p->peer,
                                      p->from, text_sanitize(where, sizeof(where), iscsi_get_target_address(p->iscsi)));
@@ -748,12 +754,12 @@ static void probe_iscsi_step_done(Probe *p) {
                         return;
                 }
                 if (status != SCSI_STATUS_GOOD) {
-                        probe_finish(p, -EPROTO, "SendTargets to %s%s failed: %s.", p->peer, p->from,
+                        probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR, "SendTargets to %s%s failed: %s.", p->peer, p->from,
                                      text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
                         return;
                 }
                 if (p->step_error < 0) {
-                        probe_finish(p, p->step_error, "Cannot keep the SendTargets answer of %s%s: %s.",
+                        probe_finish(p, p->step_error, REASON_PROTOCOL_ERROR, "Cannot keep the SendTargets answer of %s%s: %s.",
                                      p->peer, p->from, strerror(-p->step_error));
                         return;
                 }
@@ -826,7 +832,7 @@ static void probe_iscsi_begin(Probe *p) {
 
         p->iscsi = iscsi_create_context(p->initiator_name);
         if (!p->iscsi) {
-                probe_finish(p, -ENOMEM, "Cannot start %s with %s%s: out of memory.",
+                probe_finish(p, -ENOMEM, REASON_PROTOCOL_ERROR, "Cannot start %s with %s%s: out of memory.",
                              probe_iscsi_step_text(p, step, sizeof(step)), p->peer, p->from);
                 return;
         }
@@ -882,13 +888,13 @@ static void probe_iscsi_begin(Probe *p) {
 fail_setup: {
                 char reason[256];
 
-                probe_finish(p, -EPROTO, "Cannot start %s with %s%s: %s.",
+                probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR, "Cannot start %s with %s%s: %s.",
                              probe_iscsi_step_text(p, step, sizeof(step)), p->peer, p->from,
                              text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
                 return;
         }
 fail:
-        probe_finish(p, r, "Cannot start %s with %s%s: %s.",
+        probe_finish(p, r, REASON_PROTOCOL_ERROR, "Cannot start %s with %s%s: %s.",
                      probe_iscsi_step_text(p, step, sizeof(step)), p->peer, p->from, strerror(-r));
 }
 
@@ -903,7 +909,7 @@ static void probe_check(Probe *p) {
         p->stage = PROBE_STAGE_CHECK;
 
         if (!p->iscsi_check) {
-                probe_finish(p, 0, "Connected to %s%s.", p->peer, p->from);
+                probe_finish(p, 0, REASON_NONE, "Connected to %s%s.", p->peer, p->from);
                 return;
         }
 
@@ -927,20 +933,20 @@ static void probe_check(Probe *p) {
 static void probe_fail_connect(Probe *p, int error) {
         switch (error) {
         case 0:
-                probe_finish(p, -EHOSTUNREACH, "Portal %s has no usable address%s.", p->portal, p->from);
+                probe_finish(p, -EHOSTUNREACH, REASON_UNREACHABLE, "Portal %s has no usable address%s.", p->portal, p->from);
                 break;
         case -ECONNREFUSED:
-                probe_finish(p, error, "Connection to %s refused%s.", p->peer, p->from);
+                probe_finish(p, error, REASON_REFUSED, "Connection to %s refused%s.", p->peer, p->from);
                 break;
         case -ECONNRESET:
-                probe_finish(p, error, "Connection to %s reset%s.", p->peer, p->from);
+                probe_finish(p, error, REASON_CONNECTION_LOST, "Connection to %s reset%s.", p->peer, p->from);
                 break;
         case -ETIMEDOUT:
                 /* The kernel gave up retrying before our deadline did. */
-                probe_finish(p, error, "No answer from %s%s.", p->peer, p->from);
+                probe_finish(p, error, REASON_TIMEOUT, "No answer from %s%s.", p->peer, p->from);
                 break;
         default:
-                probe_finish(p, error, "Cannot connect to %s%s: %s.", p->peer, p->from, strerror(-error));
+                probe_finish(p, error, REASON_UNREACHABLE, "Cannot connect to %s%s: %s.", p->peer, p->from, strerror(-error));
         }
 }
 
@@ -984,7 +990,7 @@ static void probe_connect_next(Probe *p, int error) {
                 probe_describe_peer(p, ai);
 
                 if (p->source_len > 0 && ai->ai_family != p->source.ss_family) {
-                        probe_finish(p, -EADDRNOTAVAIL, "Portal %s is %s but local address %s is %s.",
+                        probe_finish(p, -EADDRNOTAVAIL, REASON_UNREACHABLE, "Portal %s is %s but local address %s is %s.",
                                      p->peer, family_name(ai->ai_family),
                                      p->source_address, family_name(p->source.ss_family));
                         return;
@@ -1004,7 +1010,7 @@ static void probe_connect_next(Probe *p, int error) {
 
                         if (bind(p->fd, (const struct sockaddr *) &p->source, p->source_len) < 0) {
                                 error = errno;
-                                probe_finish(p, -EADDRNOTAVAIL, "Cannot bind to local address %s to reach %s: %s.",
+                                probe_finish(p, -EADDRNOTAVAIL, REASON_UNREACHABLE, "Cannot bind to local address %s to reach %s: %s.",
                                              p->source_address, p->peer, strerror(error));
                                 return;
                         }
@@ -1022,7 +1028,7 @@ static void probe_connect_next(Probe *p, int error) {
 
                 r = sd_event_add_io(p->event, &p->io_source, p->fd, EPOLLOUT, probe_on_connected, p);
                 if (r < 0) {
-                        probe_finish(p, r, "Cannot watch the connection to %s%s: %s.",
+                        probe_finish(p, r, REASON_UNREACHABLE, "Cannot watch the connection to %s%s: %s.",
                                      p->peer, p->from, strerror(-r));
                         return;
                 }
@@ -1054,10 +1060,10 @@ static void probe_fail_resolve(Probe *p, int gai_error) {
         }
 
         if (p->source_len > 0)
-                probe_finish(p, error, "Cannot resolve the host name of portal %s to an %s address%s: %s.",
+                probe_finish(p, error, REASON_NAME_NOT_RESOLVED, "Cannot resolve the host name of portal %s to an %s address%s: %s.",
                              p->portal, family_name(p->source.ss_family), p->from, reason);
         else
-                probe_finish(p, error, "Cannot resolve the host name of portal %s: %s.", p->portal, reason);
+                probe_finish(p, error, REASON_NAME_NOT_RESOLVED, "Cannot resolve the host name of portal %s: %s.", p->portal, reason);
 }
 
 static int probe_on_resolved(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -1097,13 +1103,13 @@ static void probe_resolve(Probe *p) {
 
         r = lookup_start(p->address, p->port, family, &p->lookup);
         if (r < 0) {
-                probe_finish(p, r, "Cannot resolve the host name of portal %s: %s.", p->portal, strerror(-r));
+                probe_finish(p, r, REASON_NAME_NOT_RESOLVED, "Cannot resolve the host name of portal %s: %s.", p->portal, strerror(-r));
                 return;
         }
 
         r = sd_event_add_io(p->event, &p->io_source, p->lookup->event_fd, EPOLLIN, probe_on_resolved, p);
         if (r < 0)
-                probe_finish(p, r, "Cannot wait for the host name of portal %s: %s.", p->portal, strerror(-r));
+                probe_finish(p, r, REASON_NAME_NOT_RESOLVED, "Cannot wait for the host name of portal %s: %s.", p->portal, strerror(-r));
 }
 
 /* ---- start ---- */
@@ -1142,7 +1148,7 @@ static int probe_on_start(sd_event_source *s, void *userdata) {
                 return 0;
         }
         if (r < 0) {
-                probe_finish(p, r, "Cannot probe portal %s: %s.", p->portal, strerror(-r));
+                probe_finish(p, r, REASON_UNREACHABLE, "Cannot probe portal %s: %s.", p->portal, strerror(-r));
                 return 0;
         }
 

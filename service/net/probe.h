@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "core/reason.h"
+
 /* Used when probe_start() is given a timeout of 0 (the contract's default). */
 #define PROBE_TIMEOUT_DEFAULT_USEC (UINT64_C(10) * UINT64_C(1000000))
 
@@ -56,12 +58,13 @@ typedef struct ProbeTarget {
  * -EHOSTUNREACH, -EADDRNOTAVAIL (bind), -ENOENT (host name did not resolve, an
  * expected name is not offered, the target does not exist), -EACCES (login
  * rejected for its credentials or not authorized, mutual CHAP failed),
- * -EPROTO (any other iSCSI failure) and other negative errno. message is one
+ * -EPROTO (any other iSCSI failure) and other negative errno. reason is the
+ * stable reason of API.md section 7 (REASON_NONE on success). message is one
  * sentence saying what failed, naming the portal (never any secret; text from
  * the peer is reduced to printable ASCII). The probe is finished when this is
  * called; the callee may free it.
  */
-typedef void (*probe_callback_t)(Probe *p, int error, const char *message, void *userdata);
+typedef void (*probe_callback_t)(Probe *p, int error, Reason reason, const char *message, void *userdata);
 
 /*
  * Starts a probe on event; the target's strings are copied. timeout_usec 0

@@ -123,12 +123,29 @@ static const char schema_v1[] =
         ");";
 
 /*
+ * Version 2: the stable failure reasons (API.md sections 6 and 7), a job's
+ * MessageID and an access point's LastErrorID. Jobs of version 1 keep what
+ * can be told from their state and description; other reasons of old
+ * failures were never recorded and stay "".
+ */
+static const char schema_v2[] =
+        "ALTER TABLE jobs ADD COLUMN message_id TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE access_points ADD COLUMN last_error_id TEXT NOT NULL DEFAULT '';"
+        "UPDATE jobs SET message_id = CASE"
+        "        WHEN state = 8 THEN 'Terminated'"
+        "        WHEN state = 9 THEN 'Killed'"
+        "        WHEN state = 10 AND error_description LIKE 'Interrupted:%' THEN 'Interrupted'"
+        "        WHEN state = 10 AND error_code = 3 THEN 'Timeout'"
+        "        ELSE '' END;";
+
+/*
  * migrations[n] turns a version-n database into a version-n+1 one. Steps are
  * only ever appended: a released step is never edited, since databases in
  * the field have already run it.
  */
 static const char * const migrations[] = {
         [0] = schema_v1,
+        [1] = schema_v2,
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
@@ -212,6 +229,18 @@ static Reachability column_reachability(Store *s, sqlite3_stmt *st, int i) {
         if (r < 0) {
                 log_warning("Store %s: unknown reachability \"%s\", treating it as unknown.", s->path, v ?: "");
                 return REACHABLE_UNKNOWN;
+        }
+        return r;
+}
+
+static Reason column_reason(Store *s, sqlite3_stmt *st, int i) {
+        const char *v = (const char *) sqlite3_column_text(st, i);
+        int r = reason_from_string(v);
+
+        /* Only a newer service writes names this one does not know; the description still says it. */
+        if (r < 0) {
+                log_warning("Store %s: unknown failure reason \"%s\", reporting none.", s->path, v ?: "");
+                return REASON_NONE;
         }
         return r;
 }
@@ -660,8 +689,8 @@ int store_save_access_point(Store *s, const AccessPoint *x) {
 
         r = store_prepare(s,
                           "INSERT OR REPLACE INTO access_points (id, system_id, element_name, address, port, "
-                          "target_name, portal_group_tag, secret_id, reachable, last_verified, last_error) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                          "target_name, portal_group_tag, secret_id, reachable, last_verified, last_error, "
+                          "last_error_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                           &st);
         if (r < 0)
                 return r;
@@ -675,7 +704,8 @@ int store_save_access_point(Store *s, const AccessPoint *x) {
             bind_u64(st, 8, x->secret_id) != SQLITE_OK ||
             bind_text(st, 9, reachability_to_string(x->reachable)) != SQLITE_OK ||
             bind_u64(st, 10, x->last_verified) != SQLITE_OK ||
-            bind_text(st, 11, x->last_error) != SQLITE_OK)
+            bind_text(st, 11, x->last_error) != SQLITE_OK ||
+            bind_text(st, 12, reason_to_string(x->last_error_reason)) != SQLITE_OK)
                 return store_error(s, "bind access point %" PRIu64, x->id);
         return store_step_done(s, st, "save an access point");
 }
@@ -826,9 +856,9 @@ int store_save_job(Store *s, const Job *x) {
                           "INSERT OR REPLACE INTO jobs (id, name, state, status, percent_complete, "
                           "expected_end_time, time_submitted, start_time, time_of_last_state_change, "
                           "delete_on_completion, time_before_removal, error_code, error_description, "
-                          "error_source, error_type, started_by_uid, owner, affected_elements, collection_id) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                          "?18, ?19)",
+                          "error_source, error_type, started_by_uid, owner, affected_elements, collection_id, "
+                          "message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                          "?16, ?17, ?18, ?19, ?20)",
                           &st);
         if (r < 0)
                 return r;
@@ -850,7 +880,8 @@ int store_save_job(Store *s, const Job *x) {
             sqlite3_bind_int64(st, 16, x->started_by_uid) != SQLITE_OK ||
             bind_text(st, 17, x->owner) != SQLITE_OK ||
             bind_text(st, 18, affected) != SQLITE_OK ||
-            bind_u64(st, 19, x->collection_id) != SQLITE_OK)
+            bind_u64(st, 19, x->collection_id) != SQLITE_OK ||
+            bind_text(st, 20, reason_to_string(x->error_reason)) != SQLITE_OK)
                 return store_error(s, "bind job %" PRIu64, x->id);
         return store_step_done(s, st, "save a job");
 }
@@ -989,7 +1020,7 @@ static int load_access_points(Store *s, Model *m) {
 
         r = store_prepare(s,
                           "SELECT id, system_id, element_name, address, port, target_name, portal_group_tag, "
-                          "secret_id, reachable, last_verified, last_error FROM access_points ORDER BY id",
+                          "secret_id, reachable, last_verified, last_error, last_error_id FROM access_points ORDER BY id",
                           &st);
         if (r < 0)
                 return r;
@@ -1016,6 +1047,7 @@ static int load_access_points(Store *s, Model *m) {
                 x->secret_id = column_u64(st, 7);
                 x->reachable = column_reachability(s, st, 8);
                 x->last_verified = column_u64(st, 9);
+                x->last_error_reason = column_reason(s, st, 11);
 
                 r = model_add_access_point(m, x);
                 if (r < 0)
@@ -1145,7 +1177,7 @@ static int load_jobs(Store *s, Model *m) {
                           "SELECT id, name, state, status, percent_complete, expected_end_time, time_submitted, "
                           "start_time, time_of_last_state_change, delete_on_completion, time_before_removal, "
                           "error_code, error_description, error_source, error_type, started_by_uid, owner, "
-                          "affected_elements, collection_id FROM jobs ORDER BY id",
+                          "affected_elements, collection_id, message_id FROM jobs ORDER BY id",
                           &st);
         if (r < 0)
                 return r;
@@ -1180,6 +1212,7 @@ static int load_jobs(Store *s, Model *m) {
                 x->error_type = (uint16_t) sqlite3_column_int(st, 14);
                 x->started_by_uid = (uint32_t) sqlite3_column_int64(st, 15);
                 x->collection_id = column_u64(st, 18);
+                x->error_reason = column_reason(s, st, 19);
 
                 affected = strv_split((const char *) sqlite3_column_text(st, 17), '\n');
                 if (!affected)

@@ -242,6 +242,16 @@ void harness_wait_job_running(Harness *h, const char *job) {
                                                          GUINT_TO_POINTER(IRD_JOB_RUNNING));
 }
 
+char *harness_job_message_id(Harness *h, const char *job) {
+        g_autoptr(GVariant) reply = harness_call(h, job, IRD_IFACE_JOB, "GetError", NULL);
+        g_autoptr(GVariant) error = g_variant_get_child_value(reply, 0);
+        char *id = NULL;
+
+        if (!g_variant_lookup(error, "MessageID", "s", &id))
+                g_error("GetError of %s has no MessageID", job);
+        return id;
+}
+
 /* ------------------------------------------------------------------------ */
 /* daemon process */
 

@@ -246,6 +246,8 @@ gboolean harness_match_job_state(const HarnessSignal *s, gpointer state);
 GVariant *harness_wait_job_completed(Harness *h, const char *job);
 /* Waits until JobState is running (4), by signal or current value. */
 void harness_wait_job_running(Harness *h, const char *job);
+/* GetError's MessageID of a failed job; a job without one fails the test. */
+char *harness_job_message_id(Harness *h, const char *job);
 
 /* The a{sv} "changed" dict of a PropertiesChanged signal, and its invalidated list. */
 GVariant *harness_properties_changed_dict(const HarnessSignal *s);

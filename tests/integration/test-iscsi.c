@@ -607,6 +607,15 @@ static char *error_description(Harness *h, const char *job) {
         return harness_get_string(h, job, IRD_IFACE_JOB, "ErrorDescription");
 }
 
+/* The failed job's MessageID and the access point's LastErrorID are both reason. */
+static void assert_reason(Harness *h, const char *job, const char *access_point, const char *reason) {
+        g_autofree char *message_id = harness_job_message_id(h, job);
+        g_autofree char *last_error_id = harness_get_string(h, access_point, IRD_IFACE_AP, "LastErrorID");
+
+        g_assert_cmpstr(message_id, ==, reason);
+        g_assert_cmpstr(last_error_id, ==, reason);
+}
+
 static char *add_mutual_secret(Harness *h, const char *access_point, const char *user, const char *secret,
                                const char *mutual_user, const char *mutual_secret) {
         GVariantBuilder props;
@@ -673,6 +682,8 @@ static void test_good_peer(Harness *h, gconstpointer data) {
         g_assert_cmpstr(reachable, ==, "yes");
         g_autofree char *last_error = harness_get_string(h, ap, IRD_IFACE_AP, "LastError");
         g_assert_cmpstr(last_error, ==, "");
+        g_autofree char *last_error_id = harness_get_string(h, ap, IRD_IFACE_AP, "LastErrorID");
+        g_assert_cmpstr(last_error_id, ==, "");
         g_assert_cmpuint(harness_get_uint64(h, ap, IRD_IFACE_AP, "LastVerified"), >=, t0);
         g_autofree char *system_reachable = harness_get_string(h, peer, IRD_IFACE_SYSTEM, "Reachable");
         g_assert_cmpstr(system_reachable, ==, "yes");
@@ -716,6 +727,7 @@ static void test_target_name_differs(Harness *h, gconstpointer data) {
         g_assert_nonnull(strstr(description, expected));
         g_autofree char *last_error = harness_get_string(h, ap, IRD_IFACE_AP, "LastError");
         g_assert_cmpstr(last_error, ==, expected);
+        assert_reason(h, job, ap, "TargetNotOffered");
 
         /* iscsi-ls, another initiator, gets the same names (libiscsi lists them newest first). */
         g_auto(GStrv) listed = iscsi_ls_targets(tgtd->address, tgtd->port);
@@ -755,6 +767,7 @@ static void test_system_name_differs(Harness *h, gconstpointer data) {
                 "%s:%u (local address %s); it offers: %s.", tgtd->address, tgtd->port, LOCAL_ADDRESS, target);
         g_autofree char *description = error_description(h, job);
         g_assert_nonnull(strstr(description, expected));
+        assert_reason(h, job, ap, "SystemNotOffered");
 
         /* Case does not matter in iSCSI names. */
         g_autofree char *upper = g_ascii_strup(target, -1);
@@ -787,6 +800,7 @@ static void test_chap(Harness *h, gconstpointer data) {
         g_assert_cmpuint(none.code, ==, 4);
         g_autofree char *d1 = error_description(h, job1);
         g_assert_nonnull(strstr(d1, rejected));
+        assert_reason(h, job1, ap, "AuthenticationFailed");
         assert_nothing_remote(h, collection);
 
         g_autofree char *wrong = harness_add_secret(h, ap, CHAP_USER, "itest-wrong-secret-0000");
@@ -794,6 +808,7 @@ static void test_chap(Harness *h, gconstpointer data) {
         g_assert_cmpuint(bad.code, ==, 4);
         g_autofree char *d2 = error_description(h, job2);
         g_assert_nonnull(strstr(d2, rejected));
+        assert_reason(h, job2, ap, "AuthenticationFailed");
         assert_nothing_remote(h, collection);
 
         g_autofree char *right = harness_add_secret(h, ap, CHAP_USER, CHAP_SECRET);
@@ -836,6 +851,7 @@ static void test_mutual_chap(Harness *h, gconstpointer data) {
         g_assert_cmpuint(o1.code, ==, 4);
         g_autofree char *d1 = error_description(h, job1);
         g_assert_nonnull(strstr(d1, "rejected: authentication failed."));
+        assert_reason(h, job1, ap, "AuthenticationFailed");
 
         /* The target's secret is not the one we expect: we reject it. */
         g_autofree char *s2 = add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER,
@@ -844,6 +860,7 @@ static void test_mutual_chap(Harness *h, gconstpointer data) {
         g_assert_cmpuint(o2.code, ==, 4);
         g_autofree char *d2 = error_description(h, job2);
         g_assert_nonnull(strstr(d2, "failed: the target's mutual CHAP response is wrong."));
+        assert_reason(h, job2, ap, "MutualAuthenticationFailed");
         assert_nothing_remote(h, collection);
 
         /* A target with no secret of its own cannot prove itself; tgt refuses such a login. */
@@ -852,6 +869,7 @@ static void test_mutual_chap(Harness *h, gconstpointer data) {
         g_assert_cmpuint(o3.code, ==, 4);
         g_autofree char *d3 = error_description(h, job3);
         g_assert_nonnull(strstr(d3, "rejected: authentication failed."));
+        assert_reason(h, job3, ap2, "AuthenticationFailed");
 
         /* Both right. */
         g_autofree char *s4 = add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER, MUTUAL_SECRET);
@@ -888,6 +906,7 @@ static void test_silent_peer(Harness *h, gconstpointer data) {
                                                     "(local address %s).", quiet->port, LOCAL_ADDRESS);
         g_autofree char *description = error_description(h, job);
         g_assert_nonnull(strstr(description, expected));
+        assert_reason(h, job, ap, "Timeout");
         assert_nothing_remote(h, collection);
 
         g_test_message("probe deadline %.3f s; the job failed %.3f s after the call (%+.0f ms)",
@@ -928,6 +947,7 @@ static void test_target_killed(Harness *h, gconstpointer data) {
         g_autofree char *expected = g_strdup_printf("Connection to %s:%u closed during the discovery login",
                                                     tgtd->address, tgtd->port);
         g_assert_nonnull(strstr(description, expected));
+        assert_reason(h, job, ap, "ConnectionLost");
         assert_nothing_remote(h, collection);
 
         /* Still serving. */
