@@ -178,8 +178,13 @@ static void start_dbus_broker(Harness *h, const char *config_path, const char *b
         gboolean system = strstr(body, "<type>system</type>") != NULL;
         int listen_fd;
 
+        g_autofree char *machine_id = NULL;
+
         if (geteuid() != 0)
                 g_error("dbus-broker here needs root: its launcher runs in a mount namespace of its own");
+        /* The launcher hands the broker this machine's id and exits without one. */
+        if (!g_file_get_contents("/etc/machine-id", &machine_id, NULL, NULL) || !*g_strstrip(machine_id))
+                g_error("dbus-broker needs /etc/machine-id; systemd-machine-id-setup writes it");
 
         g_assert_cmpint(g_mkdir(journal_dir, 0755), ==, 0);
         h->bus_journal_fd = bind_unix(SOCK_DGRAM | SOCK_NONBLOCK, journal_socket);
