@@ -7,7 +7,7 @@
 
 #include "authorize.h"
 #include "caller-cache.h"
-#include "core/object-path.h"
+#include "contract/object-path.h"
 #include "errors.h"
 #include "polkit.h"
 
