@@ -7,7 +7,6 @@ verification, members: exact, absent, and no secret in the output at -vvv."""
 
 import json
 import os
-import re
 import sys
 import unittest
 
@@ -21,13 +20,7 @@ TARGET = 'iqn.2026-11.org.example.partner:disk1'
 OTHER_TARGET = 'iqn.2026-11.org.example.partner:disk2'
 CHAP_USER = 'replication'
 CHAP_SECRET = 'Ansible-CHAP-Secret-4711'
-RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
-
-
-def recap(output):
-    """{host: {'ok': n, 'changed': n, 'unreachable': n, 'failed': n}} from the PLAY RECAP."""
-    return dict((m.group(1), dict(ok=int(m.group(2)), changed=int(m.group(3)), unreachable=int(m.group(4)),
-                                  failed=int(m.group(5)))) for m in RECAP.finditer(output))
+recap = testenv.recap
 
 
 class Playbooks(unittest.TestCase):

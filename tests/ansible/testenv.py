@@ -10,6 +10,7 @@ announces nothing and is polled, bounded.
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,6 +28,15 @@ COLLECTIONS_PATH = os.path.join(TOP, 'ansible')
 PLAYBOOKS = os.path.join(TOP, 'tests', 'ansible', 'playbooks')
 START_TIMEOUT = 30
 TGTD_START_SECONDS = 10
+
+
+RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
+
+
+def recap(output):
+    """{host: {'ok': n, 'changed': n, 'unreachable': n, 'failed': n}} from ansible-playbook's PLAY RECAP."""
+    return dict((m.group(1), dict(ok=int(m.group(2)), changed=int(m.group(3)), unreachable=int(m.group(4)),
+                                  failed=int(m.group(5)))) for m in RECAP.finditer(output))
 
 
 def _die_with_parent():
@@ -238,6 +248,8 @@ class Env(object):
                    ANSIBLE_REMOTE_TEMP=os.path.join(self.dir, 'ansible-remote'),
                    ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3',
                    ANSIBLE_CONFIG=os.path.join(self.dir, 'no-ansible.cfg'),
+                   # no ControlPersist: no ssh master may outlive the run
+                   ANSIBLE_SSH_ARGS='-o ControlMaster=no',
                    HOME=self.dir)
         env.update(extra or {})
         return env
@@ -248,3 +260,82 @@ class Env(object):
         run = subprocess.run(argv, env=self.ansible_env(extra_env), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, timeout=600)
         return run.returncode, run.stdout
+
+
+class Sshd(object):
+    """openssh's sshd on a loopback address and a free port, with a throwaway host key and a
+    throwaway client key that may log in as the current user; nothing outside the temporary
+    directory is used but the privilege separation directory sshd insists on."""
+
+    def __init__(self, env, address):
+        self.env = env
+        self.address = address
+        self.dir = os.path.join(env.dir, 'sshd')
+        os.mkdir(self.dir, 0o700)
+        self.host_key = os.path.join(self.dir, 'host_key')
+        self.client_key = os.path.join(self.dir, 'client_key')
+        for key in (self.host_key, self.client_key):
+            subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'ird-ansible-test', '-f', key],
+                           check=True)
+        shutil.copy(self.client_key + '.pub', os.path.join(self.dir, 'authorized_keys'))
+        if not os.path.isdir('/run/sshd'):
+            os.mkdir('/run/sshd', 0o755)
+            env.cleanups.append(lambda: os.rmdir('/run/sshd'))
+        for _ in range(5):
+            if self._spawn():
+                break
+        else:
+            raise RuntimeError('sshd did not start on %s' % address)
+        with open(self.host_key + '.pub') as public:
+            key_type, key = public.read().split()[:2]
+        self.known_hosts = os.path.join(self.dir, 'known_hosts')
+        with open(self.known_hosts, 'w') as out:
+            out.write('[%s]:%d %s %s\n' % (address, self.port, key_type, key))
+
+    def _spawn(self):
+        self.port = free_port(self.address)
+        config = os.path.join(self.dir, 'sshd_config')
+        with open(config, 'w') as out:
+            out.write('\n'.join([
+                'ListenAddress %s:%d' % (self.address, self.port),
+                'HostKey ' + self.host_key,
+                'AuthorizedKeysFile ' + os.path.join(self.dir, 'authorized_keys'),
+                'PidFile none',
+                'UsePAM no',
+                'StrictModes no',              # the keys live under /tmp, which everyone may write to
+                'PasswordAuthentication no',
+                'KbdInteractiveAuthentication no',
+                'PermitRootLogin prohibit-password',
+                'AllowTcpForwarding no',
+                'X11Forwarding no',
+                'LogLevel VERBOSE',
+                'Subsystem sftp internal-sftp',
+                '']))
+        self.child = self.env.processes.spawn(['/usr/sbin/sshd', '-D', '-e', '-f', config],
+                                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.log_lines = []
+        # sshd says when it listens; read its log until it does, or until it exits.
+        for line in self.child.stderr:
+            self.log_lines.append(line)
+            if line.startswith('Server listening on %s port %d' % (self.address, self.port)):
+                self._keep_reading()
+                return True
+        self.child.wait()
+        return False
+
+    def _keep_reading(self):
+        import threading
+        reader = threading.Thread(target=lambda: self.log_lines.extend(self.child.stderr), daemon=True)
+        reader.start()
+        self.env.cleanups.append(lambda: reader.join(5))
+
+    def log(self):
+        return ''.join(self.log_lines)
+
+    def inventory_vars(self):
+        return ('ansible_connection=ssh ansible_host=%s ansible_port=%d ansible_user=%s '
+                'ansible_ssh_private_key_file=%s '
+                'ansible_ssh_common_args="-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes '
+                '-o BatchMode=yes"'
+                % (self.address, self.port, os.environ.get('USER', 'root') if os.geteuid() else 'root',
+                   self.client_key, self.known_hosts))
