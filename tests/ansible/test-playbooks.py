@@ -45,8 +45,8 @@ class Playbooks(unittest.TestCase):
                                ('chap_secret', CHAP_SECRET)):
                 out.write("%s='%s'\n" % (key, value))
 
-    def play(self, playbook, *args, expect_rc=0):
-        rc, output = self.env.playbook(playbook, self.inventory, *args)
+    def play(self, playbook, *args, expect_rc=0, extra_env=None):
+        rc, output = self.env.playbook(playbook, self.inventory, *args, extra_env=extra_env)
         self.assertEqual(rc, expect_rc, output)
         return output, recap(output)['host']
 
@@ -137,9 +137,18 @@ class Playbooks(unittest.TestCase):
     def test_no_secret_in_output(self):
         output, counts = self.play('site.yml', '-vvv', '--diff')
         self.assertEqual(counts['changed'], 5, output)
-        self.assertIn('VALUE_SPECIFIED_IN_NO_LOG_PARAMETER', output)    # the -vvv invocation was shown
         self.assertNotIn(CHAP_SECRET, output)
+        self.assertIn('VALUE_SPECIFIED_IN_NO_LOG_PARAMETER', output)    # the -vvv invocation was shown
         self.assertNotIn(CHAP_SECRET, self.host.log())
+
+    def test_missing_library(self):
+        hidden = os.path.join(self.env.dir, 'no-gi')
+        os.mkdir(hidden)
+        with open(os.path.join(hidden, 'gi.py'), 'w') as out:
+            out.write('raise ImportError("PyGObject is hidden from this test")\n')
+        output, counts = self.play('missing-library.yml', extra_env=dict(PYTHONPATH=hidden))
+        self.assertEqual(counts['ok'], 2, output)
+        self.assertEqual(len(self.host.of_kind('ComputerSystem')), 1)    # only this host
 
 
 if __name__ == '__main__':
