@@ -141,6 +141,15 @@ class Playbooks(unittest.TestCase):
         self.assertIn('VALUE_SPECIFIED_IN_NO_LOG_PARAMETER', output)    # the -vvv invocation was shown
         self.assertNotIn(CHAP_SECRET, self.host.log())
 
+    def test_service_errors(self):
+        self.play('site.yml')
+        before = self.host.objects()
+        output, counts = self.play('errors.yml')
+        self.assertEqual(counts['failed'], 0, output)    # ignored, and asserted on by the play
+        self.assertEqual(output.count('...ignoring'), 4, output)
+        self.assertEqual(self.host.objects(), before)
+        self.assertNotIn('tooShort1', output)
+
     def test_missing_library(self):
         hidden = os.path.join(self.env.dir, 'no-gi')
         os.mkdir(hidden)

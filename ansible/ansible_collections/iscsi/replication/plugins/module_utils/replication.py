@@ -91,7 +91,8 @@ def _service_error(error):
     name = Gio.DBusError.get_remote_error(error)
     if name is None:
         return ServiceError('org.freedesktop.DBus.Error.Failed', error.message)
-    return ServiceError(name, Gio.DBusError.strip_remote_error(error) or error.message)
+    Gio.DBusError.strip_remote_error(error)     # leaves only the service's sentence in error.message
+    return ServiceError(name, error.message)
 
 
 def _unpack_properties(props):
