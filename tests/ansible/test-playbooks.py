@@ -7,6 +7,7 @@ verification, members: exact, absent, and no secret in the output at -vvv."""
 
 import json
 import os
+import socket
 import sys
 import unittest
 
@@ -15,6 +16,7 @@ import testenv  # noqa: E402
 
 LOCAL_ADDRESS = '127.0.0.90'
 PEER_ADDRESS = '127.0.0.91'
+SILENT_ADDRESS = '127.0.0.92'
 PEER_NAME = 'partner.example.test'
 TARGET = 'iqn.2026-11.org.example.partner:disk1'
 OTHER_TARGET = 'iqn.2026-11.org.example.partner:disk2'
@@ -149,6 +151,17 @@ class Playbooks(unittest.TestCase):
         self.assertEqual(output.count('...ignoring'), 4, output)
         self.assertEqual(self.host.objects(), before)
         self.assertNotIn('tooShort1', output)
+
+    def test_no_wait(self):
+        self.play('site.yml')
+        # a portal that accepts connections and never says a word: the probe runs to its timeout
+        silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(silent.close)
+        silent.bind((SILENT_ADDRESS, 0))
+        silent.listen(8)
+        output, counts = self.play('nowait.yml', '-e', 'silent_address=%s silent_port=%d'
+                                   % (SILENT_ADDRESS, silent.getsockname()[1]))
+        self.assertEqual(counts['changed'], 2, output)
 
     def test_missing_library(self):
         hidden = os.path.join(self.env.dir, 'no-gi')

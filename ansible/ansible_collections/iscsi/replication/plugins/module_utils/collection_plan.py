@@ -199,7 +199,7 @@ class Planner(object):
         local, remote, systems = self.resolve(self.wanted)
         steps = []
         if current is None:
-            first = self.create(local, remote)
+            first = self.create(local, remote, systems)
             if first is None:
                 return
             remote.pop(first, None)
@@ -213,13 +213,14 @@ class Planner(object):
                                    [s for s in systems if s not in have[2]])
             if self.params['members'] == 'exact':
                 steps += self.removals(current, local, remote, systems)
-        for method, args in steps:
+        for number, (method, args) in enumerate(steps, start=1):
             _, job = self.call(ROOT_PATH, SERVICE_IFACE, method, SIGNATURE_MEMBERS, args + (self.path,), '(uo)')
-            if job != NULL_PATH and not self.params['wait']:
+            if job != NULL_PATH and not self.params['wait'] and number < len(steps):
+                # the collection is busy until the job ends: the next call would be refused (InUse)
                 self.warnings.append('job %s is running; a later run applies the rest' % job)
                 return
 
-    def create(self, local, remote):
+    def create(self, local, remote, systems):
         """Create with the local access points and the first peer's; that peer's path, or None when the job
         that creates it runs unwatched."""
         first = sorted(remote)[0] if remote else None
@@ -228,7 +229,8 @@ class Planner(object):
         out, job = self.call(ROOT_PATH, SERVICE_IFACE, 'CreateRemoteReplicationCollection', '(saoaoobb)', args,
                              '(uoo)')
         if job != NULL_PATH and not self.params['wait']:
-            self.warnings.append('job %s is creating the collection; a later run adds the rest' % job)
+            if len(remote) > 1 or any(system != first for system in systems):
+                self.warnings.append('job %s is creating the collection; a later run adds the rest' % job)
             return None
         self.path = out[2] if job == NULL_PATH else self.service.get(job, JOB_IFACE, 'AffectedElements')[0]
         return first or NULL_PATH
