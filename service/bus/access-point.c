@@ -58,6 +58,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "t", a->last_verified);
         if (strcmp(property, "LastError") == 0)
                 return sd_bus_message_append(reply, "s", a->last_error);
+        if (strcmp(property, "LastErrorID") == 0)
+                return sd_bus_message_append(reply, "s", reason_to_string(a->last_error_reason));
         return -ENOENT;
 }
 
@@ -104,6 +106,7 @@ const sd_bus_vtable bus_access_point_vtable[] = {
         SD_BUS_PROPERTY("Reachable", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastVerified", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("LastError", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LastErrorID", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_NAMES("Verify", "", , "uo", SD_BUS_PARAM(ReturnValue) SD_BUS_PARAM(Job),
                                  method_verify, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Delete", "", "", method_delete, SD_BUS_VTABLE_UNPRIVILEGED),

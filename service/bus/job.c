@@ -183,11 +183,12 @@ static int method_get_error(sd_bus_message *m, void *userdata, sd_bus_error *err
                 const char *source = isempty(j->error_source) || strcmp(j->error_source, NULL_PATH) == 0 ?
                         object_path_format(p, OBJECT_JOB, j->id) : j->error_source;
 
-                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}",
+                r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}{sv}",
                                           "ErrorCode", "q", j->error_code,
                                           "ErrorDescription", "s", j->error_description,
                                           "ErrorSource", "o", source,
-                                          "ErrorType", "q", j->error_type);
+                                          "ErrorType", "q", j->error_type,
+                                          "MessageID", "s", reason_to_string(j->error_reason));
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "object-path.h"
+#include "reason.h"
 #include "util/error.h"
 #include "util/idset.h"
 #include "util/macros.h"
@@ -47,6 +48,7 @@ typedef struct AccessPoint {
         Reachability reachable;
         uint64_t last_verified;
         char *last_error;               /* "" when none */
+        Reason last_error_reason;       /* LastErrorID; REASON_NONE after a success */
 } AccessPoint;
 
 typedef struct SharedSecret {
@@ -115,6 +117,7 @@ typedef struct Job {
         char *error_description;        /* "" when none */
         char *error_source;             /* object path, "/" when none */
         uint16_t error_type;
+        Reason error_reason;            /* GetError's MessageID; REASON_NONE while running or after success */
         uint32_t started_by_uid;
         char *owner;
         char **affected_elements;       /* object paths, NULL-terminated */

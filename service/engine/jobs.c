@@ -62,7 +62,8 @@ struct JobRuntime {
         sd_event_source *removal_timer;
 };
 
-static void job_finish(JobRuntime *rt, JobState state, uint16_t code, const char *description, const char *source);
+static void job_finish(JobRuntime *rt, JobState state, Reason reason, uint16_t code, const char *description,
+                       const char *source);
 static void jobs_enforce_retention(Engine *e);
 static void job_arm_removal(JobRuntime *rt);
 
@@ -270,8 +271,8 @@ static void system_update_reachable(Engine *e, uint64_t system_id) {
         }
 }
 
-static void access_point_record(Engine *e, AccessPoint *a, int error, const char *message) {
-        const char *props[4];
+static void access_point_record(Engine *e, AccessPoint *a, int error, Reason reason, const char *message) {
+        const char *props[5];
         size_t k = 0;
         Reachability r = error == 0 ? REACHABLE_YES : REACHABLE_NO;
         const char *last_error = error == 0 ? "" : message;
@@ -285,6 +286,12 @@ static void access_point_record(Engine *e, AccessPoint *a, int error, const char
         if (!streq_ptr(a->last_error, last_error)) {
                 (void) free_and_strdup(&a->last_error, last_error);
                 props[k++] = "LastError";
+        }
+        if (error == 0)
+                reason = REASON_NONE;
+        if (a->last_error_reason != reason) {
+                a->last_error_reason = reason;
+                props[k++] = "LastErrorID";
         }
         props[k] = NULL;
         engine_notify_changed_strv(e, OBJECT_ACCESS_POINT, a->id, props);
@@ -313,23 +320,23 @@ static void job_all_tasks_done(JobRuntime *rt) {
                                 ok = a && a->system_id == s->id && rt->tasks[i].state == TASK_OK;
                         }
                         if (ok && strv_extend(&found, path_of(p, OBJECT_SYSTEM, s->id)) < 0) {
-                                job_finish(rt, JOB_STATE_EXCEPTION, CIM_UNKNOWN, "Out of memory.", NULL_PATH);
+                                job_finish(rt, JOB_STATE_EXCEPTION, REASON_NONE, CIM_UNKNOWN, "Out of memory.", NULL_PATH);
                                 return;
                         }
                 }
                 if (!found)
                         found = calloc(1, sizeof(char *));
                 if (!found) {
-                        job_finish(rt, JOB_STATE_EXCEPTION, CIM_UNKNOWN, "Out of memory.", NULL_PATH);
+                        job_finish(rt, JOB_STATE_EXCEPTION, REASON_NONE, CIM_UNKNOWN, "Out of memory.", NULL_PATH);
                         return;
                 }
                 strv_free(j->affected_elements);
                 j->affected_elements = TAKE_PTR(found);
         }
-        job_finish(rt, JOB_STATE_COMPLETED, CIM_OK, "", NULL_PATH);
+        job_finish(rt, JOB_STATE_COMPLETED, REASON_NONE, CIM_OK, "", NULL_PATH);
 }
 
-static void on_probe_done(Probe *p, int error, const char *message, void *userdata) {
+static void on_probe_done(Probe *p, int error, Reason reason, const char *message, void *userdata) {
         ProbeTask *t = userdata;
         JobRuntime *rt = t->runtime;
         Engine *e = rt->engine;
@@ -340,7 +347,7 @@ static void on_probe_done(Probe *p, int error, const char *message, void *userda
         rt->n_running--;
         rt->n_finished++;
         if (remote)
-                access_point_record(e, remote, error, message);
+                access_point_record(e, remote, error, reason, message);
 
         if (error < 0 && rt->kind != JOB_WORK_PEERS) {
                 char desc[1024], rp[OBJECT_PATH_MAX], lp[OBJECT_PATH_MAX];
@@ -353,7 +360,7 @@ static void on_probe_done(Probe *p, int error, const char *message, void *userda
                 else
                         snprintf(desc, sizeof(desc), "Access point %s could not be verified: %s",
                                  path_of(rp, OBJECT_ACCESS_POINT, t->remote_ap), message);
-                job_finish(rt, JOB_STATE_EXCEPTION, error == -ETIMEDOUT ? CIM_TIMEOUT : CIM_FAILED, desc, rp);
+                job_finish(rt, JOB_STATE_EXCEPTION, reason, reason_probe_cim_code(reason), desc, rp);
                 return;
         }
 
@@ -417,7 +424,8 @@ static bool job_launch_tasks(JobRuntime *rt) {
                 local = t->source_ap ? model_get_access_point(e->model, t->source_ap) : NULL;
                 if (!remote) {
                         /* Cannot happen: deletion is refused while a job uses it. */
-                        job_finish(rt, JOB_STATE_EXCEPTION, CIM_FAILED, "An access point of the job disappeared.", NULL_PATH);
+                        job_finish(rt, JOB_STATE_EXCEPTION, REASON_NONE, CIM_FAILED, "An access point of the job disappeared.",
+                                   NULL_PATH);
                         return false;
                 }
                 target = probe_target_for(e, remote, local);
@@ -428,8 +436,8 @@ static bool job_launch_tasks(JobRuntime *rt) {
                         char msg[256];
 
                         snprintf(msg, sizeof(msg), "The probe could not be started: %s.", strerror(-r));
-                        /* Report through the same path as a failed probe. */
-                        on_probe_done(NULL, r, msg, t);
+                        /* Report through the same path as a failed probe: the portal was not reached. */
+                        on_probe_done(NULL, r, REASON_UNREACHABLE, msg, t);
                         return false;
                 }
         }
@@ -470,12 +478,13 @@ static void job_run(JobRuntime *rt) {
                         char p[OBJECT_PATH_MAX];
                         int r = address_check_local(a->address, "Address", &err);
 
-                        access_point_record(e, a, r, err.message);
+                        /* Not an address of this host: nothing can be reached through it. */
+                        access_point_record(e, a, r, REASON_UNREACHABLE, err.message);
                         if (r < 0)
-                                job_finish(rt, JOB_STATE_EXCEPTION, CIM_FAILED, err.message,
+                                job_finish(rt, JOB_STATE_EXCEPTION, REASON_UNREACHABLE, CIM_FAILED, err.message,
                                            path_of(p, OBJECT_ACCESS_POINT, a->id));
                         else
-                                job_finish(rt, JOB_STATE_COMPLETED, CIM_OK, "", NULL_PATH);
+                                job_finish(rt, JOB_STATE_COMPLETED, REASON_NONE, CIM_OK, "", NULL_PATH);
                         return;
                 }
         }
@@ -679,7 +688,8 @@ static void job_save_touched(Engine *e, JobRuntime *rt, int *r) {
         idset_clear(&systems);
 }
 
-static void job_finish(JobRuntime *rt, JobState state, uint16_t code, const char *description, const char *source) {
+static void job_finish(JobRuntime *rt, JobState state, Reason reason, uint16_t code, const char *description,
+                       const char *source) {
         Engine *e = rt->engine;
         Job *j = rt->job;
         char p[OBJECT_PATH_MAX];
@@ -695,6 +705,7 @@ static void job_finish(JobRuntime *rt, JobState state, uint16_t code, const char
 
         job_set_state(rt, state);
         j->error_code = code;
+        j->error_reason = state == JOB_STATE_COMPLETED ? REASON_NONE : reason;
         (void) free_and_strdup(&j->error_description, description);
         (void) free_and_strdup(&j->error_source, source);
         j->error_type = state == JOB_STATE_EXCEPTION ?
@@ -731,6 +742,7 @@ static void job_finish(JobRuntime *rt, JobState state, uint16_t code, const char
                         job_set_state(rt, JOB_STATE_EXCEPTION);
                         j->error_code = CIM_FAILED;
                         j->error_type = CIM_ERROR_TYPE_SOFTWARE;
+                        j->error_reason = REASON_STORAGE_FAILED;
                         (void) free_and_strdup(&j->error_description,
                                                "The result could not be stored; nothing was committed.");
                         job_set_status(j, "Failed.");
@@ -932,7 +944,8 @@ int jobs_request_state_change(Engine *e, const Caller *c, Job *j, uint16_t reque
                          next == JOB_STATE_TERMINATED ? "Terminated" : "Killed", c->uid);
                 log_info("uid=%" PRIu32 " %s job %s", c->uid, next == JOB_STATE_TERMINATED ? "terminated" : "killed",
                          path_of(p, OBJECT_JOB, j->id));
-                job_finish(rt, next, CIM_OK, desc, NULL_PATH);
+                job_finish(rt, next, next == JOB_STATE_TERMINATED ? REASON_TERMINATED : REASON_KILLED, CIM_OK, desc,
+                           NULL_PATH);
                 return 0;
         default:
                 return repl_error_set(err, -EBADRQC, "Unexpected job state.");
@@ -957,6 +970,7 @@ int jobs_recover(Engine *e) {
                         j->time_of_last_state_change = now_usec(CLOCK_REALTIME);
                         j->error_code = CIM_FAILED;
                         j->error_type = CIM_ERROR_TYPE_SOFTWARE;
+                        j->error_reason = REASON_INTERRUPTED;
                         (void) free_and_strdup(&j->error_description, INTERRUPTED_MESSAGE);
                         job_set_status(j, "Interrupted.");
                         r = store_save_job(e->store, j);
@@ -980,6 +994,6 @@ void jobs_shutdown(Engine *e) {
                 JobRuntime *rt = j->runtime;
 
                 if (rt && rt->running)
-                        job_finish(rt, JOB_STATE_EXCEPTION, CIM_FAILED, INTERRUPTED_MESSAGE, NULL_PATH);
+                        job_finish(rt, JOB_STATE_EXCEPTION, REASON_INTERRUPTED, CIM_FAILED, INTERRUPTED_MESSAGE, NULL_PATH);
         }
 }

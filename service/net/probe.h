@@ -12,14 +12,20 @@
  * a completed TCP connection is the whole check. With it, the check is the
  * iSCSI verification of API.md section 7, driven by libiscsi on the same
  * loop: a discovery session (login, SendTargets=All, logout) on the bound
- * connection; the expected names must be among the answers; then, when a
+ * connection; the expected names must be among the answers (the expected
+ * node name also as the base of a target name, "<name>:…"); then, when a
  * target name is expected, a second bound connection carries a normal
  * session login to that target and a logout, which proves the credentials.
+ * A logout decides nothing: unanswered (for a moment), answered by a close
+ * or not even sent, the connection is closed and the session's verdict
+ * stands.
  */
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
+
+#include "core/reason.h"
 
 /* Used when probe_start() is given a timeout of 0 (the contract's default). */
 #define PROBE_TIMEOUT_DEFAULT_USEC (UINT64_C(10) * UINT64_C(1000000))
@@ -52,16 +58,18 @@ typedef struct ProbeTarget {
 
 /*
  * error: 0 success; -ETIMEDOUT deadline passed (in any stage); -ECONNREFUSED,
- * -ECONNRESET (also a connection the peer closed during the iSCSI exchange),
+ * -ECONNRESET (also a connection the peer closed during the iSCSI exchange;
+ * one libiscsi gave up is -EPROTO, with libiscsi's reason when it gave one),
  * -EHOSTUNREACH, -EADDRNOTAVAIL (bind), -ENOENT (host name did not resolve, an
  * expected name is not offered, the target does not exist), -EACCES (login
  * rejected for its credentials or not authorized, mutual CHAP failed),
- * -EPROTO (any other iSCSI failure) and other negative errno. message is one
+ * -EPROTO (any other iSCSI failure) and other negative errno. reason is the
+ * stable reason of API.md section 7 (REASON_NONE on success). message is one
  * sentence saying what failed, naming the portal (never any secret; text from
  * the peer is reduced to printable ASCII). The probe is finished when this is
  * called; the callee may free it.
  */
-typedef void (*probe_callback_t)(Probe *p, int error, const char *message, void *userdata);
+typedef void (*probe_callback_t)(Probe *p, int error, Reason reason, const char *message, void *userdata);
 
 /*
  * Starts a probe on event; the target's strings are copied. timeout_usec 0

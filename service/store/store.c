@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "util/fileutil.h"
 #include "util/log.h"
 #include "util/macros.h"
 #include "util/strutil.h"
@@ -32,6 +33,7 @@
 struct Store {
         sqlite3 *db;
         char *path;
+        bool secret_deleted;            /* the open transaction deletes a secret: checkpoint after COMMIT */
 };
 
 /* How long a write waits for a lock held by another process, e.g. an admin's sqlite3 shell. */
@@ -123,12 +125,29 @@ static const char schema_v1[] =
         ");";
 
 /*
+ * Version 2: the stable failure reasons (API.md sections 6 and 7), a job's
+ * MessageID and an access point's LastErrorID. Jobs of version 1 keep what
+ * can be told from their state and description; other reasons of old
+ * failures were never recorded and stay "".
+ */
+static const char schema_v2[] =
+        "ALTER TABLE jobs ADD COLUMN message_id TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE access_points ADD COLUMN last_error_id TEXT NOT NULL DEFAULT '';"
+        "UPDATE jobs SET message_id = CASE"
+        "        WHEN state = 8 THEN 'Terminated'"
+        "        WHEN state = 9 THEN 'Killed'"
+        "        WHEN state = 10 AND error_description LIKE 'Interrupted:%' THEN 'Interrupted'"
+        "        WHEN state = 10 AND error_code = 3 THEN 'Timeout'"
+        "        ELSE '' END;";
+
+/*
  * migrations[n] turns a version-n database into a version-n+1 one. Steps are
  * only ever appended: a released step is never edited, since databases in
  * the field have already run it.
  */
 static const char * const migrations[] = {
         [0] = schema_v1,
+        [1] = schema_v2,
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
@@ -212,6 +231,18 @@ static Reachability column_reachability(Store *s, sqlite3_stmt *st, int i) {
         if (r < 0) {
                 log_warning("Store %s: unknown reachability \"%s\", treating it as unknown.", s->path, v ?: "");
                 return REACHABLE_UNKNOWN;
+        }
+        return r;
+}
+
+static Reason column_reason(Store *s, sqlite3_stmt *st, int i) {
+        const char *v = (const char *) sqlite3_column_text(st, i);
+        int r = reason_from_string(v);
+
+        /* Only a newer service writes names this one does not know; the description still says it. */
+        if (r < 0) {
+                log_warning("Store %s: unknown failure reason \"%s\", reporting none.", s->path, v ?: "");
+                return REASON_NONE;
         }
         return r;
 }
@@ -335,32 +366,6 @@ static int store_migrate(Store *s) {
                 else
                         log_info("Store %s: migrated from schema version %d to %d.", s->path, version, version + 1);
         }
-}
-
-/* Like mkdir -p; only directories created here get the mode. */
-static int mkdir_parents(const char *directory, mode_t mode) {
-        _cleanup_free_ char *p = strdup(directory);
-        struct stat st;
-
-        if (!p)
-                return -ENOMEM;
-
-        for (char *slash = p + 1;; slash++) {
-                slash = strchr(slash, '/');
-                if (slash)
-                        *slash = 0;
-                if (*p && mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!slash)
-                        break;
-                *slash = '/';
-        }
-
-        if (stat(directory, &st) < 0)
-                return -errno;
-        if (!S_ISDIR(st.st_mode))
-                return -ENOTDIR;
-        return 0;
 }
 
 /*
@@ -548,6 +553,24 @@ int store_get_settings(Store *s, StoreSettings *ret) {
  * Return: 0; -EBUSY when a transaction is open already (a bug in the
  * caller); -EIO.
  */
+/*
+ * secure_delete zeroes a deleted row where it lies, but in WAL mode the
+ * pages that held it stay in the write-ahead log until a checkpoint, and a
+ * plain checkpoint leaves the log's bytes in place for reuse. A TRUNCATE
+ * checkpoint copies the zeroed pages into the database and cuts the log to
+ * nothing, so no copy of a deleted secret is left in any file. It runs after
+ * the commit, before the caller hears of it. Failing it does not undo the
+ * commit; it is logged, and the next one catches up.
+ */
+static void store_erase_wal(Store *s) {
+        int log_frames = -1, checkpointed = -1;
+
+        s->secret_deleted = false;
+        if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed) != SQLITE_OK)
+                log_warning("Store %s: could not empty the write-ahead log after deleting a secret: %s", s->path,
+                            sqlite3_errmsg(s->db));
+}
+
 int store_begin(Store *s) {
         if (!sqlite3_get_autocommit(s->db)) {
                 log_error("Store %s: a transaction is open already.", s->path);
@@ -570,9 +593,13 @@ int store_commit(Store *s) {
         int r;
 
         r = store_exec(s, "COMMIT");
-        if (r < 0)
+        if (r < 0) {
                 store_rollback(s);
-        return r;
+                return r;
+        }
+        if (s->secret_deleted)
+                store_erase_wal(s);
+        return 0;
 }
 
 /**
@@ -583,6 +610,7 @@ int store_commit(Store *s) {
  * abandon; that is not an error.
  */
 void store_rollback(Store *s) {
+        s->secret_deleted = false;
         if (sqlite3_get_autocommit(s->db))
                 return;
         (void) store_exec(s, "ROLLBACK");
@@ -660,8 +688,8 @@ int store_save_access_point(Store *s, const AccessPoint *x) {
 
         r = store_prepare(s,
                           "INSERT OR REPLACE INTO access_points (id, system_id, element_name, address, port, "
-                          "target_name, portal_group_tag, secret_id, reachable, last_verified, last_error) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                          "target_name, portal_group_tag, secret_id, reachable, last_verified, last_error, "
+                          "last_error_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                           &st);
         if (r < 0)
                 return r;
@@ -675,7 +703,8 @@ int store_save_access_point(Store *s, const AccessPoint *x) {
             bind_u64(st, 8, x->secret_id) != SQLITE_OK ||
             bind_text(st, 9, reachability_to_string(x->reachable)) != SQLITE_OK ||
             bind_u64(st, 10, x->last_verified) != SQLITE_OK ||
-            bind_text(st, 11, x->last_error) != SQLITE_OK)
+            bind_text(st, 11, x->last_error) != SQLITE_OK ||
+            bind_text(st, 12, reason_to_string(x->last_error_reason)) != SQLITE_OK)
                 return store_error(s, "bind access point %" PRIu64, x->id);
         return store_step_done(s, st, "save an access point");
 }
@@ -826,9 +855,9 @@ int store_save_job(Store *s, const Job *x) {
                           "INSERT OR REPLACE INTO jobs (id, name, state, status, percent_complete, "
                           "expected_end_time, time_submitted, start_time, time_of_last_state_change, "
                           "delete_on_completion, time_before_removal, error_code, error_description, "
-                          "error_source, error_type, started_by_uid, owner, affected_elements, collection_id) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                          "?18, ?19)",
+                          "error_source, error_type, started_by_uid, owner, affected_elements, collection_id, "
+                          "message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                          "?16, ?17, ?18, ?19, ?20)",
                           &st);
         if (r < 0)
                 return r;
@@ -850,7 +879,8 @@ int store_save_job(Store *s, const Job *x) {
             sqlite3_bind_int64(st, 16, x->started_by_uid) != SQLITE_OK ||
             bind_text(st, 17, x->owner) != SQLITE_OK ||
             bind_text(st, 18, affected) != SQLITE_OK ||
-            bind_u64(st, 19, x->collection_id) != SQLITE_OK)
+            bind_u64(st, 19, x->collection_id) != SQLITE_OK ||
+            bind_text(st, 20, reason_to_string(x->error_reason)) != SQLITE_OK)
                 return store_error(s, "bind job %" PRIu64, x->id);
         return store_step_done(s, st, "save a job");
 }
@@ -903,10 +933,23 @@ int store_delete_access_point(Store *s, uint64_t id) {
  * @s:  the store
  * @id: the secret's id
  *
+ * No file of the store keeps the secret's bytes once the deletion has
+ * committed: the row is zeroed (secure_delete) and the write-ahead log is
+ * emptied by a TRUNCATE checkpoint right after the COMMIT.
+ *
  * Return: 0 or -EIO.
  */
 int store_delete_secret(Store *s, uint64_t id) {
-        return delete_row(s, "DELETE FROM secrets WHERE id = ?1", id);
+        int r;
+
+        r = delete_row(s, "DELETE FROM secrets WHERE id = ?1", id);
+        if (r < 0)
+                return r;
+        s->secret_deleted = true;
+        /* Outside a transaction the delete has committed already. */
+        if (sqlite3_get_autocommit(s->db))
+                store_erase_wal(s);
+        return 0;
 }
 
 /**
@@ -989,7 +1032,7 @@ static int load_access_points(Store *s, Model *m) {
 
         r = store_prepare(s,
                           "SELECT id, system_id, element_name, address, port, target_name, portal_group_tag, "
-                          "secret_id, reachable, last_verified, last_error FROM access_points ORDER BY id",
+                          "secret_id, reachable, last_verified, last_error, last_error_id FROM access_points ORDER BY id",
                           &st);
         if (r < 0)
                 return r;
@@ -1016,6 +1059,7 @@ static int load_access_points(Store *s, Model *m) {
                 x->secret_id = column_u64(st, 7);
                 x->reachable = column_reachability(s, st, 8);
                 x->last_verified = column_u64(st, 9);
+                x->last_error_reason = column_reason(s, st, 11);
 
                 r = model_add_access_point(m, x);
                 if (r < 0)
@@ -1145,7 +1189,7 @@ static int load_jobs(Store *s, Model *m) {
                           "SELECT id, name, state, status, percent_complete, expected_end_time, time_submitted, "
                           "start_time, time_of_last_state_change, delete_on_completion, time_before_removal, "
                           "error_code, error_description, error_source, error_type, started_by_uid, owner, "
-                          "affected_elements, collection_id FROM jobs ORDER BY id",
+                          "affected_elements, collection_id, message_id FROM jobs ORDER BY id",
                           &st);
         if (r < 0)
                 return r;
@@ -1180,6 +1224,7 @@ static int load_jobs(Store *s, Model *m) {
                 x->error_type = (uint16_t) sqlite3_column_int(st, 14);
                 x->started_by_uid = (uint32_t) sqlite3_column_int64(st, 15);
                 x->collection_id = column_u64(st, 18);
+                x->error_reason = column_reason(s, st, 19);
 
                 affected = strv_split((const char *) sqlite3_column_text(st, 17), '\n');
                 if (!affected)

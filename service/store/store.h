@@ -16,7 +16,7 @@
 
 #include "core/model.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_DATABASE_NAME "state.db"
 
 typedef struct Store Store;

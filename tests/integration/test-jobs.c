@@ -314,6 +314,10 @@ static void test_refused(Harness *h, gconstpointer data) {
         g_assert_cmpstr(error_description, ==, description);
         g_assert_true(g_variant_lookup(error, "ErrorSource", "&o", &error_source));
         g_assert_true(g_variant_lookup(error, "ErrorType", "q", &error_type));
+        g_autofree char *message_id = harness_job_message_id(h, job);
+        g_assert_cmpstr(message_id, ==, "Refused");
+        g_autofree char *last_error_id = harness_get_string(h, s.remote, IRD_IFACE_AP, "LastErrorID");
+        g_assert_cmpstr(last_error_id, ==, "Refused");
 
         /* Nothing of the call was committed. */
         g_autofree char *after = collection_state(h, s.collection);
@@ -354,6 +358,10 @@ static void test_black_hole_timeout(Harness *h, gconstpointer data) {
         g_assert_cmpuint(harness_get_uint16(h, job, IRD_IFACE_JOB, "ErrorCode"), ==, 3);
         g_autofree char *description = harness_get_string(h, job, IRD_IFACE_JOB, "ErrorDescription");
         g_assert_nonnull(strstr(description, s.remote_name));
+        g_autofree char *message_id = harness_job_message_id(h, job);
+        g_assert_cmpstr(message_id, ==, "Timeout");
+        g_autofree char *last_error_id = harness_get_string(h, s.remote, IRD_IFACE_AP, "LastErrorID");
+        g_assert_cmpstr(last_error_id, ==, "Timeout");
         /* Probe timeout 0.5 s: not before it, and not much after. */
         g_test_message("timed out after %" G_GINT64_FORMAT " µs", elapsed);
         g_assert_cmpint(elapsed, >=, 400 * 1000);
@@ -415,6 +423,8 @@ static void test_in_use_while_running(Harness *h, gconstpointer data) {
         request_state_change(h, job, 4);
         g_autoptr(GVariant) done = wait_completed(h, job, IRD_JOB_TERMINATED);
         assert_operational_status(h, job, 6);
+        g_autofree char *message_id = harness_job_message_id(h, job);
+        g_assert_cmpstr(message_id, ==, "Terminated");
         g_autofree char *after = collection_state(h, s.collection);
         g_assert_cmpstr(before, ==, after);
         g_autofree char *idle = harness_get_string(h, s.collection, IRD_IFACE_COLLECTION, "Job");
@@ -438,6 +448,8 @@ static void test_kill(Harness *h, gconstpointer data) {
         request_state_change(h, job, 5);
         g_autoptr(GVariant) done = wait_completed(h, job, IRD_JOB_KILLED);
         g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
+        g_autofree char *message_id = harness_job_message_id(h, job);
+        g_assert_cmpstr(message_id, ==, "Killed");
         g_autofree char *after = collection_state(h, s.collection);
         g_assert_cmpstr(before, ==, after);
         g_autofree char *m = harness_call_error(h, job, IRD_IFACE_JOB, "RequestStateChange",
@@ -717,11 +729,19 @@ static void test_verify(Harness *h, gconstpointer data) {
         g_assert_cmpstr(reachable2, ==, "no");
         g_autofree char *last_error2 = harness_get_string(h, bad, IRD_IFACE_AP, "LastError");
         g_assert_cmpstr(last_error2, !=, "");
+        g_autofree char *last_error_id2 = harness_get_string(h, bad, IRD_IFACE_AP, "LastErrorID");
+        g_assert_cmpstr(last_error_id2, ==, "Refused");
+        g_autofree char *message_id2 = harness_job_message_id(h, job2);
+        g_assert_cmpstr(message_id2, ==, "Refused");
         g_assert_cmpuint(harness_get_uint64(h, bad, IRD_IFACE_AP, "LastVerified"), >=, t0);
 }
 
-/* Verifies ap and returns the job's ErrorCode (0 on success). */
-static guint16 verify_code(Harness *h, const char *ap) {
+/*
+ * Verifies ap and returns the job's ErrorCode (0 on success); the job's
+ * MessageID and the access point's LastErrorID must both be reason ("" for
+ * a success, when GetError is empty).
+ */
+static guint16 verify_code(Harness *h, const char *ap, const char *reason) {
         g_autofree char *job = start_verify(h, ap);
         g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
         gboolean success;
@@ -730,6 +750,16 @@ static guint16 verify_code(Harness *h, const char *ap) {
         g_variant_get(done, "(bq&s)", &success, &code, &message);
         g_test_message("Verify %s: %s", ap, message);
         g_assert_cmpint(success, ==, code == 0);
+        g_autofree char *last_error_id = harness_get_string(h, ap, IRD_IFACE_AP, "LastErrorID");
+        g_assert_cmpstr(last_error_id, ==, reason);
+        if (success) {
+                g_autoptr(GVariant) reply = harness_call(h, job, IRD_IFACE_JOB, "GetError", NULL);
+                g_autoptr(GVariant) error = g_variant_get_child_value(reply, 0);
+                g_assert_cmpuint(g_variant_n_children(error), ==, 0);
+        } else {
+                g_autofree char *message_id = harness_job_message_id(h, job);
+                g_assert_cmpstr(message_id, ==, reason);
+        }
         return code;
 }
 
@@ -745,29 +775,29 @@ static void test_iscsi_checks(Harness *h, gconstpointer data) {
         /* A peer named by IQN must offer that name. */
         g_autofree char *iqn_peer = harness_add_peer(h, "iqn.2024-01.org.example:peer", NULL);
         g_autofree char *iqn_ap = harness_add_access_point(h, iqn_peer, "127.0.0.2", harness_peer_port(other), NULL);
-        g_assert_cmpuint(verify_code(h, iqn_ap), ==, 4);
+        g_assert_cmpuint(verify_code(h, iqn_ap, "SystemNotOffered"), ==, 4);
         g_autofree char *err = harness_get_string(h, iqn_ap, IRD_IFACE_AP, "LastError");
         g_assert_cmpstr(err, !=, "");
 
         /* A host-named peer needs no name; a TargetName must be offered and accept a login. */
         g_autofree char *host_peer = harness_add_peer(h, "peer.example.org", NULL);
         g_autofree char *plain = harness_add_access_point(h, host_peer, "127.0.0.4", harness_peer_port(t1), NULL);
-        g_assert_cmpuint(verify_code(h, plain), ==, 0);
+        g_assert_cmpuint(verify_code(h, plain, ""), ==, 0);
         g_autofree char *named = harness_add_access_point(h, host_peer, "127.0.0.4", harness_peer_port(t1),
                                                           "iqn.2024-01.org.example:t1");
-        g_assert_cmpuint(verify_code(h, named), ==, 0);
+        g_assert_cmpuint(verify_code(h, named, ""), ==, 0);
         g_autofree char *missing = harness_add_access_point(h, host_peer, "127.0.0.4", harness_peer_port(t1),
                                                             "iqn.2024-01.org.example:t2");
-        g_assert_cmpuint(verify_code(h, missing), ==, 4);
+        g_assert_cmpuint(verify_code(h, missing, "TargetNotOffered"), ==, 4);
 
         /* CHAP: refused without credentials or with wrong ones, accepted with the right ones. */
         g_autofree char *chap = harness_add_access_point(h, host_peer, "127.0.0.5", harness_peer_port(guarded),
                                                          "iqn.2024-01.org.example:t1");
-        g_assert_cmpuint(verify_code(h, chap), ==, 4);
+        g_assert_cmpuint(verify_code(h, chap, "AuthenticationFailed"), ==, 4);
         g_autofree char *wrong = harness_add_secret(h, chap, "alice", "wrong-horse-battery");
-        g_assert_cmpuint(verify_code(h, chap), ==, 4);
+        g_assert_cmpuint(verify_code(h, chap, "AuthenticationFailed"), ==, 4);
         g_autofree char *right = harness_add_secret(h, chap, "alice", "correct-horse-battery");
-        g_assert_cmpuint(verify_code(h, chap), ==, 0);
+        g_assert_cmpuint(verify_code(h, chap, ""), ==, 0);
         g_autofree char *reachable = harness_get_string(h, chap, IRD_IFACE_AP, "Reachable");
         g_assert_cmpstr(reachable, ==, "yes");
 

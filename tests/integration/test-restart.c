@@ -200,6 +200,8 @@ static void assert_interrupted(Harness *h, const char *job) {
         g_autoptr(GVariant) reply = harness_call(h, job, IRD_IFACE_JOB, "GetError", NULL);
         g_autoptr(GVariant) error_dict = g_variant_get_child_value(reply, 0);
         g_assert_cmpuint(g_variant_n_children(error_dict), >, 0);
+        g_autofree char *message_id = harness_job_message_id(h, job);
+        g_assert_cmpstr(message_id, ==, "Interrupted");
         /* A finished job: no state change, but Delete works. */
         g_autofree char *m = harness_call_error(h, job, IRD_IFACE_JOB, "RequestStateChange",
                                                 g_variant_new("(qt)", 4, (guint64) 0),
@@ -294,6 +296,11 @@ static void test_finished_jobs_listed(Harness *h, gconstpointer data) {
         g_assert_cmpuint(harness_get_uint16(h, jobs[1], IRD_IFACE_JOB, "JobState"), ==, IRD_JOB_COMPLETED);
         g_autofree char *reachable = harness_get_string(h, good, IRD_IFACE_AP, "Reachable");
         g_assert_cmpstr(reachable, ==, "yes");
+        /* The reasons are stored too. */
+        g_autofree char *last_error_id = harness_get_string(h, bad, IRD_IFACE_AP, "LastErrorID");
+        g_assert_cmpstr(last_error_id, ==, "Refused");
+        g_autofree char *message_id = harness_job_message_id(h, jobs[0]);
+        g_assert_cmpstr(message_id, ==, "Refused");
 
         /* New jobs continue the numbering. */
         g_autoptr(GVariant) reply = harness_call(h, good, IRD_IFACE_AP, "Verify", NULL);

@@ -646,10 +646,31 @@ static void test_reachability_strings(void) {
         g_assert_cmpint(reachability_from_string(NULL), ==, -EINVAL);
 }
 
+/* The contract's MessageIDs, spelled as API.md sections 6 and 7 spell them. */
+static void test_reason_strings(void) {
+        static const char *const names[] = {
+                "", "Timeout", "NameNotResolved", "Unreachable", "Refused", "ConnectionLost",
+                "AuthenticationFailed", "MutualAuthenticationFailed", "LoginRejected", "TargetNotOffered",
+                "SystemNotOffered", "ProtocolError", "Interrupted", "Terminated", "Killed", "StorageFailed",
+        };
+
+        g_assert_cmpuint(G_N_ELEMENTS(names), ==, _REASON_MAX);
+        for (int r = 0; r < _REASON_MAX; r++) {
+                g_assert_cmpstr(reason_to_string(r), ==, names[r]);
+                g_assert_cmpint(reason_from_string(names[r]), ==, r);
+        }
+        g_assert_cmpstr(reason_to_string(_REASON_MAX), ==, "");
+        g_assert_cmpint(reason_from_string("timeout"), ==, -EINVAL);
+        g_assert_cmpint(reason_from_string(NULL), ==, -EINVAL);
+        g_assert_cmpuint(reason_probe_cim_code(REASON_TIMEOUT), ==, CIM_TIMEOUT);
+        g_assert_cmpuint(reason_probe_cim_code(REASON_REFUSED), ==, CIM_FAILED);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
         g_test_add_func("/model/new", test_new);
+        g_test_add_func("/model/reason-strings", test_reason_strings);
         g_test_add_func("/model/object-defaults", test_object_defaults);
         g_test_add_func("/model/table/order", test_table_order);
         g_test_add_func("/model/table/duplicate", test_table_duplicate);

@@ -194,6 +194,7 @@ typedef struct Outcome {
         Probe *probe;
         unsigned n_calls;
         int error;
+        Reason reason;
         char *message;
         uint64_t finished_usec;
         unsigned *n_running;    /* shared by concurrent probes; exit when it reaches 0 */
@@ -205,15 +206,18 @@ static void outcome_done(Outcome *o) {
         *o = (Outcome) {};
 }
 
-static void on_probe_done(Probe *p, int error, const char *message, void *userdata) {
+static void on_probe_done(Probe *p, int error, Reason reason, const char *message, void *userdata) {
         Outcome *o = userdata;
 
         g_assert_true(p == o->probe);
         g_assert_nonnull(message);
         g_assert_cmpstr(message, !=, "");
+        /* A failure always has a reason, a success never. */
+        g_assert_cmpint(error < 0, ==, reason != REASON_NONE);
 
         o->n_calls++;
         o->error = error;
+        o->reason = reason;
         g_free(o->message);
         o->message = g_strdup(message);
         o->finished_usec = now_usec(CLOCK_MONOTONIC);
@@ -337,6 +341,7 @@ static void test_connect_refused(void) {
 
         run_probe(&o, NULL, "127.0.0.3", port, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -ECONNREFUSED);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_REFUSED));
         expected = g_strdup_printf("Connection to 127.0.0.3:%u refused.", port);
         g_assert_cmpstr(o.message, ==, expected);
 
@@ -358,6 +363,7 @@ static void test_connect_timeout(void) {
         elapsed = o.finished_usec - started;
 
         g_assert_cmpint(o.error, ==, -ETIMEDOUT);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_TIMEOUT));
         expected = g_strdup_printf("No answer from 127.0.0.4:%u within 300 ms.", h.port);
         g_assert_cmpstr(o.message, ==, expected);
         g_test_message("deadline %" G_GUINT64_FORMAT " us, callback after %" G_GUINT64_FORMAT " us",
@@ -413,6 +419,7 @@ static void test_connect_bind_failure(void) {
 
         run_probe(&o, "203.0.113.1", "127.0.0.2", port, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -EADDRNOTAVAIL);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_UNREACHABLE));
         expected = g_strdup_printf("Cannot bind to local address 203.0.113.1 to reach 127.0.0.2:%u: ", port);
         g_assert_true(g_str_has_prefix(o.message, expected));
 
@@ -425,6 +432,7 @@ static void test_connect_family_mismatch(void) {
 
         run_probe(&o, "127.0.0.5", "::1", 3260, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -EADDRNOTAVAIL);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_UNREACHABLE));
         g_assert_cmpstr(o.message, ==, "Portal [::1]:3260 is IPv6 but local address 127.0.0.5 is IPv4.");
 
         outcome_done(&o);
@@ -454,6 +462,7 @@ static void test_connect_ipv6(void) {
 
         run_probe(&o, NULL, "::1", port, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -ECONNREFUSED);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_REFUSED));
         refused = g_strdup_printf("Connection to [::1]:%u refused.", port);
         g_assert_cmpstr(o.message, ==, refused);
         outcome_done(&o);
@@ -566,6 +575,7 @@ static void test_concurrent(void) {
         for (size_t i = 0; i < N_CONCURRENT; i++) {
                 g_assert_cmpuint(o[i].n_calls, ==, 1);
                 g_assert_cmpint(o[i].error, ==, -ETIMEDOUT);
+                g_assert_cmpstr(reason_to_string(o[i].reason), ==, reason_to_string(REASON_TIMEOUT));
                 g_assert_cmpuint(o[i].finished_usec - started, >=, SHORT_DEADLINE_USEC);
                 outcome_done(&o[i]);
         }
@@ -958,6 +968,7 @@ static void test_iscsi_target_missing(void) {
         t = iscsi_target(TGT_ADDRESS, tgt.port, "iqn.2026-01.org.example.probe:absent");
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -ENOENT);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_TARGET_NOT_OFFERED));
         expected = g_strdup_printf("Target iqn.2026-01.org.example.probe:absent is not offered by %s:%u; it offers: ",
                                    TGT_ADDRESS, tgt.port);
         g_assert_true(g_str_has_prefix(o.message, expected));
@@ -980,8 +991,9 @@ static void test_iscsi_node_name(void) {
         t.expected_node_name = "iqn.2026-01.org.example.probe:system";
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -ENOENT);
-        expected = g_strdup_printf("Target iqn.2026-01.org.example.probe:system (the peer system's Name) is not "
-                                   "offered by %s:%u; it offers: ", TGT_ADDRESS, tgt.port);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_SYSTEM_NOT_OFFERED));
+        expected = g_strdup_printf("Neither iqn.2026-01.org.example.probe:system (the peer system's Name) nor a "
+                                   "target named under it is offered by %s:%u; it offers: ", TGT_ADDRESS, tgt.port);
         g_assert_true(g_str_has_prefix(o.message, expected));
         outcome_done(&o);
 
@@ -1007,6 +1019,7 @@ static void test_iscsi_chap(void) {
         t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_CHAP);
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -EACCES);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_AUTHENTICATION_FAILED));
         g_assert_cmpstr(o.message, ==, rejected);
         outcome_done(&o);
 
@@ -1014,6 +1027,7 @@ static void test_iscsi_chap(void) {
         t.secret = "not-the-secret-0123";
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -EACCES);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_AUTHENTICATION_FAILED));
         g_assert_cmpstr(o.message, ==, rejected);
         outcome_done(&o);
 
@@ -1046,6 +1060,7 @@ static void test_iscsi_mutual_chap(void) {
         t.mutual_secret = "not-the-target-0123";
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -EACCES);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_MUTUAL_AUTHENTICATION_FAILED));
         wrong = g_strdup_printf("Login to target %s at %s:%u failed: the target's mutual CHAP response is wrong.",
                                 TGT_CHAP, TGT_ADDRESS, tgt.port);
         g_assert_cmpstr(o.message, ==, wrong);
@@ -1070,6 +1085,7 @@ static void test_iscsi_source_acl(void) {
         t.source_address = TGT_OTHER_SOURCE;
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -ENOENT);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_TARGET_NOT_OFFERED));
         g_assert_true(g_str_has_prefix(o.message, "Target " TGT_ACL " is not offered by "));
         outcome_done(&o);
 }
@@ -1092,6 +1108,7 @@ static void test_iscsi_silent(void) {
         elapsed = o.finished_usec - started;
 
         g_assert_cmpint(o.error, ==, -ETIMEDOUT);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_TIMEOUT));
         expected = g_strdup_printf("No answer to the discovery login from 127.0.0.2:%u within 300 ms.", port);
         g_assert_cmpstr(o.message, ==, expected);
         g_test_message("deadline %" G_GUINT64_FORMAT " us, callback after %" G_GUINT64_FORMAT " us",
@@ -1130,7 +1147,8 @@ static void test_iscsi_closed(void) {
         g_assert_cmpuint(o.n_calls, ==, 1);
 
         g_assert_cmpint(o.error, ==, -ECONNRESET);
-        expected = g_strdup_printf("Connection to 127.0.0.2:%u closed during the discovery login.", port);
+        g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_CONNECTION_LOST));
+        expected = g_strdup_printf("Connection to 127.0.0.2:%u closed by the peer during the discovery login.", port);
         g_assert_cmpstr(o.message, ==, expected);
 
         sd_event_source_disable_unref(acceptor);

@@ -180,6 +180,7 @@ static AccessPoint *make_access_point(uint64_t id, uint64_t system_id) {
         x->reachable = REACHABLE_YES;
         x->last_verified = UINT64_C(1700000000123456);
         set_string(&x->last_error, "Connection refused — ошибка");
+        x->last_error_reason = REASON_REFUSED;
         return x;
 }
 
@@ -195,6 +196,7 @@ static void assert_access_point_equal(const AccessPoint *a, const AccessPoint *b
         g_assert_cmpint(a->reachable, ==, b->reachable);
         g_assert_cmpuint(a->last_verified, ==, b->last_verified);
         g_assert_cmpstr(a->last_error, ==, b->last_error);
+        g_assert_cmpint(a->last_error_reason, ==, b->last_error_reason);
 }
 
 static SharedSecret *make_secret(uint64_t id, uint64_t access_point_id) {
@@ -265,6 +267,7 @@ static Job *make_job(uint64_t id) {
         set_string(&x->error_description, "No answer from fd00::1:3260 — délai dépassé.");
         set_string(&x->error_source, SERVICE_ROOT_PATH "/access_point/5");
         x->error_type = CIM_ERROR_TYPE_COMMUNICATIONS;
+        x->error_reason = REASON_TIMEOUT;
         x->started_by_uid = UINT32_MAX;
         set_string(&x->owner, ":1.42 (uid 1000)");
         g_assert_cmpint(strv_extend(&x->affected_elements, SERVICE_ROOT_PATH "/collection/4"), ==, 0);
@@ -293,6 +296,7 @@ static void assert_job_equal(const Job *a, const Job *b) {
         g_assert_cmpstr(a->error_description, ==, b->error_description);
         g_assert_cmpstr(a->error_source, ==, b->error_source);
         g_assert_cmpuint(a->error_type, ==, b->error_type);
+        g_assert_cmpint(a->error_reason, ==, b->error_reason);
         g_assert_cmpuint(a->started_by_uid, ==, b->started_by_uid);
         g_assert_cmpstr(a->owner, ==, b->owner);
         g_assert_cmpuint(a->collection_id, ==, b->collection_id);
@@ -516,6 +520,60 @@ static void test_open_migrates_version_0(Fixture *f, gconstpointer data) {
         system_free(x);
 }
 
+/* Inserts a finished job row of a version-1 database. */
+static void raw_insert_v1_job(const char *path, uint64_t id, int state, int error_code, const char *description) {
+        g_autofree char *sql = g_strdup_printf(
+                "INSERT INTO jobs (id, name, state, status, percent_complete, expected_end_time, time_submitted, "
+                "start_time, time_of_last_state_change, delete_on_completion, time_before_removal, error_code, "
+                "error_description, error_source, error_type, started_by_uid, owner, affected_elements, "
+                "collection_id) VALUES (%" G_GUINT64_FORMAT ", 'Verify', %d, '', 0, 0, 1, 1, 1, 0, 0, %d, '%s', "
+                "'/', 0, 0, '', '', 0);", id, state, error_code, description);
+
+        raw_exec(path, sql);
+}
+
+/* Version 1 had no reasons: version 2 adds them, recovering what the old rows tell. */
+static void test_open_migrates_version_1(Fixture *f, gconstpointer data) {
+        AccessPoint *ap = make_access_point(20, 2);
+        Model *m;
+        int version = -1;
+
+        /* A version-1 database: today's schema without the reason columns. */
+        g_assert_cmpint(store_save_access_point(f->store, ap), ==, 0);
+        f->store = store_close(f->store);
+        raw_exec(f->db_path, "ALTER TABLE jobs DROP COLUMN message_id;"
+                             "ALTER TABLE access_points DROP COLUMN last_error_id;"
+                             "PRAGMA user_version = 1;");
+        raw_insert_v1_job(f->db_path, 30, JOB_STATE_COMPLETED, 0, "");
+        raw_insert_v1_job(f->db_path, 31, JOB_STATE_TERMINATED, 0, "Terminated at the request of uid 0.");
+        raw_insert_v1_job(f->db_path, 32, JOB_STATE_KILLED, 0, "Killed at the request of uid 0.");
+        raw_insert_v1_job(f->db_path, 33, JOB_STATE_EXCEPTION, 4, "Interrupted: the service stopped.");
+        raw_insert_v1_job(f->db_path, 34, JOB_STATE_EXCEPTION, 3, "No answer.");
+        raw_insert_v1_job(f->db_path, 35, JOB_STATE_EXCEPTION, 4, "Connection refused.");
+
+        g_assert_cmpint(store_open(f->dir, &f->store), ==, 0);
+        g_assert_cmpint(store_get_schema_version(f->store, &version), ==, 0);
+        g_assert_cmpint(version, ==, STORE_SCHEMA_VERSION);
+        m = load(f);
+        g_assert_cmpint(model_get_access_point(m, 20)->last_error_reason, ==, REASON_NONE);
+        g_assert_cmpstr(model_get_access_point(m, 20)->last_error, ==, ap->last_error);
+        g_assert_cmpint(model_get_job(m, 30)->error_reason, ==, REASON_NONE);
+        g_assert_cmpint(model_get_job(m, 31)->error_reason, ==, REASON_TERMINATED);
+        g_assert_cmpint(model_get_job(m, 32)->error_reason, ==, REASON_KILLED);
+        g_assert_cmpint(model_get_job(m, 33)->error_reason, ==, REASON_INTERRUPTED);
+        g_assert_cmpint(model_get_job(m, 34)->error_reason, ==, REASON_TIMEOUT);
+        g_assert_cmpint(model_get_job(m, 35)->error_reason, ==, REASON_NONE);
+        model_free(m);
+
+        /* And the new columns take what is saved from now on. */
+        ap->last_error_reason = REASON_SYSTEM_NOT_OFFERED;
+        g_assert_cmpint(store_save_access_point(f->store, ap), ==, 0);
+        m = load(f);
+        assert_access_point_equal(ap, model_get_access_point(m, 20));
+        model_free(m);
+        access_point_free(ap);
+}
+
 static void test_open_migrates_empty_file(Fixture *f, gconstpointer data) {
         int version = -1;
 
@@ -663,6 +721,47 @@ static void test_secret_erased_from_file(Fixture *f, gconstpointer data) {
         g_assert_false(file_contains(f->db_path, "first-secret-AAAAAAAA"));
         g_assert_false(file_contains(f->db_path, "third-secret-CCCCCCCC"));
         g_assert_true(file_contains(f->db_path, "second-secret-BBBBBBBB"));
+        secret_free(x);
+}
+
+static bool store_files_contain(Fixture *f, const char *needle) {
+        g_autofree char *wal = g_strconcat(f->db_path, "-wal", NULL);
+        g_autofree char *shm = g_strconcat(f->db_path, "-shm", NULL);
+
+        return file_contains(f->db_path, needle) || file_contains(wal, needle) || file_contains(shm, needle);
+}
+
+/* Without closing: a committed deletion leaves the secret in no file, in a transaction or outside one. */
+static void test_secret_erased_at_commit(Fixture *f, gconstpointer data) {
+        SharedSecret *x = make_secret(7, 5);
+
+        set_string(&x->secret, "in-transaction-DDDDDDDD");
+        g_assert_cmpint(store_save_secret(f->store, x), ==, 0);
+        g_assert_true(store_files_contain(f, "in-transaction-DDDDDDDD"));
+        g_assert_cmpint(store_begin(f->store), ==, 0);
+        g_assert_cmpint(store_delete_secret(f->store, 7), ==, 0);
+        g_assert_cmpint(store_commit(f->store), ==, 0);
+        g_assert_false(store_files_contain(f, "in-transaction-DDDDDDDD"));
+
+        x->id = 8;
+        set_string(&x->secret, "autocommit-EEEEEEEE");
+        g_assert_cmpint(store_save_secret(f->store, x), ==, 0);
+        g_assert_true(store_files_contain(f, "autocommit-EEEEEEEE"));
+        g_assert_cmpint(store_delete_secret(f->store, 8), ==, 0);
+        g_assert_false(store_files_contain(f, "autocommit-EEEEEEEE"));
+        g_assert_false(store_files_contain(f, "mutual-"));
+
+        /* A rolled-back deletion keeps the secret, and the next commit does not count it. */
+        x->id = 9;
+        set_string(&x->secret, "kept-FFFFFFFF");
+        g_assert_cmpint(store_save_secret(f->store, x), ==, 0);
+        g_assert_cmpint(store_begin(f->store), ==, 0);
+        g_assert_cmpint(store_delete_secret(f->store, 9), ==, 0);
+        store_rollback(f->store);
+        g_assert_true(store_files_contain(f, "kept-FFFFFFFF"));
+        Model *m = load(f);
+        g_assert_nonnull(model_get_secret(m, 9));
+        model_free(m);
         secret_free(x);
 }
 
@@ -991,6 +1090,7 @@ int main(int argc, char *argv[]) {
         ADD("/store/open/refuses-newer-version", setup_tmp, test_open_refuses_newer_version);
         ADD("/store/open/migrates-version-0", setup_tmp, test_open_migrates_version_0);
         ADD("/store/open/migrates-empty-file", setup_tmp, test_open_migrates_empty_file);
+        ADD("/store/open/migrates-version-1", setup_open, test_open_migrates_version_1);
         ADD("/store/open/reopen-keeps-version", setup_open, test_open_reopen_keeps_version);
         ADD("/store/load/empty", setup_open, test_load_empty);
         ADD("/store/system/roundtrip", setup_open, test_system_roundtrip);
@@ -1013,6 +1113,7 @@ int main(int argc, char *argv[]) {
         ADD("/store/transaction/nested-begin", setup_open, test_transaction_nested_begin);
         ADD("/store/transaction/isolated-until-commit", setup_open,
             test_transaction_visible_to_others_only_after_commit);
+        ADD("/store/secret/erased-at-commit", setup_open, test_secret_erased_at_commit);
         ADD("/store/next-id/fresh", setup_open, test_next_id_fresh);
         ADD("/store/next-id/max-rule", setup_open, test_next_id_max_rule);
         ADD("/store/load/id-clash", setup_open, test_next_id_load_into_used_model);
