@@ -95,10 +95,6 @@ def _service_error(error):
     return ServiceError(name, error.message)
 
 
-def _unpack_properties(props):
-    return dict((key, value) for key, value in props.items())
-
-
 class Service(object):
     """A connection to the service on the system bus or on bus_address."""
 
@@ -148,7 +144,7 @@ class Service(object):
         found = []
         for path, ifaces in self.managed_objects().items():
             if iface in ifaces:
-                found.append((path, _unpack_properties(ifaces[iface])))
+                found.append((path, dict(ifaces[iface])))
         return sorted(found, key=lambda item: _path_key(item[0]))
 
     def objects_by_path(self, iface):

@@ -79,7 +79,7 @@ def view(props):
 
 def ensure(module, service):
     params = module.params
-    found = service.find_system(params['name']) if params['name'] != 'local' else None
+    found = service.find_system(params['name'])
     path, before = found if found else ('', None)
     result = dict(changed=False, path=path)
 
