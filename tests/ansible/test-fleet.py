@@ -12,13 +12,13 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testenv  # noqa: E402
 
-PEER_ADDRESS = '127.0.0.93'
-SSH_ADDRESS = '127.0.0.95'
+PEER_ADDRESS = '127.0.0.153'
+SSH_ADDRESS = '127.0.0.155'
 PEER_NAME = 'partner.example.test'
 TARGET = 'iqn.2026-11.org.example.partner:disk1'
 CHAP_USER = 'replication'
 CHAP_SECRET = 'Fleet-CHAP-Secret-0815'
-HOSTS = (('alpha', '127.0.0.96'), ('beta', '127.0.0.97'), ('gamma', '127.0.0.98'))
+HOSTS = (('alpha', '127.0.0.156'), ('beta', '127.0.0.157'), ('gamma', '127.0.0.158'))
 
 
 recap = testenv.recap

@@ -14,9 +14,9 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testenv  # noqa: E402
 
-LOCAL_ADDRESS = '127.0.0.90'
-PEER_ADDRESS = '127.0.0.91'
-SILENT_ADDRESS = '127.0.0.92'
+LOCAL_ADDRESS = '127.0.0.150'
+PEER_ADDRESS = '127.0.0.151'
+SILENT_ADDRESS = '127.0.0.152'
 PEER_NAME = 'partner.example.test'
 TARGET = 'iqn.2026-11.org.example.partner:disk1'
 OTHER_TARGET = 'iqn.2026-11.org.example.partner:disk2'

@@ -39,15 +39,6 @@ class Members(object):
     def union(self, other):
         return Members(self.local | other.local, self.remote | other.remote, self.systems | other.systems)
 
-    def minus(self, other):
-        """What self has that other does not (systems only when named on their own)."""
-        extra = Members(self.local - other.local, self.remote - other.remote)
-        extra.systems = self.systems - other.systems
-        return extra
-
-    def empty(self):
-        return not (self.local or self.remote or self.systems)
-
     def view(self):
         return dict(
             local_access_points=sorted(portal_name(address, port) for address, port in self.local),
