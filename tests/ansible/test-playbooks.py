@@ -161,7 +161,7 @@ class Playbooks(unittest.TestCase):
         silent.listen(8)
         output, counts = self.play('nowait.yml', '-e', 'silent_address=%s silent_port=%d'
                                    % (SILENT_ADDRESS, silent.getsockname()[1]))
-        self.assertEqual(counts['changed'], 2, output)
+        self.assertEqual(counts['changed'], 3, output)
 
     def test_missing_library(self):
         hidden = os.path.join(self.env.dir, 'no-gi')

@@ -91,8 +91,13 @@ def _service_error(error):
     name = Gio.DBusError.get_remote_error(error)
     if name is None:
         return ServiceError('org.freedesktop.DBus.Error.Failed', error.message)
-    Gio.DBusError.strip_remote_error(error)     # leaves only the service's sentence in error.message
-    return ServiceError(name, error.message)
+    # PyGObject hands out a copy of the GError, so Gio.DBusError.strip_remote_error() cannot help:
+    # take GDBus's "GDBus.Error:NAME: " off the message here.
+    message = error.message
+    prefix = 'GDBus.Error:%s: ' % name
+    if message.startswith(prefix):
+        message = message[len(prefix):]
+    return ServiceError(name, message)
 
 
 class Service(object):
