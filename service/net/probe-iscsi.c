@@ -402,10 +402,30 @@ static size_t login_pdu_size(const uint8_t *pdu) {
         return LOGIN_BHS_SIZE + ahs + (data + 3) / 4 * 4;
 }
 
+/*
+ * The value of KEY in a login PDU's text: NUL-separated key=value pairs after
+ * the header and any additional header segments. NULL when KEY is not there
+ * as a whole key (a longer key ending in KEY does not count).
+ */
+static const char *login_pdu_value(const uint8_t *pdu, size_t size, const char *key) {
+        size_t start = LOGIN_BHS_SIZE + (size_t) pdu[4] * 4, key_len = strlen(key);
+        const char *text = (const char *) pdu;
+
+        for (size_t i = start; i < size;) {
+                const char *end = memchr(text + i, '\0', size - i);
+                size_t len = end ? (size_t) (end - (text + i)) : size - i;
+
+                if (end && len > key_len && memcmp(text + i, key, key_len) == 0 && text[i + key_len] == '=')
+                        return text + i + key_len + 1;
+                i += len + 1;
+        }
+        return NULL;
+}
+
 /* Returns false while the answer in view is incomplete and more of it may come. */
 static bool probe_iscsi_follow_auth_method(Probe *p, int fd, uint32_t revents) {
-        static const char chap[] = "AuthMethod=CHAP"; /* with its NUL: the whole value */
         uint8_t buf[LOGIN_PEEK_MAX];
+        const char *method;
         size_t size;
         ssize_t n;
 
@@ -422,10 +442,11 @@ static bool probe_iscsi_follow_auth_method(Probe *p, int fd, uint32_t revents) {
                 p->auth_method_seen = true;     /* it will never be whole here: libiscsi judges alone */
                 return true;
         }
-        if (!memmem(buf, size, "AuthMethod=", strlen("AuthMethod=")))
+        method = login_pdu_value(buf, size, "AuthMethod");
+        if (!method)
                 return true;    /* not in this answer: then libiscsi judges the login alone */
         p->auth_method_seen = true;
-        if (memmem(buf, size, chap, sizeof(chap)))
+        if (strcmp(method, "CHAP") == 0)
                 (void) iscsi_set_target_username_pwd(p->iscsi, p->mutual_username, p->mutual_secret);
         return true;
 }
