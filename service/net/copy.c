@@ -283,7 +283,8 @@ static void copy_pump_writes(Copy *c) {
                 int r;
 
                 if (wait > 0) {
-                        r = sd_event_add_time_relative(c->event, &c->token_timer, CLOCK_MONOTONIC, wait, 0, on_tokens, c);
+                        /* Exact (accuracy 1 µs, not the default 250 ms): a late wake-up would lose rate. */
+                        r = sd_event_add_time_relative(c->event, &c->token_timer, CLOCK_MONOTONIC, wait, 1, on_tokens, c);
                         if (r < 0)
                                 copy_end(c, r, REASON_IO_FAILED, "Cannot wait for the bandwidth limit: %s.", strerror(-r));
                         return;
@@ -449,6 +450,11 @@ static int copy_allocate(Copy *c) {
         return chunk_list_init(&c->syncing, 2 * batch + c->n_slots);
 }
 
+/* A chunk, or 100 ms at the limit when more: lets a late wake-up catch up, never beyond the limit from the start. */
+static uint64_t copy_burst(const Copy *c) {
+        return MAX((uint64_t) c->p.chunk_size, c->p.bandwidth_limit / 10);
+}
+
 static void copy_begin(Copy *c) {
         uint32_t sbs = volume_session_block_size(c->source), tbs = volume_session_block_size(c->target);
         uint64_t target_bytes = volume_session_n_blocks(c->target) * tbs;
@@ -462,7 +468,7 @@ static void copy_begin(Copy *c) {
                 return;
         }
         if (target_bytes < c->source_bytes) {
-                copy_end(c, -EFBIG, REASON_VOLUME_UNSUITABLE, "%s (%" PRIu64 " bytes) is smaller than %s (%" PRIu64 " bytes).",
+                copy_end(c, -EFBIG, REASON_VOLUME_UNSUITABLE, "The copy, %s (%" PRIu64 " bytes), is smaller than the source, %s (%" PRIu64 " bytes).",
                           volume_session_describe(c->target), target_bytes, volume_session_describe(c->source), c->source_bytes);
                 return;
         }
@@ -482,7 +488,7 @@ static void copy_begin(Copy *c) {
         c->progress.bytes_total = c->source_bytes - MIN(c->source_bytes, c->p.first_chunk * c->p.chunk_size);
         c->progress.resume_chunk = c->p.first_chunk;
         c->start_usec = c->last_activity_usec = now_usec(c);
-        token_bucket_init(&c->bucket, c->p.bandwidth_limit, c->p.chunk_size, c->start_usec);
+        token_bucket_init(&c->bucket, c->p.bandwidth_limit, copy_burst(c), c->start_usec);
         c->running = true;
         copy_pump(c);
 }
@@ -535,7 +541,11 @@ static int on_notify(sd_event_source *s, void *userdata) {
 static int on_stall_check(sd_event_source *s, uint64_t usec, void *userdata) {
         Copy *c = userdata;
 
-        if (c->running && !c->finished && c->in_flight > 0 && usec - c->last_activity_usec >= c->p.stall_timeout_usec)
+        uint64_t now = now_usec(c);
+
+        /* usec is when the timer was due, which may be before the last completion; compare with now. */
+        if (c->running && !c->finished && c->in_flight > 0 && now > c->last_activity_usec &&
+            now - c->last_activity_usec >= c->p.stall_timeout_usec)
                 copy_end(c, -ETIMEDOUT, REASON_TIMEOUT, "No answer from %s or %s for %" PRIu64 " s.",
                           volume_session_describe(c->source), volume_session_describe(c->target),
                           c->p.stall_timeout_usec / USEC_PER_SEC);
@@ -636,6 +646,7 @@ Copy *copy_free(Copy *c) {
 void copy_set_bandwidth_limit(Copy *c, uint64_t bytes_per_second) {
         c->p.bandwidth_limit = bytes_per_second;
         token_bucket_set_rate(&c->bucket, bytes_per_second, now_usec(c));
+        c->bucket.burst = copy_burst(c);
         /* A waiting write may go sooner (or later) now. */
         c->token_timer = sd_event_source_disable_unref(c->token_timer);
         if (c->running)

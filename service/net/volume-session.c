@@ -27,6 +27,9 @@
 /* Peripheral device type of a direct-access block device (SBC). */
 #define DEVICE_TYPE_DIRECT_ACCESS 0x00
 
+/* Each pending unit attention condition is reported once; a LUN has only a few. */
+#define UNIT_ATTENTION_RETRIES 8
+
 typedef enum VolumeSessionState {
         VOLUME_SESSION_CONNECTING,
         VOLUME_SESSION_LOGGING_IN,
@@ -68,6 +71,7 @@ struct VolumeSession {
 
         uint32_t block_size;
         uint64_t n_blocks;
+        unsigned unit_attentions;
 
         char description[DESCRIPTION_MAX];
         char last_error[256];
@@ -179,6 +183,13 @@ static void on_read_capacity(struct iscsi_context *iscsi, int status, void *data
 
         if (s->closing || s->iscsi != iscsi)
                 goto done;
+        /* The first command after a login reports the "power on" of the new nexus; asking again clears it. */
+        if (status == SCSI_STATUS_CHECK_CONDITION && task->sense.key == SCSI_SENSE_UNIT_ATTENTION &&
+            s->unit_attentions++ < UNIT_ATTENTION_RETRIES) {
+                if (!iscsi_readcapacity16_task(iscsi, s->lun, on_read_capacity, s))
+                        session_record(s, -ENOMEM, REASON_PROTOCOL_ERROR, "Cannot send READ CAPACITY 16 to %s.", s->description);
+                goto done;
+        }
         if (status != SCSI_STATUS_GOOD) {
                 session_fail_command(s, "READ CAPACITY 16", task, status);
                 goto done;
