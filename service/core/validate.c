@@ -74,6 +74,15 @@ int validate_string_property(const char *value, const char *arg, ReplError *e) {
         return repl_error_set(e, -EINVAL, "%s contains a control character.", arg);
 }
 
+int validate_secret_access_point(const char *access_point_path, bool access_point_is_local, ReplError *e) {
+        if (!access_point_is_local)
+                return 0;
+        return repl_error_set(e, -EINVAL,
+                              "ServiceAccessPoint %s is an access point of this host; a shared secret belongs to a "
+                              "remote access point.",
+                              access_point_path);
+}
+
 static bool all_hex(const char *s, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if (!ascii_is_hex(s[i]))

@@ -43,6 +43,13 @@ int name_format_from_name(const char *name, const char *arg, NameFormat *ret, Re
 /* The string-property rule: ≤255 bytes, UTF-8, no control characters. */
 int validate_string_property(const char *value, const char *arg, ReplError *e);
 
+/*
+ * A shared secret authenticates this host to a peer's portal, so it belongs
+ * to a remote access point (or to none): -EINVAL naming access_point_path
+ * when the access point it would belong to is one of this host's.
+ */
+int validate_secret_access_point(const char *access_point_path, bool access_point_is_local, ReplError *e);
+
 /* IPv4 literal, IPv6 literal (no brackets, no zone), or host name. -EINVAL otherwise. */
 int address_classify(const char *address, const char *arg, AddressType *ret, ReplError *e);
 

@@ -16,10 +16,12 @@
 #include "bus/polkit.h"
 #include "config.h"
 #include "manager.h"
+#include "util/fileutil.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
 #define SERVICE_BUS_NAME "org.iscsi.ReplicationService"
+#define STATE_LOCK_FILE "lock"
 
 static int read_initiator_file(const char *path, char **ret) {
         _cleanup_free_ char *line = NULL;
@@ -66,6 +68,37 @@ int manager_find_initiator_name(const char *configured, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/*
+ * One instance per state directory: a second one would keep a stale copy of
+ * the model and overwrite what the first stored. The lock is taken before the
+ * store is opened and held until the process exits.
+ */
+static int manager_lock_state_directory(Manager *m) {
+        const char *dir = m->options.state_directory;
+        _cleanup_free_ char *path = NULL;
+        pid_t holder = 0;
+        int r;
+
+        r = mkdir_parents(dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create state directory %s", dir);
+        if (asprintf(&path, "%s/%s", dir, STATE_LOCK_FILE) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory");
+
+        r = lock_file_take(path, &m->state_lock_fd, &holder);
+        if (r == -EWOULDBLOCK) {
+                if (holder > 0)
+                        log_error("State directory %s is in use by another instance (pid %d); exiting.", dir,
+                                  (int) holder);
+                else
+                        log_error("State directory %s is in use by another instance; exiting.", dir);
+                return r;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to lock state directory %s (%s)", dir, path);
+        return 0;
+}
+
 static void manager_restart_idle_period(Manager *m) {
         if (!m->idle_timer)
                 return;
@@ -85,8 +118,21 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/*
+ * Sees every message first. sd-bus synthesizes Local.Disconnected when the
+ * bus goes away; a service that stayed would be deaf until it idled out, and
+ * activation could not start a fresh one meanwhile. So the loop ends with an
+ * error, and the stop marks running jobs interrupted as any stop does.
+ */
 static int on_bus_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        manager_restart_idle_period(userdata);
+        Manager *m = userdata;
+
+        if (sd_bus_message_is_signal(message, "org.freedesktop.DBus.Local", "Disconnected")) {
+                log_error("Lost the connection to the bus; exiting.");
+                m->bus_lost = true;
+                return sd_event_exit(m->event, -ECONNRESET);
+        }
+        manager_restart_idle_period(m);
         return 0;
 }
 
@@ -143,11 +189,9 @@ static int manager_connect_bus(Manager *m) {
                 return r;
         engine_set_observer(m->engine, bus_engine_observer(), &m->bus_context);
 
-        if (m->options.exit_on_idle_usec > 0) {
-                r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to watch bus traffic");
-        }
+        r = sd_bus_add_filter(m->bus, NULL, on_bus_message, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch bus traffic");
 
         r = sd_bus_request_name(m->bus, SERVICE_BUS_NAME, 0);
         if (r < 0)
@@ -164,6 +208,7 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         if (!m)
                 return log_error_errno(-ENOMEM, "Out of memory");
         m->options = *o;
+        m->state_lock_fd = -1;
 
         r = sd_event_default(&m->event);
         if (r < 0) {
@@ -178,6 +223,12 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         if (r < 0) {
                 manager_free(m);
                 return log_error_errno(r, "Failed to determine the initiator name");
+        }
+
+        r = manager_lock_state_directory(m);
+        if (r < 0) {
+                manager_free(m);
+                return r;
         }
 
         (void) gethostname(host, sizeof(host) - 1);
@@ -222,6 +273,9 @@ Manager *manager_free(Manager *m) {
                 m->bus = sd_bus_flush_close_unref(m->bus);
         }
         engine_free(m->engine);
+        /* Only once the store is closed may another instance take the directory. */
+        if (m->state_lock_fd >= 0)
+                close(m->state_lock_fd);
         sd_event_unref(m->event);
         free(m->initiator_name);
         free(m);
@@ -238,7 +292,12 @@ int manager_run(Manager *m) {
 
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping.");
         /* Jobs still running end as interrupted before the bus goes away, so clients hear it. */
+        if (m->bus_lost)
+                /* Nobody can hear announcements any more; the store still gets everything. */
+                engine_set_observer(m->engine, NULL, NULL);
         engine_shutdown(m->engine);
+        if (m->bus_lost)
+                return r;
         (void) sd_bus_flush(m->bus);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed");

@@ -37,9 +37,11 @@ typedef struct Manager {
         BusContext bus_context;
         ManagerOptions options;
         char *initiator_name;
+        int state_lock_fd;              /* flock() on the state directory's lock file; -1 until taken */
         sd_event_source *idle_timer;
         sd_event_source *idle_watch;    /* notices the end of the last running job */
         bool jobs_were_running;
+        bool bus_lost;                  /* the bus went away: the loop ends, the exit status is failure */
 } Manager;
 
 int manager_new(const ManagerOptions *o, Manager **ret);

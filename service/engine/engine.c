@@ -277,6 +277,9 @@ int engine_add_secret(Engine *e, const Caller *c, const char *access_point_path,
                 r = model_resolve_access_point(e->model, access_point_path, "ServiceAccessPoint", &a, err);
                 if (r < 0)
                         return r;
+                r = validate_secret_access_point(access_point_path, access_point_is_local(a), err);
+                if (r < 0)
+                        return r;
         }
         if (isempty(spec->username))
                 return repl_error_set(err, -EINVAL, "Property Username is required.");

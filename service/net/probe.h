@@ -12,9 +12,13 @@
  * a completed TCP connection is the whole check. With it, the check is the
  * iSCSI verification of API.md section 7, driven by libiscsi on the same
  * loop: a discovery session (login, SendTargets=All, logout) on the bound
- * connection; the expected names must be among the answers; then, when a
+ * connection; the expected names must be among the answers (the expected
+ * node name also as the base of a target name, "<name>:…"); then, when a
  * target name is expected, a second bound connection carries a normal
  * session login to that target and a logout, which proves the credentials.
+ * A logout decides nothing: unanswered (for a moment), answered by a close
+ * or not even sent, the connection is closed and the session's verdict
+ * stands.
  */
 
 #include <stdbool.h>
@@ -54,7 +58,8 @@ typedef struct ProbeTarget {
 
 /*
  * error: 0 success; -ETIMEDOUT deadline passed (in any stage); -ECONNREFUSED,
- * -ECONNRESET (also a connection the peer closed during the iSCSI exchange),
+ * -ECONNRESET (also a connection the peer closed during the iSCSI exchange;
+ * one libiscsi gave up is -EPROTO, with libiscsi's reason when it gave one),
  * -EHOSTUNREACH, -EADDRNOTAVAIL (bind), -ENOENT (host name did not resolve, an
  * expected name is not offered, the target does not exist), -EACCES (login
  * rejected for its credentials or not authorized, mutual CHAP failed),

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "util/fileutil.h"
 #include "util/log.h"
 #include "util/macros.h"
 #include "util/strutil.h"
@@ -32,6 +33,7 @@
 struct Store {
         sqlite3 *db;
         char *path;
+        bool secret_deleted;            /* the open transaction deletes a secret: checkpoint after COMMIT */
 };
 
 /* How long a write waits for a lock held by another process, e.g. an admin's sqlite3 shell. */
@@ -366,32 +368,6 @@ static int store_migrate(Store *s) {
         }
 }
 
-/* Like mkdir -p; only directories created here get the mode. */
-static int mkdir_parents(const char *directory, mode_t mode) {
-        _cleanup_free_ char *p = strdup(directory);
-        struct stat st;
-
-        if (!p)
-                return -ENOMEM;
-
-        for (char *slash = p + 1;; slash++) {
-                slash = strchr(slash, '/');
-                if (slash)
-                        *slash = 0;
-                if (*p && mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!slash)
-                        break;
-                *slash = '/';
-        }
-
-        if (stat(directory, &st) < 0)
-                return -errno;
-        if (!S_ISDIR(st.st_mode))
-                return -ENOTDIR;
-        return 0;
-}
-
 /*
  * SQLite would create the file with 0644 less the umask, and gives the WAL
  * and shared-memory files the same mode as the database. So the file is
@@ -577,6 +553,24 @@ int store_get_settings(Store *s, StoreSettings *ret) {
  * Return: 0; -EBUSY when a transaction is open already (a bug in the
  * caller); -EIO.
  */
+/*
+ * secure_delete zeroes a deleted row where it lies, but in WAL mode the
+ * pages that held it stay in the write-ahead log until a checkpoint, and a
+ * plain checkpoint leaves the log's bytes in place for reuse. A TRUNCATE
+ * checkpoint copies the zeroed pages into the database and cuts the log to
+ * nothing, so no copy of a deleted secret is left in any file. It runs after
+ * the commit, before the caller hears of it. Failing it does not undo the
+ * commit; it is logged, and the next one catches up.
+ */
+static void store_erase_wal(Store *s) {
+        int log_frames = -1, checkpointed = -1;
+
+        s->secret_deleted = false;
+        if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed) != SQLITE_OK)
+                log_warning("Store %s: could not empty the write-ahead log after deleting a secret: %s", s->path,
+                            sqlite3_errmsg(s->db));
+}
+
 int store_begin(Store *s) {
         if (!sqlite3_get_autocommit(s->db)) {
                 log_error("Store %s: a transaction is open already.", s->path);
@@ -599,9 +593,13 @@ int store_commit(Store *s) {
         int r;
 
         r = store_exec(s, "COMMIT");
-        if (r < 0)
+        if (r < 0) {
                 store_rollback(s);
-        return r;
+                return r;
+        }
+        if (s->secret_deleted)
+                store_erase_wal(s);
+        return 0;
 }
 
 /**
@@ -612,6 +610,7 @@ int store_commit(Store *s) {
  * abandon; that is not an error.
  */
 void store_rollback(Store *s) {
+        s->secret_deleted = false;
         if (sqlite3_get_autocommit(s->db))
                 return;
         (void) store_exec(s, "ROLLBACK");
@@ -934,10 +933,23 @@ int store_delete_access_point(Store *s, uint64_t id) {
  * @s:  the store
  * @id: the secret's id
  *
+ * No file of the store keeps the secret's bytes once the deletion has
+ * committed: the row is zeroed (secure_delete) and the write-ahead log is
+ * emptied by a TRUNCATE checkpoint right after the COMMIT.
+ *
  * Return: 0 or -EIO.
  */
 int store_delete_secret(Store *s, uint64_t id) {
-        return delete_row(s, "DELETE FROM secrets WHERE id = ?1", id);
+        int r;
+
+        r = delete_row(s, "DELETE FROM secrets WHERE id = ?1", id);
+        if (r < 0)
+                return r;
+        s->secret_deleted = true;
+        /* Outside a transaction the delete has committed already. */
+        if (sqlite3_get_autocommit(s->db))
+                store_erase_wal(s);
+        return 0;
 }
 
 /**

@@ -731,6 +731,20 @@ char *harness_add_secret(Harness *h, const char *access_point, const char *usern
         return expect_sync_object(reply);
 }
 
+char *harness_add_mutual_secret(Harness *h, const char *access_point, const char *username, const char *secret,
+                                const char *mutual_username, const char *mutual_secret) {
+        GVariantBuilder props;
+
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "Username", g_variant_new_string(username));
+        g_variant_builder_add(&props, "{sv}", "Secret", g_variant_new_string(secret));
+        g_variant_builder_add(&props, "{sv}", "MutualUsername", g_variant_new_string(mutual_username));
+        g_variant_builder_add(&props, "{sv}", "MutualSecret", g_variant_new_string(mutual_secret));
+        g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddSharedSecret",
+                                                 g_variant_new("(a{sv}o)", &props, access_point));
+        return expect_sync_object(reply);
+}
+
 char *harness_create_collection(Harness *h, const char *element_name, const char *const *local_aps,
                                 const char *const *remote_aps, const char *remote_system) {
         g_autoptr(GVariant) reply = harness_call(
@@ -799,6 +813,10 @@ struct HarnessPeer {
         char *last_source;
         char *chap_username;
         char *chap_secret;
+        char *mutual_username;          /* NULL: the target does not demand mutual CHAP */
+        char *mutual_secret;
+        unsigned quirks;                /* HarnessPeerQuirk */
+        gint *logouts;                  /* shared with connection threads, which may outlive the peer */
 };
 
 static socklen_t make_sockaddr(const char *address, guint16 port, struct sockaddr_storage *ss) {
@@ -861,8 +879,9 @@ gboolean harness_ipv6_loopback_usable(void) {
 /*
  * A minimal iSCSI target (RFC 7143): enough of Login, Text (SendTargets),
  * NOP and Logout for a discovery session and a normal session, without
- * authentication or with one-way CHAP (RFC 1994, MD5). Each connection runs
- * in its own thread so a slow client never holds up another probe.
+ * authentication, with one-way CHAP (RFC 1994, MD5) or with mutual CHAP,
+ * and with the quirks of HarnessPeerQuirk. Each connection runs in its own
+ * thread so a slow client never holds up another probe.
  */
 typedef struct TargetConnection {
         int fd;
@@ -870,6 +889,10 @@ typedef struct TargetConnection {
         char *portal;                   /* "address:port,1" for TargetAddress */
         char *chap_username;            /* NULL: no authentication */
         char *chap_secret;
+        char *mutual_username;          /* NULL: no mutual CHAP */
+        char *mutual_secret;
+        unsigned quirks;
+        gint *logouts;                  /* a reference to the peer's counter */
 } TargetConnection;
 
 /* CHAP_R as the initiator must compute it: MD5(id || secret || challenge), "0x" + hex. */
@@ -961,6 +984,20 @@ static char **parse_keys(const guint8 *data, size_t len) {
         return g_strv_builder_end(b);
 }
 
+/* The bytes of a CHAP_C value ("0x" + hex); FALSE when it is not one. */
+static gboolean chap_challenge_parse(const char *value, GByteArray *ret) {
+        if (!g_str_has_prefix(value, "0x") || strlen(value) % 2 != 0 || strlen(value) < 4)
+                return FALSE;
+        for (const char *c = value + 2; *c; c += 2) {
+                int hi = g_ascii_xdigit_value(c[0]), lo = g_ascii_xdigit_value(c[1]);
+                if (hi < 0 || lo < 0)
+                        return FALSE;
+                guint8 b = (guint8) (hi << 4 | lo);
+                g_byte_array_append(ret, &b, 1);
+        }
+        return TRUE;
+}
+
 /* Picks our answer for a negotiated list: "None" when offered, else the first choice. */
 static char *choose_value(const char *list) {
         g_auto(GStrv) choices = g_strsplit(list, ",", -1);
@@ -979,6 +1016,9 @@ static gpointer target_connection_thread(gpointer data) {
         guint8 chap_id = 0;
         guint8 challenge[16];
         g_autofree char *chap_name = NULL, *chap_response = NULL;
+        /* The initiator's challenge to us, for mutual CHAP. */
+        g_autoptr(GByteArray) mutual_challenge = g_byte_array_new();
+        int mutual_id = -1;
         g_autofree char *session_target = NULL;
         g_autofree guint8 *payload = NULL;
 
@@ -1053,6 +1093,14 @@ static gpointer target_connection_thread(gpointer data) {
                                 } else if (g_str_equal(key, "CHAP_R")) {
                                         g_free(chap_response);
                                         chap_response = g_ascii_strdown(value, -1);
+                                } else if (g_str_equal(key, "CHAP_I") && c->mutual_username) {
+                                        mutual_id = atoi(value);
+                                } else if (g_str_equal(key, "CHAP_C") && c->mutual_username) {
+                                        g_byte_array_set_size(mutual_challenge, 0);
+                                        if (!chap_challenge_parse(value, mutual_challenge)) {
+                                                status_class = 2;
+                                                status_detail = 1;
+                                        }
                                 } else if (g_str_equal(key, "CHAP_I") || g_str_equal(key, "CHAP_C")) {
                                         /* Mutual CHAP is not offered by this target. */
                                         status_class = 2;
@@ -1074,6 +1122,20 @@ static gpointer target_connection_thread(gpointer data) {
                                         status_detail = 1;
                                 }
                                 g_clear_pointer(&chap_response, g_free);
+                                /* A target that demands mutual CHAP refuses an initiator that does not challenge it. */
+                                if (authenticated && c->mutual_username) {
+                                        if (mutual_id < 0 || mutual_challenge->len == 0) {
+                                                authenticated = FALSE;
+                                                status_class = 2;
+                                                status_detail = 1;
+                                        } else {
+                                                g_autofree char *answer = chap_expected_response(
+                                                        (guint8) mutual_id, c->mutual_secret, mutual_challenge->data,
+                                                        mutual_challenge->len);
+                                                append_key(out, "CHAP_N", c->mutual_username);
+                                                append_key(out, "CHAP_R", answer);
+                                        }
+                                }
                         }
                         /* Nobody leaves the security stage without having authenticated. */
                         if (!authenticated && csg != 0) {
@@ -1100,6 +1162,16 @@ static gpointer target_connection_thread(gpointer data) {
                         reply[37] = status_detail;
                         if (!send_pdu(c->fd, reply, status_class ? NULL : out) || status_class)
                                 break;
+                } else if (opcode == ISCSI_OP_TEXT && (c->quirks & HARNESS_QUIRK_TEXT_OVERSIZED)) {
+                        /* The header alone, announcing 16 MiB - 1; the connection stays open. */
+                        reply[0] = 0x24;
+                        reply[1] = 0x80;
+                        reply[5] = reply[6] = reply[7] = 0xff;
+                        put_be32(reply + 20, 0xffffffff);
+                        put_be32(reply + 28, next_cmd_sn);
+                        put_be32(reply + 32, cmd_sn + 8);
+                        if (!write_full(c->fd, reply, BHS_SIZE))
+                                break;
                 } else if (opcode == ISCSI_OP_TEXT) {
                         for (size_t i = 0; keys[i]; i++)
                                 if (g_str_has_prefix(keys[i], "SendTargets="))
@@ -1110,7 +1182,7 @@ static gpointer target_connection_thread(gpointer data) {
                         reply[0] = 0x24;
                         reply[1] = 0x80;
                         put_be32(reply + 20, 0xffffffff);
-                        put_be32(reply + 28, next_cmd_sn);
+                        put_be32(reply + 28, (c->quirks & HARNESS_QUIRK_CMDSN_SLIP) ? cmd_sn + 1 : next_cmd_sn);
                         put_be32(reply + 32, cmd_sn + 8);
                         if (!send_pdu(c->fd, reply, out))
                                 break;
@@ -1125,6 +1197,11 @@ static gpointer target_connection_thread(gpointer data) {
                         if (!send_pdu(c->fd, reply, NULL))
                                 break;
                 } else if (opcode == ISCSI_OP_LOGOUT) {
+                        g_atomic_int_inc(c->logouts);
+                        if (c->quirks & HARNESS_QUIRK_LOGOUT_CLOSES)
+                                break;
+                        if (c->quirks & HARNESS_QUIRK_LOGOUT_SILENT)
+                                continue;       /* until the initiator gives up and closes */
                         reply[0] = 0x26;
                         reply[1] = 0x80;
                         put_be32(reply + 28, next_cmd_sn);
@@ -1140,6 +1217,9 @@ static gpointer target_connection_thread(gpointer data) {
         g_free(c->portal);
         g_free(c->chap_username);
         g_free(c->chap_secret);
+        g_free(c->mutual_username);
+        g_free(c->mutual_secret);
+        g_atomic_rc_box_release(c->logouts);
         g_free(c);
         return NULL;
 }
@@ -1181,7 +1261,11 @@ static gpointer target_accept_thread(gpointer data) {
                 g_mutex_lock(&p->lock);
                 c->chap_username = g_strdup(p->chap_username);
                 c->chap_secret = g_strdup(p->chap_secret);
+                c->mutual_username = g_strdup(p->mutual_username);
+                c->mutual_secret = g_strdup(p->mutual_secret);
+                c->quirks = p->quirks;
                 g_mutex_unlock(&p->lock);
+                c->logouts = g_atomic_rc_box_acquire(p->logouts);
                 c->portal = strchr(p->address, ':') ? g_strdup_printf("[%s]:%u,1", p->address, p->port)
                                                     : g_strdup_printf("%s:%u,1", p->address, p->port);
                 g_thread_unref(g_thread_new("target-connection", target_connection_thread, c));
@@ -1198,6 +1282,7 @@ HarnessPeer *harness_peer_new(HarnessPeerKind kind, const char *address, const c
         p->filler_fd = -1;
         p->wake_fds[0] = p->wake_fds[1] = -1;
         p->target_names = g_strdupv((char **) target_names);
+        p->logouts = g_atomic_rc_box_new0(gint);
         g_mutex_init(&p->lock);
 
         switch (kind) {
@@ -1253,6 +1338,9 @@ void harness_peer_free(HarnessPeer *p) {
         g_free(p->last_source);
         g_free(p->chap_username);
         g_free(p->chap_secret);
+        g_free(p->mutual_username);
+        g_free(p->mutual_secret);
+        g_atomic_rc_box_release(p->logouts);
         g_mutex_clear(&p->lock);
         g_free(p->address);
         g_free(p);
@@ -1265,6 +1353,27 @@ void harness_peer_require_chap(HarnessPeer *p, const char *username, const char 
         p->chap_username = g_strdup(username);
         p->chap_secret = g_strdup(secret);
         g_mutex_unlock(&p->lock);
+}
+
+void harness_peer_require_mutual_chap(HarnessPeer *p, const char *username, const char *secret,
+                                      const char *mutual_username, const char *mutual_secret) {
+        harness_peer_require_chap(p, username, secret);
+        g_mutex_lock(&p->lock);
+        g_free(p->mutual_username);
+        g_free(p->mutual_secret);
+        p->mutual_username = g_strdup(mutual_username);
+        p->mutual_secret = g_strdup(mutual_secret);
+        g_mutex_unlock(&p->lock);
+}
+
+void harness_peer_set_quirks(HarnessPeer *p, unsigned quirks) {
+        g_mutex_lock(&p->lock);
+        p->quirks = quirks;
+        g_mutex_unlock(&p->lock);
+}
+
+guint harness_peer_logouts(const HarnessPeer *p) {
+        return (guint) g_atomic_int_get(p->logouts);
 }
 
 guint16 harness_peer_port(const HarnessPeer *p) {

@@ -179,6 +179,9 @@ char *harness_add_peer(Harness *h, const char *name, const char *element_name);
 char *harness_add_access_point(Harness *h, const char *system, const char *address, guint16 port,
                                const char *target_name);
 char *harness_add_secret(Harness *h, const char *access_point, const char *username, const char *secret);
+/* Like harness_add_secret(), with the target's credentials for mutual CHAP. */
+char *harness_add_mutual_secret(Harness *h, const char *access_point, const char *username, const char *secret,
+                                const char *mutual_username, const char *mutual_secret);
 /* CreateRemoteReplicationCollection, expecting ReturnValue 0. */
 char *harness_create_collection(Harness *h, const char *element_name, const char *const *local_aps,
                                 const char *const *remote_aps, const char *remote_system);
@@ -243,6 +246,30 @@ HarnessPeer *harness_peer_new(HarnessPeerKind kind, const char *address, const c
 void harness_peer_free(HarnessPeer *p);
 /* From now on the fake target demands one-way CHAP with these credentials. */
 void harness_peer_require_chap(HarnessPeer *p, const char *username, const char *secret);
+/*
+ * From now on the fake target demands mutual CHAP on every session, the
+ * discovery session too (as istgt's "DiscoveryAuthMethod CHAP Mutual"): the
+ * initiator proves username/secret and must challenge the target, which
+ * answers as mutual_username with mutual_secret.
+ */
+void harness_peer_require_mutual_chap(HarnessPeer *p, const char *username, const char *secret,
+                                      const char *mutual_username, const char *mutual_secret);
+
+/* Ways real targets differ from the standard, for the fake target to copy. */
+typedef enum HarnessPeerQuirk {
+        HARNESS_QUIRK_LOGOUT_CLOSES = 1 << 0,   /* a logout is answered by closing the connection */
+        HARNESS_QUIRK_LOGOUT_SILENT = 1 << 1,   /* a logout is never answered; the connection stays open */
+        /* An immediate Text request is counted as if it were not: its answer's
+         * ExpCmdSN is one higher than the CmdSN the next immediate request carries. */
+        HARNESS_QUIRK_CMDSN_SLIP = 1 << 2,
+        /* The SendTargets answer announces a data segment far beyond any initiator's limit. */
+        HARNESS_QUIRK_TEXT_OVERSIZED = 1 << 3,
+} HarnessPeerQuirk;
+
+/* From now on the fake target has these quirks (a HarnessPeerQuirk mask). */
+void harness_peer_set_quirks(HarnessPeer *p, unsigned quirks);
+/* Logout requests the fake target has received so far. */
+guint harness_peer_logouts(const HarnessPeer *p);
 guint16 harness_peer_port(const HarnessPeer *p);
 const char *harness_peer_address(const HarnessPeer *p);
 /* Connections accepted so far (fake targets only). */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -51,6 +52,8 @@ static const HarnessConfig never_idle = { .daemon_args = never_idle_args };
 /* Verification off keeps collection changes synchronous; Verify still starts a job, which the black hole holds. */
 static const char *const logs_args[] = { "--verify-access-points=no", "--probe-timeout=60", NULL };
 static const HarnessConfig logs = { .daemon_args = logs_args };
+static const char *const slow_probe_args[] = { "--probe-timeout=60", NULL };
+static const HarnessConfig slow_probe = { .daemon_args = slow_probe_args };
 static const char *const quiet_args[] = { "--verify-access-points=no", "--log-level=err", NULL };
 static const HarnessConfig quiet = { .daemon_args = quiet_args };
 
@@ -500,6 +503,66 @@ static void test_idle_period_after_job(Harness *h, gconstpointer data) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* bus loss */
+
+/*
+ * The bus daemon dies under the service while a job runs: the service ends
+ * the job as interrupted and stores it, as on any stop, and exits with a
+ * failure status within a moment, so activation can start a fresh one. The
+ * next instance, on a new bus, shows the job interrupted without having to
+ * close it itself.
+ */
+static void test_bus_lost(Harness *h, gconstpointer data) {
+        const char *names[] = { PEER_IQN, NULL };
+        g_autoptr(HarnessPeer) hole = harness_peer_new(HARNESS_PEER_BLACK_HOLE, "127.0.0.2", names);
+        g_autofree char *local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.3", 3260, NULL);
+        g_autofree char *peer = harness_add_peer(h, PEER_IQN, "peer");
+        g_autofree char *remote = harness_add_access_point(h, peer, "127.0.0.2", harness_peer_port(hole), NULL);
+        const char *locals[] = { local, NULL };
+        g_autofree char *collection = harness_create_collection(h, "lost", locals, NULL, NULL);
+        const char *remotes[] = { remote, NULL };
+        g_autofree char *job = NULL;
+        g_assert_cmpuint(harness_add_to_collection(h, collection, NULL, remotes, peer, &job), ==, 4096);
+        harness_wait_job_running(h, job);
+        const char *id = strrchr(job, '/') + 1;
+
+        gint64 killed = g_get_monotonic_time();
+        g_subprocess_send_signal(h->bus_process, SIGKILL);
+        harness_wait_for_flag(h, &h->daemon_exited);
+        gint64 took = g_get_monotonic_time() - killed;
+        int status = g_subprocess_get_status(h->daemon);
+        g_clear_object(&h->daemon);
+        g_autofree char *log = harness_read_log(h);
+        g_test_message("exit 0x%x %.3f s after the bus died; log:\n%s", (unsigned) status,
+                       (double) took / G_USEC_PER_SEC, log);
+        g_assert_cmpint(took, <, 2 * G_USEC_PER_SEC);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        g_assert_nonnull(strstr(log, "Lost the connection to the bus"));
+        g_autofree char *ended = g_strdup_printf("job %s ended exception: Interrupted", id);
+        g_assert_nonnull(strstr(log, ended));
+
+        Harness next;
+        harness_setup_with_bus_config(&next, bus_policy, NULL);
+        g_free(next.state_directory);
+        next.state_directory = g_strdup(h->state_directory);
+        harness_start_daemon(&next);
+        g_assert_cmpuint(harness_get_uint16(&next, job, IRD_IFACE_JOB, "JobState"), ==, IRD_JOB_EXCEPTION);
+        g_autofree char *description = harness_get_string(&next, job, IRD_IFACE_JOB, "ErrorDescription");
+        g_assert_true(g_str_has_prefix(description, "Interrupted"));
+        g_autofree char *reason = harness_job_message_id(&next, job);
+        g_assert_cmpstr(reason, ==, "Interrupted");
+        g_autofree char *busy = harness_get_string(&next, collection, IRD_IFACE_COLLECTION, "Job");
+        g_assert_cmpstr(busy, ==, "/");
+        g_auto(GStrv) members = harness_get_paths(&next, collection, IRD_IFACE_COLLECTION, "RemoteAccessPoints");
+        g_assert_cmpuint(g_strv_length(members), ==, 0);
+        /* The stop stored it: the new instance found no job left running. */
+        g_autofree char *next_log = harness_read_log(&next);
+        g_assert_null(strstr(next_log, "was running when the service stopped"));
+        harness_teardown(&next, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
 /* state directory */
 
 static char *add_peer_and_stop(Harness *h) {
@@ -571,6 +634,42 @@ static void test_state_directory_option_wins(Harness *h, gconstpointer data) {
         harness_wait_daemon_name(h);
         assert_has_object(h, peer);
         g_assert_false(path_exists(dir, NULL));
+}
+
+/*
+ * A second instance on the same state directory, even on another bus, exits
+ * at once and names the directory and the first instance's pid; the first
+ * keeps serving what it had.
+ */
+static void test_state_directory_one_instance(Harness *h, gconstpointer data) {
+        g_autofree char *peer = harness_add_peer(h, PEER_IQN, "first");
+        g_autofree char *before = harness_snapshot(h);
+        Harness other;
+
+        harness_setup_with_bus_config(&other, bus_policy, NULL);
+        g_autofree char *address = g_strdup_printf("--address=%s", other.bus_address);
+        g_autofree char *state = g_strdup_printf("--state-directory=%s", h->state_directory);
+        /* Were it to run beside the first, it would leave by idling, with status 0. */
+        const char *args[] = { address, state, "--exit-on-idle=2", NULL };
+        const char *env[] = { "NOTIFY_SOCKET", NULL };
+        g_autofree char *err = NULL;
+        gint64 started = g_get_monotonic_time();
+        int status = harness_run_daemon(&other, args, env, NULL, &err);
+        gint64 took = g_get_monotonic_time() - started;
+
+        g_test_message("second instance: wait status 0x%x after %.3f s; stderr:\n%s", (unsigned) status,
+                       (double) took / G_USEC_PER_SEC, err);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), !=, 0);
+        g_assert_cmpint(took, <, 2 * G_USEC_PER_SEC);
+        g_assert_nonnull(strstr(err, h->state_directory));
+        g_autofree char *holder = g_strdup_printf("pid %s", g_subprocess_get_identifier(h->daemon));
+        g_assert_nonnull(strstr(err, holder));
+        harness_teardown(&other, NULL);
+
+        g_autofree char *after = harness_snapshot(h);
+        g_assert_cmpstr(before, ==, after);
+        g_autoptr(GVariant) r = harness_call(h, peer, IRD_IFACE_SYSTEM, "Delete", NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -866,12 +965,14 @@ int main(int argc, char **argv) {
         add_test_without_daemon("/integration/daemon/idle/not-while-job-runs", &idle_job,
                                 test_idle_not_while_job_runs);
         add_test_without_daemon("/integration/daemon/idle/period-after-job", &idle_job, test_idle_period_after_job);
+        harness_add_test("/integration/daemon/bus-lost", &slow_probe, test_bus_lost);
         add_test_without_daemon("/integration/daemon/state-directory/from-environment", NULL,
                                 test_state_directory_from_environment);
         add_test_without_daemon("/integration/daemon/state-directory/first-of-list", NULL,
                                 test_state_directory_first_of_list);
         add_test_without_daemon("/integration/daemon/state-directory/option-wins", NULL,
                                 test_state_directory_option_wins);
+        harness_add_test("/integration/daemon/state-directory/one-instance", NULL, test_state_directory_one_instance);
         add_test_without_daemon("/integration/daemon/command-line/invalid", NULL, test_command_line_invalid);
         add_test_without_daemon("/integration/daemon/command-line/help-version", NULL,
                                 test_command_line_help_version);

@@ -616,24 +616,6 @@ static void assert_reason(Harness *h, const char *job, const char *access_point,
         g_assert_cmpstr(last_error_id, ==, reason);
 }
 
-static char *add_mutual_secret(Harness *h, const char *access_point, const char *user, const char *secret,
-                               const char *mutual_user, const char *mutual_secret) {
-        GVariantBuilder props;
-        guint32 rv;
-        const char *path;
-
-        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&props, "{sv}", "Username", g_variant_new_string(user));
-        g_variant_builder_add(&props, "{sv}", "Secret", g_variant_new_string(secret));
-        g_variant_builder_add(&props, "{sv}", "MutualUsername", g_variant_new_string(mutual_user));
-        g_variant_builder_add(&props, "{sv}", "MutualSecret", g_variant_new_string(mutual_secret));
-        g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddSharedSecret",
-                                                 g_variant_new("(a{sv}o)", &props, access_point));
-        g_variant_get(reply, "(u&o)", &rv, &path);
-        g_assert_cmpuint(rv, ==, 0);
-        return g_strdup(path);
-}
-
 /* A collection holding the local access point on LOCAL_ADDRESS, and nothing remote yet. */
 static char *local_collection(Harness *h, char **ret_local) {
         g_autofree char *local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, LOCAL_ADDRESS, 3260, NULL);
@@ -763,8 +745,9 @@ static void test_system_name_differs(Harness *h, gconstpointer data) {
         g_assert_cmpuint(o.code, ==, 4);
         assert_nothing_remote(h, collection);
         g_autofree char *expected = g_strdup_printf(
-                "Target iqn.2026-01.org.example.itest:another-system (the peer system's Name) is not offered by "
-                "%s:%u (local address %s); it offers: %s.", tgtd->address, tgtd->port, LOCAL_ADDRESS, target);
+                "Neither iqn.2026-01.org.example.itest:another-system (the peer system's Name) nor a target named "
+                "under it is offered by %s:%u (local address %s); it offers: %s.", tgtd->address, tgtd->port,
+                LOCAL_ADDRESS, target);
         g_autofree char *description = error_description(h, job);
         g_assert_nonnull(strstr(description, expected));
         assert_reason(h, job, ap, "SystemNotOffered");
@@ -845,7 +828,7 @@ static void test_mutual_chap(Harness *h, gconstpointer data) {
         g_autofree char *job1 = NULL, *job2 = NULL, *job3 = NULL;
 
         /* Our secret wrong: the target rejects us. */
-        g_autofree char *s1 = add_mutual_secret(h, ap, CHAP_USER, "itest-wrong-secret-0000", MUTUAL_USER,
+        g_autofree char *s1 = harness_add_mutual_secret(h, ap, CHAP_USER, "itest-wrong-secret-0000", MUTUAL_USER,
                                                 MUTUAL_SECRET);
         g_auto(Outcome) o1 = add_remote(h, collection, remotes, peer, &job1);
         g_assert_cmpuint(o1.code, ==, 4);
@@ -854,7 +837,7 @@ static void test_mutual_chap(Harness *h, gconstpointer data) {
         assert_reason(h, job1, ap, "AuthenticationFailed");
 
         /* The target's secret is not the one we expect: we reject it. */
-        g_autofree char *s2 = add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER,
+        g_autofree char *s2 = harness_add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER,
                                                 "itest-wrong-mutual-0000");
         g_auto(Outcome) o2 = add_remote(h, collection, remotes, peer, &job2);
         g_assert_cmpuint(o2.code, ==, 4);
@@ -864,7 +847,7 @@ static void test_mutual_chap(Harness *h, gconstpointer data) {
         assert_nothing_remote(h, collection);
 
         /* A target with no secret of its own cannot prove itself; tgt refuses such a login. */
-        g_autofree char *s3 = add_mutual_secret(h, ap2, CHAP_USER, CHAP_SECRET, MUTUAL_USER, MUTUAL_SECRET);
+        g_autofree char *s3 = harness_add_mutual_secret(h, ap2, CHAP_USER, CHAP_SECRET, MUTUAL_USER, MUTUAL_SECRET);
         g_auto(Outcome) o3 = add_remote(h, collection, remotes2, peer, &job3);
         g_assert_cmpuint(o3.code, ==, 4);
         g_autofree char *d3 = error_description(h, job3);
@@ -872,7 +855,7 @@ static void test_mutual_chap(Harness *h, gconstpointer data) {
         assert_reason(h, job3, ap2, "AuthenticationFailed");
 
         /* Both right. */
-        g_autofree char *s4 = add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER, MUTUAL_SECRET);
+        g_autofree char *s4 = harness_add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER, MUTUAL_SECRET);
         g_auto(Outcome) o4 = add_remote(h, collection, remotes, peer, NULL);
         g_assert_true(o4.success);
         g_autoptr(GVariant) members = harness_get_property(h, collection, IRD_IFACE_COLLECTION, "RemoteAccessPoints");
@@ -944,7 +927,7 @@ static void test_target_killed(Harness *h, gconstpointer data) {
         /* Well before the 5 s deadline: the closed connection ends the probe. */
         g_assert_cmpuint(o.elapsed_usec, <, 2 * G_USEC_PER_SEC);
         g_autofree char *description = error_description(h, job);
-        g_autofree char *expected = g_strdup_printf("Connection to %s:%u closed during the discovery login",
+        g_autofree char *expected = g_strdup_printf("Connection to %s:%u closed by the peer during the discovery login",
                                                     tgtd->address, tgtd->port);
         g_assert_nonnull(strstr(description, expected));
         assert_reason(h, job, ap, "ConnectionLost");
@@ -1103,10 +1086,10 @@ static void test_secret_never_emitted(Harness *h, gconstpointer data) {
         g_autofree char *ap = harness_add_access_point(h, peer, tgtd->address, tgtd->port, target);
         g_autofree char *ap2 = harness_add_access_point(h, peer, tgtd->address, tgtd->port,
                                                         "iqn.2026-01.org.example.itest:secretive-too");
-        g_autofree char *secret = add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER, MUTUAL_SECRET);
+        g_autofree char *secret = harness_add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER, MUTUAL_SECRET);
         /* An unbound secret, and one a failing probe used. */
         g_autofree char *spare = harness_add_secret(h, "/", "spare-user", "itest-spare-secret-1234");
-        g_autofree char *wrong = add_mutual_secret(h, ap2, CHAP_USER, "itest-failing-secret-99", MUTUAL_USER,
+        g_autofree char *wrong = harness_add_mutual_secret(h, ap2, CHAP_USER, "itest-failing-secret-99", MUTUAL_USER,
                                                    "itest-failing-mutual-99");
         const char *secrets[] = { CHAP_SECRET, MUTUAL_SECRET, "itest-spare-secret-1234", "itest-failing-secret-99",
                                   "itest-failing-mutual-99", NULL };

@@ -400,6 +400,18 @@ static void test_secret_length(Harness *h, gconstpointer data) {
                                              IRD_ROOT "/access_point/9999"),
                                IRD_ERROR_INVALID_PARAMETER);
 
+        /* A secret belongs to a remote access point: one of this host's is refused. */
+        g_autofree char *local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.1", 3260, NULL);
+        g_autofree char *message = harness_call_error(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddSharedSecret",
+                                                      g_variant_new("(@a{sv}o)", secret_props("user", s12), local),
+                                                      IRD_ERROR_INVALID_PARAMETER);
+        g_assert_nonnull(strstr(message, local));
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddSharedSecret",
+                               g_variant_new("(@a{sv}o)", secret_props("user", s12), local),
+                               IRD_ERROR_INVALID_PARAMETER);
+        g_autofree char *none = harness_get_string(h, local, IRD_IFACE_AP, "SharedSecret");
+        g_assert_cmpstr(none, ==, "/");
+
         g_autofree char *secret = harness_add_secret(h, ap, "user", s12);
         g_assert_true(g_str_has_prefix(secret, IRD_ROOT "/secret/"));
         g_autofree char *unbound = harness_add_secret(h, "/", "user2", s255);
@@ -476,6 +488,81 @@ static void test_secret_never_readable(Harness *h, gconstpointer data) {
         g_assert_false(contains_secret(snapshot2, secret_value));
         g_assert_false(contains_secret(log2, secret_value));
         g_assert_false(contains_secret(log2, mutual_value));
+}
+
+/* The files of the state directory that hold needle, as one space-separated string ("" for none). */
+static char *state_files_holding(Harness *h, const char *needle) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDir) dir = g_dir_open(h->state_directory, 0, &error);
+        g_autoptr(GString) found = g_string_new(NULL);
+        const char *name;
+
+        g_assert_no_error(error);
+        while ((name = g_dir_read_name(dir))) {
+                g_autofree char *path = g_build_filename(h->state_directory, name, NULL);
+                g_autofree char *contents = NULL;
+                gsize length = 0;
+
+                g_assert_true(g_file_get_contents(path, &contents, &length, NULL));
+                if (memmem(contents, length, needle, strlen(needle)))
+                        g_string_append_printf(found, "%s%s", found->len ? " " : "", name);
+        }
+        return g_strdup(found->str);
+}
+
+static void assert_secret_stored(Harness *h, const char *secret) {
+        g_autofree char *holders = state_files_holding(h, secret);
+        /* Proves the search finds what is there: a stored secret is in one of the files. */
+        g_assert_cmpstr(holders, !=, "");
+}
+
+static void assert_secret_gone(Harness *h, const char *secret) {
+        g_autofree char *holders = state_files_holding(h, secret);
+        if (holders[0])
+                g_error("a removed secret is still in %s of the state directory", holders);
+}
+
+static char *add_secret_pair(Harness *h, const char *access_point, const char *secret, const char *mutual) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "Username", g_variant_new_string("initiator"));
+        g_variant_builder_add(&b, "{sv}", "Secret", g_variant_new_string(secret));
+        g_variant_builder_add(&b, "{sv}", "MutualUsername", g_variant_new_string("target"));
+        g_variant_builder_add(&b, "{sv}", "MutualSecret", g_variant_new_string(mutual));
+        g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddSharedSecret",
+                                                 g_variant_new("(a{sv}o)", &b, access_point));
+        char *path = NULL;
+        g_variant_get(reply, "(uo)", NULL, &path);
+        assert_secret_stored(h, secret);
+        assert_secret_stored(h, mutual);
+        return path;
+}
+
+/*
+ * API.md section 5: once a secret's Delete, its replacement or its access
+ * point's Delete has returned, no file of the state directory (database,
+ * write-ahead log, anything else) holds its bytes.
+ */
+static void test_secret_no_copy_left(Harness *h, gconstpointer data) {
+        g_autofree char *peer = harness_add_peer(h, "peer.example.org", NULL);
+        g_autofree char *ap = harness_add_access_point(h, peer, "127.0.0.2", 0, NULL);
+
+        g_autofree char *deleted = add_secret_pair(h, ap, "deleted-Okapi-3141592", "deleted-mutual-Ibex-2718");
+        g_autoptr(GVariant) r1 = harness_call(h, deleted, IRD_IFACE_SECRET, "Delete", NULL);
+        assert_secret_gone(h, "deleted-Okapi-3141592");
+        assert_secret_gone(h, "deleted-mutual-Ibex-2718");
+
+        g_autofree char *replaced = add_secret_pair(h, ap, "replaced-Tapir-1618033", "replaced-mutual-Gnu-1414");
+        g_autofree char *replacement = add_secret_pair(h, ap, "replacement-Lynx-577215",
+                                                       "replacement-mutual-Yak-1732");
+        assert_secret_gone(h, "replaced-Tapir-1618033");
+        assert_secret_gone(h, "replaced-mutual-Gnu-1414");
+        assert_secret_stored(h, "replacement-Lynx-577215");
+
+        g_autoptr(GVariant) r2 = harness_call(h, ap, IRD_IFACE_AP, "Delete", NULL);
+        assert_secret_gone(h, "replacement-Lynx-577215");
+        assert_secret_gone(h, "replacement-mutual-Yak-1732");
 }
 
 static void test_secret_replace(Harness *h, gconstpointer data) {
@@ -788,6 +875,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/secrets/never-readable", NULL, test_secret_never_readable);
         harness_add_test("/integration/secrets/replace", NULL, test_secret_replace);
         harness_add_test("/integration/secrets/delete", NULL, test_secret_delete);
+        harness_add_test("/integration/secrets/no-copy-left", NULL, test_secret_no_copy_left);
         harness_add_test("/integration/delete/in-use", &no_verify, test_delete_in_use);
         harness_add_test("/integration/delete/system-with-access-points", NULL,
                          test_delete_system_with_access_points);

@@ -746,11 +746,12 @@ static void test_add_secrets(Fixture *f, gconstpointer data) {
         SecretSpec spec = { .username = "alice", .secret = "0123456789a" };        /* 11 bytes */
         const char *ap_path;
         SharedSecret *s = NULL;
-        uint64_t ap, first, second;
+        uint64_t ap, local, first, second;
         Snapshot before;
         Model *stored;
 
         ap = add_access_point(f, add_peer(f, PEER_NAME), LISTEN_ADDRESS, 3260);
+        local = add_access_point(f, LOCAL_SYSTEM_ID, "127.0.0.1", 3260);
         ap_path = PATH(OBJECT_ACCESS_POINT, ap);
         notes_clear(f);
 
@@ -771,6 +772,9 @@ static void test_add_secrets(Fixture *f, gconstpointer data) {
         assert_failed(f, engine_add_secret(f->engine, &f->caller, ap_path, &spec, NULL, &f->err), -EINVAL);
         spec = (SecretSpec) { .username = "alice", .secret = "0123456789ab" };
         assert_failed(f, engine_add_secret(f->engine, &f->caller, PATH(OBJECT_ACCESS_POINT, 999), &spec, NULL,
+                                           &f->err), -EINVAL);
+        /* A secret authenticates this host to a peer: never one of this host's own portals. */
+        assert_failed(f, engine_add_secret(f->engine, &f->caller, PATH(OBJECT_ACCESS_POINT, local), &spec, NULL,
                                            &f->err), -EINVAL);
         assert_unchanged(f, &before, true);
         g_assert_cmpuint(f->notes->len, ==, 0);

@@ -992,8 +992,8 @@ static void test_iscsi_node_name(void) {
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -ENOENT);
         g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_SYSTEM_NOT_OFFERED));
-        expected = g_strdup_printf("Target iqn.2026-01.org.example.probe:system (the peer system's Name) is not "
-                                   "offered by %s:%u; it offers: ", TGT_ADDRESS, tgt.port);
+        expected = g_strdup_printf("Neither iqn.2026-01.org.example.probe:system (the peer system's Name) nor a "
+                                   "target named under it is offered by %s:%u; it offers: ", TGT_ADDRESS, tgt.port);
         g_assert_true(g_str_has_prefix(o.message, expected));
         outcome_done(&o);
 
@@ -1148,7 +1148,7 @@ static void test_iscsi_closed(void) {
 
         g_assert_cmpint(o.error, ==, -ECONNRESET);
         g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_CONNECTION_LOST));
-        expected = g_strdup_printf("Connection to 127.0.0.2:%u closed during the discovery login.", port);
+        expected = g_strdup_printf("Connection to 127.0.0.2:%u closed by the peer during the discovery login.", port);
         g_assert_cmpstr(o.message, ==, expected);
 
         sd_event_source_disable_unref(acceptor);

@@ -724,6 +724,47 @@ static void test_secret_erased_from_file(Fixture *f, gconstpointer data) {
         secret_free(x);
 }
 
+static bool store_files_contain(Fixture *f, const char *needle) {
+        g_autofree char *wal = g_strconcat(f->db_path, "-wal", NULL);
+        g_autofree char *shm = g_strconcat(f->db_path, "-shm", NULL);
+
+        return file_contains(f->db_path, needle) || file_contains(wal, needle) || file_contains(shm, needle);
+}
+
+/* Without closing: a committed deletion leaves the secret in no file, in a transaction or outside one. */
+static void test_secret_erased_at_commit(Fixture *f, gconstpointer data) {
+        SharedSecret *x = make_secret(7, 5);
+
+        set_string(&x->secret, "in-transaction-DDDDDDDD");
+        g_assert_cmpint(store_save_secret(f->store, x), ==, 0);
+        g_assert_true(store_files_contain(f, "in-transaction-DDDDDDDD"));
+        g_assert_cmpint(store_begin(f->store), ==, 0);
+        g_assert_cmpint(store_delete_secret(f->store, 7), ==, 0);
+        g_assert_cmpint(store_commit(f->store), ==, 0);
+        g_assert_false(store_files_contain(f, "in-transaction-DDDDDDDD"));
+
+        x->id = 8;
+        set_string(&x->secret, "autocommit-EEEEEEEE");
+        g_assert_cmpint(store_save_secret(f->store, x), ==, 0);
+        g_assert_true(store_files_contain(f, "autocommit-EEEEEEEE"));
+        g_assert_cmpint(store_delete_secret(f->store, 8), ==, 0);
+        g_assert_false(store_files_contain(f, "autocommit-EEEEEEEE"));
+        g_assert_false(store_files_contain(f, "mutual-"));
+
+        /* A rolled-back deletion keeps the secret, and the next commit does not count it. */
+        x->id = 9;
+        set_string(&x->secret, "kept-FFFFFFFF");
+        g_assert_cmpint(store_save_secret(f->store, x), ==, 0);
+        g_assert_cmpint(store_begin(f->store), ==, 0);
+        g_assert_cmpint(store_delete_secret(f->store, 9), ==, 0);
+        store_rollback(f->store);
+        g_assert_true(store_files_contain(f, "kept-FFFFFFFF"));
+        Model *m = load(f);
+        g_assert_nonnull(model_get_secret(m, 9));
+        model_free(m);
+        secret_free(x);
+}
+
 static void test_collection_roundtrip(Fixture *f, gconstpointer data) {
         Collection *full = make_collection(4);
         Collection *empty = collection_new();
@@ -1072,6 +1113,7 @@ int main(int argc, char *argv[]) {
         ADD("/store/transaction/nested-begin", setup_open, test_transaction_nested_begin);
         ADD("/store/transaction/isolated-until-commit", setup_open,
             test_transaction_visible_to_others_only_after_commit);
+        ADD("/store/secret/erased-at-commit", setup_open, test_secret_erased_at_commit);
         ADD("/store/next-id/fresh", setup_open, test_next_id_fresh);
         ADD("/store/next-id/max-rule", setup_open, test_next_id_max_rule);
         ADD("/store/load/id-clash", setup_open, test_next_id_load_into_used_model);

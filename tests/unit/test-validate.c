@@ -467,6 +467,19 @@ static void test_portal_name(void) {
         g_assert_cmpstr(portal_name_format(buf, longest, 65535), ==, expected);
 }
 
+static void test_secret_access_point(void) {
+        ReplError e = REPL_ERROR_INIT;
+
+        g_assert_cmpint(validate_secret_access_point("/org/iscsi/ReplicationService/access_point/7", false, &e), ==, 0);
+        g_assert_cmpint(e.error, ==, 0);
+
+        g_assert_cmpint(validate_secret_access_point("/org/iscsi/ReplicationService/access_point/3", true, &e), ==,
+                        -EINVAL);
+        g_assert_nonnull(strstr(e.message, "/org/iscsi/ReplicationService/access_point/3"));
+        g_assert_nonnull(strstr(e.message, "remote access point"));
+        repl_error_clear(&e);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -493,6 +506,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/validate/address/check-local/hostname", test_address_check_local_hostname);
         g_test_add_func("/validate/address/check-local/not-unicast", test_address_check_local_not_unicast);
         g_test_add_func("/validate/portal-name", test_portal_name);
+        g_test_add_func("/validate/secret-access-point", test_secret_access_point);
 
         return g_test_run();
 }
