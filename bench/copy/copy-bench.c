@@ -97,7 +97,7 @@ static VolumeEndpoint endpoint(const Tgtd *t) {
 }
 
 /* One cycle to its end; seconds it took. */
-static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t bandwidth_limit) {
+static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t bandwidth_limit, uint64_t first_chunk) {
         VolumeEndpoint s = endpoint(source), t = endpoint(target);
         CopyParameters p = {
                 .previous_hash = previous_hash,
@@ -105,6 +105,7 @@ static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64
                 .done = on_done,
                 .userdata = c,
                 .bandwidth_limit = bandwidth_limit,
+                .first_chunk = first_chunk,
         };
         Copy *copy = NULL;
         gint64 start = g_get_monotonic_time();
@@ -211,7 +212,7 @@ static long rss_child(uint64_t size) {
                 c.hashes[i] = zero;
                 c.known[i] = true;
         }
-        (void) run_cycle(&c, source, target, 0);
+        (void) run_cycle(&c, source, target, 0, 0);
         if (c.progress.bytes_transferred != 0 || c.progress.bytes_scanned != size)
                 g_error("the sparse cycle wrote %" PRIu64 " bytes", c.progress.bytes_transferred);
         cycle_done(&c);
@@ -241,7 +242,7 @@ int main(int argc, char *argv[]) {
         };
         g_autoptr(GOptionContext) context = g_option_context_new("- replica data path figures");
         double read_bps, first_s, unchanged_s, limited_s, limited_rate, size;
-        uint64_t limit;
+        uint64_t limit, first_chunk;
         long rss_small, rss_big;
         Cycle c;
 
@@ -269,17 +270,18 @@ int main(int argc, char *argv[]) {
 
                 cycle_init(&c, (uint64_t) size_mib * MIB);
                 fprintf(stderr, "copy-bench: first cycle\n");
-                first_s = run_cycle(&c, source, target, 0);
+                first_s = run_cycle(&c, source, target, 0, 0);
                 fprintf(stderr, "copy-bench: unchanged cycle\n");
-                unchanged_s = run_cycle(&c, source, target, 0);
+                unchanged_s = run_cycle(&c, source, target, 0, 0);
                 if (c.progress.bytes_transferred != 0)
                         g_error("the unchanged cycle wrote %" PRIu64 " bytes", c.progress.bytes_transferred);
 
-                /* A limit at half the first cycle's rate, or one making the cycle last about 5 s when lower. */
-                limit = (uint64_t) MIN(size / first_s / 2, size / 5);
+                /* Half the first cycle's rate, over the last 5 s worth of chunks (a resumed cycle). */
+                limit = (uint64_t) (size / first_s / 2);
+                first_chunk = c.n_chunks - MIN(c.n_chunks, MAX(limit * 5 / COPY_CHUNK_SIZE_DEFAULT, (uint64_t) 1));
                 memset(c.known, 0, c.n_chunks * sizeof(bool));
-                fprintf(stderr, "copy-bench: limited cycle at %" PRIu64 " B/s\n", limit);
-                limited_s = run_cycle(&c, source, target, limit);
+                fprintf(stderr, "copy-bench: limited cycle at %" PRIu64 " B/s from chunk %" PRIu64 "\n", limit, first_chunk);
+                limited_s = run_cycle(&c, source, target, limit, first_chunk);
                 limited_rate = (double) c.progress.rate;
                 cycle_done(&c);
         }

@@ -63,12 +63,16 @@ int iscsi_connection_parse_address(const char *s, uint16_t port, struct sockaddr
 }
 
 int iscsi_connection_connect_bound(const struct sockaddr_storage *source, socklen_t source_len,
-                                   const struct sockaddr *destination, socklen_t destination_len) {
+                                   const struct sockaddr *destination, socklen_t destination_len,
+                                   int *ret_bind_error) {
         static const int one = 1;
         _cleanup_close_ int fd = -1;
 
-        if (source_len > 0 && source->ss_family != destination->sa_family)
+        *ret_bind_error = 0;
+        if (source_len > 0 && source->ss_family != destination->sa_family) {
+                *ret_bind_error = EAFNOSUPPORT;
                 return -EADDRNOTAVAIL;
+        }
 
         fd = socket(destination->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
         if (fd < 0)
@@ -78,10 +82,14 @@ int iscsi_connection_connect_bound(const struct sockaddr_storage *source, sockle
                 /* Leave the port to connect(), so bound connections do not each
                  * pin an ephemeral port for every destination. */
                 (void) setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-                if (bind(fd, (const struct sockaddr *) source, source_len) < 0)
+                if (bind(fd, (const struct sockaddr *) source, source_len) < 0) {
+                        *ret_bind_error = errno;
                         return -EADDRNOTAVAIL;
+                }
         }
 
+        /* Even on loopback, where connect() may finish at once, the caller
+         * hears of it through its loop. */
         if (connect(fd, destination, destination_len) < 0 && errno != EINPROGRESS)
                 return negative_errno();
         return TAKE_FD(fd);

@@ -26,11 +26,14 @@ int iscsi_connection_parse_address(const char *s, uint16_t port, struct sockaddr
  * Opens a non-blocking TCP socket, bound to source first when source_len is
  * not 0 (the port is left to connect()), and starts connecting it to
  * destination. Returns the socket, connecting or connected: the caller waits
- * for EPOLLOUT and reads SO_ERROR. -EADDRNOTAVAIL when the source cannot be
- * bound (or is of another family), other negative errno otherwise.
+ * for EPOLLOUT and reads SO_ERROR. When the source cannot be bound (or is of
+ * another family) it returns -EADDRNOTAVAIL and sets *ret_bind_error to the
+ * errno why; otherwise *ret_bind_error is 0 and a failure is the negative
+ * errno of socket() or connect().
  */
 int iscsi_connection_connect_bound(const struct sockaddr_storage *source, socklen_t source_len,
-                                   const struct sockaddr *destination, socklen_t destination_len);
+                                   const struct sockaddr *destination, socklen_t destination_len,
+                                   int *ret_bind_error);
 
 /*
  * Makes iscsi run its session over fd, a connected TCP socket, which it

@@ -386,13 +386,14 @@ static int session_on_connected(sd_event_source *source, int fd, uint32_t revent
 
 static int session_on_start(sd_event_source *source, void *userdata) {
         VolumeSession *s = userdata;
-        int r;
+        int r, bind_error;
 
         s->start_source = sd_event_source_disable_unref(s->start_source);
         r = iscsi_connection_connect_bound(&s->source, s->source_len,
-                                           (const struct sockaddr *) &s->destination, s->destination_len);
-        if (r == -EADDRNOTAVAIL)
-                session_record(s, r, REASON_UNREACHABLE, "Cannot bind to the local address to reach %s.", s->description);
+                                           (const struct sockaddr *) &s->destination, s->destination_len, &bind_error);
+        if (bind_error != 0)
+                session_record(s, r, REASON_UNREACHABLE, "Cannot bind to the local address to reach %s: %s.", s->description,
+                               strerror(bind_error));
         else if (r < 0)
                 session_record(s, r, REASON_UNREACHABLE, "Cannot connect to %s: %s.", s->description, strerror(-r));
         else {
