@@ -44,6 +44,9 @@
 #define COPY_TARGET "iqn.2026-11.org.example.bench:copy"
 #define MIB (UINT64_C(1024) * 1024)
 
+/* Tuning under test (--buffers, --batch); 0 the defaults. */
+static unsigned n_buffers, confirm_batch;
+
 typedef struct Cycle {
         sd_event *event;
         CopyHash *hashes;               /* the caller's table; NULL entries via known */
@@ -106,6 +109,8 @@ static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64
                 .userdata = c,
                 .bandwidth_limit = bandwidth_limit,
                 .first_chunk = first_chunk,
+                .n_buffers = n_buffers,
+                .confirm_batch = confirm_batch,
         };
         Copy *copy = NULL;
         gint64 start = g_get_monotonic_time();
@@ -234,10 +239,15 @@ static long measure_rss(const char *self, uint64_t size) {
 
 int main(int argc, char *argv[]) {
         gint64 size_mib = 1024, big_mib = 4096, perf_seconds = 10;
+        gint buffers = 0, batch = 0;
+        gboolean skip_memory = FALSE;
         const GOptionEntry options[] = {
                 { "size-mib", 0, 0, G_OPTION_ARG_INT64, &size_mib, "volume size for throughput and memory", "N" },
                 { "big-size-mib", 0, 0, G_OPTION_ARG_INT64, &big_mib, "the larger volume of the memory figure", "N" },
                 { "perf-seconds", 0, 0, G_OPTION_ARG_INT64, &perf_seconds, "how long iscsi-perf reads", "N" },
+                { "buffers", 0, 0, G_OPTION_ARG_INT, &buffers, "chunk buffers of a cycle (default 16)", "N" },
+                { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "chunks per confirmation (default 64)", "N" },
+                { "skip-memory", 0, 0, G_OPTION_ARG_NONE, &skip_memory, "leave out the memory figure", NULL },
                 {},
         };
         g_autoptr(GOptionContext) context = g_option_context_new("- replica data path figures");
@@ -253,6 +263,8 @@ int main(int argc, char *argv[]) {
         g_option_context_add_main_entries(context, options, NULL);
         if (!g_option_context_parse(context, &argc, &argv, NULL))
                 return 2;
+        n_buffers = (unsigned) MAX(buffers, 0);
+        confirm_batch = (unsigned) MAX(batch, 0);
         if (geteuid() != 0 || !g_find_program_in_path("tgtd") || !g_find_program_in_path("iscsi-perf")) {
                 fprintf(stderr, "copy-bench: needs root, tgt and libiscsi-bin\n");
                 return 77;
@@ -286,8 +298,8 @@ int main(int argc, char *argv[]) {
                 cycle_done(&c);
         }
         fprintf(stderr, "copy-bench: memory at %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " MiB\n", size_mib, big_mib);
-        rss_small = measure_rss(argv[0], (uint64_t) size_mib * MIB);
-        rss_big = measure_rss(argv[0], (uint64_t) big_mib * MIB);
+        rss_small = skip_memory ? 1 : measure_rss(argv[0], (uint64_t) size_mib * MIB);
+        rss_big = skip_memory ? 1 : measure_rss(argv[0], (uint64_t) big_mib * MIB);
 
         printf("| figure | measured | goal |\n|---|---|---|\n");
         printf("| first cycle of %" G_GINT64_FORMAT " MiB ÷ iscsi-perf reading the source | %.2f | ≥ 0.5 |\n", size_mib,

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -325,6 +326,57 @@ static void test_target_dies(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(f->resume, <, N_CHUNKS);
 }
 
+static void stop_remote(Fixture *f, Copy *c) {
+        g_assert_cmpint(kill(f->remote->pid, SIGSTOP), ==, 0);
+}
+
+static void test_target_hangs(Fixture *f, gconstpointer data) {
+        CopyParameters p;
+        gint64 start;
+
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+        f->act = stop_remote;
+        f->act_at_confirmation = 2;
+        p = parameters(f);
+        p.stall_timeout_usec = 2 * USEC_PER_SEC;
+        start = g_get_monotonic_time();
+        run_cycle(f, &p);
+        g_assert_true(f->acted);
+        g_assert_true(f->finished);
+        g_assert_cmpint(f->error, ==, -ETIMEDOUT);
+        g_assert_cmpint(f->reason, ==, REASON_TIMEOUT);
+        /* Within a quarter of the timeout's checks, not at the watchdog. */
+        g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
+}
+
+static void lift_limit(Fixture *f, Copy *c) {
+        copy_set_bandwidth_limit(c, 0);
+}
+
+static void test_limit_changed(Fixture *f, gconstpointer data) {
+        /* At this limit the cycle would take 30 s; lifted at the first confirmation, it takes far less. */
+        const uint64_t limit = VOLUME_SIZE / 30;
+        CopyParameters p;
+        gint64 start;
+
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+        f->act = lift_limit;
+        f->act_at_confirmation = 1;
+        p = parameters(f);
+        p.bandwidth_limit = limit;
+        start = g_get_monotonic_time();
+        run_cycle(f, &p);
+        g_assert_true(f->acted);
+        g_assert_cmpint(f->error, ==, 0);
+        g_assert_cmpint(g_get_monotonic_time() - start, <, 15 * G_USEC_PER_SEC);
+        g_assert_cmpuint(f->progress.rate, >, 2 * limit);
+        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+}
+
 static void test_compare(Fixture *f, gconstpointer data) {
         CopyParameters p;
 
@@ -472,6 +524,46 @@ static void test_session_not_a_disk(Fixture *f, gconstpointer data) {
         g_assert_false(volume_session_is_ready(s));
 }
 
+static void test_session_chap(Fixture *f, gconstpointer data) {
+        VolumeEndpoint e = endpoint(f->local);
+        SessionOutcome o = {};
+        VolumeSession *s = NULL;
+
+        if (!f->event)
+                return;
+        tgtd_require_chap(f->local, "replica", "replica-secret-0815");
+
+        e.username = "replica";
+        e.secret = "wrong-secret-4711";
+        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
+        loop_until(f->event, &o.called);
+        g_assert_cmpint(o.error, ==, -EACCES);
+        g_assert_cmpint(o.reason, ==, REASON_AUTHENTICATION_FAILED);
+        s = volume_session_free(s);
+
+        e.secret = "replica-secret-0815";
+        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
+        loop_until(f->event, &o.called);
+        g_assert_cmpint(o.error, ==, 0);
+        g_assert_true(volume_session_is_ready(s));
+        s = volume_session_free(s);
+}
+
+static void test_session_no_such_target(Fixture *f, gconstpointer data) {
+        VolumeEndpoint e = endpoint(f->local);
+        SessionOutcome o = {};
+        VolumeSession *s = NULL;
+
+        if (!f->event)
+                return;
+        e.target_name = "iqn.2026-11.org.example.test:nothing";
+        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
+        loop_until(f->event, &o.called);
+        g_assert_cmpint(o.error, ==, -ENOENT);
+        g_assert_cmpint(o.reason, ==, REASON_LOGIN_REJECTED);
+        volume_session_free(s);
+}
+
 static void test_hash(void) {
         static const char data[] = "replica chunk";
         CopyHash a, b;
@@ -493,10 +585,14 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/copy/bad-parameters", test_bad_parameters);
         FIXTURE_TEST("/copy/session/size", test_session_size, 0);
         FIXTURE_TEST("/copy/session/not-a-disk", test_session_not_a_disk, 0);
+        FIXTURE_TEST("/copy/session/chap", test_session_chap, 0);
+        FIXTURE_TEST("/copy/session/no-such-target", test_session_no_such_target, 0);
         FIXTURE_TEST("/copy/first-cycle", test_first_cycle, 0);
         FIXTURE_TEST("/copy/incremental", test_incremental, 0);
         FIXTURE_TEST("/copy/cancel-resume", test_cancel_resume, 0);
         FIXTURE_TEST("/copy/target-dies", test_target_dies, 0);
+        FIXTURE_TEST("/copy/target-hangs", test_target_hangs, 0);
+        FIXTURE_TEST("/copy/limit-changed", test_limit_changed, 0);
         FIXTURE_TEST("/copy/compare", test_compare, 0);
         FIXTURE_TEST("/copy/bandwidth-limit", test_bandwidth_limit, 0);
         FIXTURE_TEST("/copy/copy-too-small", test_copy_too_small, VOLUME_SIZE / 2);

@@ -80,7 +80,7 @@ static void tgtd_reap(Tgtd *t) {
 void tgtd_kill(Tgtd *t) {
         if (t->pid <= 0)
                 return;
-        (void) kill(t->pid, SIGKILL);
+        (void) kill(t->pid, SIGKILL);   /* also when stopped */
         tgtd_reap(t);
 }
 
@@ -144,6 +144,14 @@ Tgtd *tgtd_start(const char *address, const char *target_name, uint64_t size) {
         g_assert_true(tgtadm(t, new_lun));
         g_assert_true(tgtadm(t, "--op bind --mode target --tid 1 -I ALL"));
         return t;
+}
+
+void tgtd_require_chap(Tgtd *t, const char *user, const char *secret) {
+        g_autofree char *account = g_strdup_printf("--op new --mode account --user %s --password %s", user, secret);
+        g_autofree char *bind = g_strdup_printf("--op bind --mode account --tid 1 --user %s", user);
+
+        g_assert_true(tgtadm(t, account));
+        g_assert_true(tgtadm(t, bind));
 }
 
 void tgtd_free(Tgtd *t) {

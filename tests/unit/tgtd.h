@@ -27,6 +27,9 @@ gboolean tgtd_available(void);
 /* Starts tgtd on address serving target_name, LUN 1 backed by a new sparse file of size bytes. */
 Tgtd *tgtd_start(const char *address, const char *target_name, uint64_t size);
 
+/* Initiators must log in to the target with this CHAP user and secret. */
+void tgtd_require_chap(Tgtd *t, const char *user, const char *secret);
+
 /* SIGKILL, as a crashing target goes: the kernel resets its connections. */
 void tgtd_kill(Tgtd *t);
 
