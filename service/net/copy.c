@@ -27,7 +27,6 @@
  */
 
 #include <errno.h>
-#include <stddef.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,80 +35,8 @@
 #include <time.h>
 #include <xxhash.h>
 
-#include "copy.h"
+#include "copy-internal.h"
 #include "util/log.h"
-#include "util/token-bucket.h"
-
-#define COPY_MESSAGE_MAX 1024
-
-#ifndef container_of
-#define container_of(ptr, type, member) ((type *) ((char *) (ptr) - offsetof(type, member)))
-#endif
-#define BUFFER_ALIGNMENT 4096
-
-typedef enum SlotState {
-        SLOT_IDLE,
-        SLOT_READING,
-        SLOT_WAITING,                   /* for the token bucket */
-        SLOT_WRITING,
-} SlotState;
-
-typedef struct CopySlot {
-        Copy *copy;
-        SlotState state;
-        uint64_t chunk;
-        uint32_t length;
-        unsigned reads_pending;
-        CopyHash hash;
-        uint8_t *data;
-        uint8_t *other;                 /* compare mode: the copy's bytes */
-        VolumeIo source_io, target_io;
-} CopySlot;
-
-/* Written chunks and their hashes, in completion order. */
-typedef struct ChunkList {
-        uint64_t *chunks;
-        CopyHash *hashes;
-        size_t n, capacity;
-} ChunkList;
-
-struct Copy {
-        sd_event *event;
-        CopyParameters p;
-
-        VolumeSession *source, *target;
-        unsigned n_ready;
-        bool running;                   /* both sessions ready, slots allocated */
-        bool finished;                  /* no more commands; done is due */
-
-        uint64_t n_chunks, source_bytes, next_chunk;
-        CopySlot *slots;
-        unsigned n_slots;
-        unsigned *queue;                /* slots waiting to write, a ring in arrival order */
-        unsigned queue_head, queue_length;
-        unsigned in_flight;             /* commands sent and not answered */
-
-        TokenBucket bucket;
-        sd_event_source *token_timer;
-
-        ChunkList pending;              /* written, not yet covered by a sync */
-        ChunkList syncing;              /* covered by the sync in flight */
-        bool confirming;                /* a sync in flight or its batch not yet delivered */
-        bool confirmation_ready;
-        VolumeIo sync_io;
-        uint64_t sync_resume, reported_resume;
-        uint64_t finished_since_confirm;
-
-        sd_event_source *notify_source;
-        sd_event_source *stall_timer;
-        uint64_t last_activity_usec, start_usec, end_usec;
-
-        int error;
-        Reason reason;
-        char message[COPY_MESSAGE_MAX];
-
-        CopyProgress progress;
-};
 
 void copy_hash_chunk(const void *data, size_t size, CopyHash *ret) {
         XXH128_canonical_t canonical;
@@ -118,19 +45,18 @@ void copy_hash_chunk(const void *data, size_t size, CopyHash *ret) {
         memcpy(ret->bytes, canonical.digest, COPY_HASH_SIZE);
 }
 
-static uint64_t now_usec(Copy *c) {
+uint64_t copy_now_usec(Copy *c) {
         uint64_t t = 0;
 
         (void) sd_event_now(c->event, CLOCK_MONOTONIC, &t);
         return t;
 }
 
-static void copy_notify(Copy *c) {
+void copy_notify(Copy *c) {
         (void) sd_event_source_set_enabled(c->notify_source, SD_EVENT_ONESHOT);
 }
 
-_printf_(4, 5)
-static void copy_end(Copy *c, int error, Reason reason, const char *format, ...) {
+void copy_end(Copy *c, int error, Reason reason, const char *format, ...) {
         va_list ap;
 
         if (c->finished)
@@ -145,7 +71,7 @@ static void copy_end(Copy *c, int error, Reason reason, const char *format, ...)
         copy_notify(c);
 }
 
-static void copy_fail_io(Copy *c, VolumeSession *s, const char *what, int error) {
+void copy_fail_io(Copy *c, VolumeSession *s, const char *what, int error) {
         if (error == -ECONNRESET)
                 copy_end(c, error, REASON_CONNECTION_LOST, "Connection to %s lost during %s.", volume_session_describe(s), what);
         else if (error == -ETIMEDOUT)
@@ -167,259 +93,6 @@ static void chunk_list_done(ChunkList *l) {
         free(l->chunks);
         free(l->hashes);
         *l = (ChunkList) {};
-}
-
-/* ---- confirmation ---- */
-
-/* The first chunk not finished: the lowest in a slot, else the next to read. */
-static uint64_t copy_first_unfinished(const Copy *c) {
-        uint64_t first = c->next_chunk;
-
-        for (unsigned i = 0; i < c->n_slots; i++)
-                if (c->slots[i].state != SLOT_IDLE)
-                        first = MIN(first, c->slots[i].chunk);
-        return first;
-}
-
-static void on_sync_done(VolumeIo *io, int error) {
-        Copy *c = container_of(io, Copy, sync_io);
-
-        c->in_flight--;
-        c->last_activity_usec = now_usec(c);
-        if (c->finished)
-                return;
-        if (error < 0) {
-                copy_fail_io(c, c->target, "SYNCHRONIZE CACHE", error);
-                return;
-        }
-        c->confirmation_ready = true;
-        copy_notify(c);
-}
-
-/* Starts a confirmation when one is due (or, with force, whenever something is left to confirm). */
-static void copy_maybe_confirm(Copy *c, bool force) {
-        ChunkList swap;
-        int r;
-
-        if (c->p.compare || c->confirming || c->finished)
-                return;
-        if (!force && c->finished_since_confirm < c->p.confirm_batch)
-                return;
-        c->sync_resume = copy_first_unfinished(c);
-        if (c->pending.n == 0 && c->sync_resume == c->reported_resume)
-                return;
-
-        swap = c->syncing;
-        c->syncing = c->pending;
-        c->pending = swap;
-        c->pending.n = 0;
-        c->finished_since_confirm = 0;
-        c->confirming = true;
-
-        if (c->syncing.n == 0) {
-                /* Only unchanged chunks: nothing to make durable. */
-                c->confirmation_ready = true;
-                copy_notify(c);
-                return;
-        }
-        r = volume_session_sync(c->target, &c->sync_io, on_sync_done);
-        if (r < 0) {
-                copy_end(c, r, REASON_IO_FAILED, "Cannot send SYNCHRONIZE CACHE to %s: %s.",
-                          volume_session_describe(c->target), strerror(-r));
-                return;
-        }
-        c->in_flight++;
-}
-
-/* ---- chunks ---- */
-
-static void copy_pump(Copy *c);
-
-static void slot_finish(CopySlot *slot) {
-        Copy *c = slot->copy;
-
-        slot->state = SLOT_IDLE;
-        c->finished_since_confirm++;
-        copy_maybe_confirm(c, false);
-        copy_pump(c);
-}
-
-static void on_write_done(VolumeIo *io, int error) {
-        CopySlot *slot = container_of(io, CopySlot, target_io);
-        Copy *c = slot->copy;
-
-        c->in_flight--;
-        c->last_activity_usec = now_usec(c);
-        if (c->finished)
-                return;
-        if (error < 0) {
-                copy_fail_io(c, c->target, "WRITE16", error);
-                return;
-        }
-        c->progress.bytes_transferred += slot->length;
-        c->progress.chunks_transferred++;
-        c->pending.chunks[c->pending.n] = slot->chunk;
-        c->pending.hashes[c->pending.n] = slot->hash;
-        c->pending.n++;
-        slot_finish(slot);
-}
-
-static void copy_pump_writes(Copy *c);
-
-static int on_tokens(sd_event_source *s, uint64_t usec, void *userdata) {
-        Copy *c = userdata;
-
-        c->token_timer = sd_event_source_disable_unref(c->token_timer);
-        copy_pump_writes(c);
-        return 0;
-}
-
-/* Sends the queued writes the token bucket allows now; waits on a timer for the rest. */
-static void copy_pump_writes(Copy *c) {
-        while (c->queue_length > 0 && !c->finished && !c->token_timer) {
-                CopySlot *slot = &c->slots[c->queue[c->queue_head]];
-                uint32_t bs = volume_session_block_size(c->target);
-                uint64_t wait = token_bucket_take(&c->bucket, slot->length, now_usec(c));
-                int r;
-
-                if (wait > 0) {
-                        /* Exact (accuracy 1 µs, not the default 250 ms): a late wake-up would lose rate. */
-                        r = sd_event_add_time_relative(c->event, &c->token_timer, CLOCK_MONOTONIC, wait, 1, on_tokens, c);
-                        if (r < 0)
-                                copy_end(c, r, REASON_IO_FAILED, "Cannot wait for the bandwidth limit: %s.", strerror(-r));
-                        return;
-                }
-                c->queue_head = (c->queue_head + 1) % c->n_slots;
-                c->queue_length--;
-                slot->state = SLOT_WRITING;
-                r = volume_session_write(c->target, &slot->target_io, slot->chunk * (c->p.chunk_size / bs),
-                                         slot->length / bs, slot->data, on_write_done);
-                if (r < 0) {
-                        copy_end(c, r, REASON_IO_FAILED, "Cannot send WRITE16 to %s: %s.",
-                                  volume_session_describe(c->target), strerror(-r));
-                        return;
-                }
-                c->in_flight++;
-        }
-}
-
-static void slot_hashed(CopySlot *slot) {
-        Copy *c = slot->copy;
-        CopyHash previous;
-
-        copy_hash_chunk(slot->data, slot->length, &slot->hash);
-        c->progress.bytes_scanned += slot->length;
-
-        if (c->p.compare) {
-                CopyHash other;
-
-                copy_hash_chunk(slot->other, slot->length, &other);
-                if (memcmp(&other, &slot->hash, sizeof(other)) != 0)
-                        c->progress.chunks_differing++;
-                slot_finish(slot);
-                return;
-        }
-        if (c->p.previous_hash && c->p.previous_hash(slot->chunk, &previous, c->p.userdata) &&
-            memcmp(&previous, &slot->hash, sizeof(previous)) == 0) {
-                slot_finish(slot);
-                return;
-        }
-        slot->state = SLOT_WAITING;
-        c->queue[(c->queue_head + c->queue_length) % c->n_slots] = (unsigned) (slot - c->slots);
-        c->queue_length++;
-        copy_pump_writes(c);
-}
-
-static void on_read_done(CopySlot *slot, VolumeSession *s, int error) {
-        Copy *c = slot->copy;
-
-        c->in_flight--;
-        c->last_activity_usec = now_usec(c);
-        if (c->finished)
-                return;
-        if (error < 0) {
-                copy_fail_io(c, s, "READ16", error);
-                return;
-        }
-        if (--slot->reads_pending == 0)
-                slot_hashed(slot);
-}
-
-static void on_source_read(VolumeIo *io, int error) {
-        CopySlot *slot = container_of(io, CopySlot, source_io);
-
-        on_read_done(slot, slot->copy->source, error);
-}
-
-static void on_target_read(VolumeIo *io, int error) {
-        CopySlot *slot = container_of(io, CopySlot, target_io);
-
-        on_read_done(slot, slot->copy->target, error);
-}
-
-static int slot_start(CopySlot *slot, uint64_t chunk) {
-        Copy *c = slot->copy;
-        uint32_t sbs = volume_session_block_size(c->source), tbs = volume_session_block_size(c->target);
-        uint64_t offset = chunk * c->p.chunk_size;
-        int r;
-
-        slot->chunk = chunk;
-        slot->length = (uint32_t) MIN((uint64_t) c->p.chunk_size, c->source_bytes - offset);
-        slot->state = SLOT_READING;
-        slot->reads_pending = c->p.compare ? 2 : 1;
-
-        r = volume_session_read(c->source, &slot->source_io, offset / sbs, slot->length / sbs, slot->data, on_source_read);
-        if (r < 0)
-                return r;
-        c->in_flight++;
-        if (c->p.compare) {
-                r = volume_session_read(c->target, &slot->target_io, offset / tbs, slot->length / tbs, slot->other,
-                                        on_target_read);
-                if (r < 0)
-                        return r;
-                c->in_flight++;
-        }
-        return 0;
-}
-
-static bool copy_all_idle(const Copy *c) {
-        for (unsigned i = 0; i < c->n_slots; i++)
-                if (c->slots[i].state != SLOT_IDLE)
-                        return false;
-        return true;
-}
-
-/* Gives idle slots the next chunks; at the end, confirms the rest and finishes. */
-static void copy_pump(Copy *c) {
-        /* Bounded: never more unconfirmed chunks than the batch lists hold. */
-        size_t limit = c->pending.capacity - c->n_slots;
-
-        if (c->finished || !c->running)
-                return;
-        for (unsigned i = 0; i < c->n_slots && c->next_chunk < c->n_chunks && c->pending.n < limit; i++) {
-                int r;
-
-                if (c->slots[i].state != SLOT_IDLE)
-                        continue;
-                r = slot_start(&c->slots[i], c->next_chunk++);
-                if (r < 0) {
-                        copy_end(c, r, REASON_IO_FAILED, "Cannot send READ16: %s.", strerror(-r));
-                        return;
-                }
-        }
-        if (c->next_chunk < c->n_chunks || !copy_all_idle(c))
-                return;
-
-        if (!c->p.compare) {
-                copy_maybe_confirm(c, true);
-                if (c->confirming || c->reported_resume < c->n_chunks)
-                        return;
-                copy_end(c, 0, REASON_NONE, "Cycle complete: %" PRIu64 " of %" PRIu64 " bytes written to %s.",
-                          c->progress.bytes_transferred, c->progress.bytes_scanned, volume_session_describe(c->target));
-        } else
-                copy_end(c, 0, REASON_NONE, "%" PRIu64 " of %" PRIu64 " chunks differ between %s and %s.",
-                          c->progress.chunks_differing, c->n_chunks - c->p.first_chunk,
-                          volume_session_describe(c->source), volume_session_describe(c->target));
 }
 
 /* ---- starting ---- */
@@ -487,7 +160,7 @@ static void copy_begin(Copy *c) {
         c->progress.n_chunks = c->n_chunks;
         c->progress.bytes_total = c->source_bytes - MIN(c->source_bytes, c->p.first_chunk * c->p.chunk_size);
         c->progress.resume_chunk = c->p.first_chunk;
-        c->start_usec = c->last_activity_usec = now_usec(c);
+        c->start_usec = c->last_activity_usec = copy_now_usec(c);
         token_bucket_init(&c->bucket, c->p.bandwidth_limit, copy_burst(c), c->start_usec);
         c->running = true;
         copy_pump(c);
@@ -528,7 +201,7 @@ static int on_notify(sd_event_source *s, void *userdata) {
                 c->source = volume_session_free(c->source);
                 c->target = volume_session_free(c->target);
                 c->stall_timer = sd_event_source_disable_unref(c->stall_timer);
-                c->end_usec = now_usec(c);
+                c->end_usec = copy_now_usec(c);
                 c->running = false;
                 c->p.done(c, c->error, c->reason, c->message, c->p.userdata);
                 return 0;
@@ -541,7 +214,7 @@ static int on_notify(sd_event_source *s, void *userdata) {
 static int on_stall_check(sd_event_source *s, uint64_t usec, void *userdata) {
         Copy *c = userdata;
 
-        uint64_t now = now_usec(c);
+        uint64_t now = copy_now_usec(c);
 
         /* usec is when the timer was due, which may be before the last completion; compare with now. */
         if (c->running && !c->finished && c->in_flight > 0 && now > c->last_activity_usec &&
@@ -645,7 +318,7 @@ Copy *copy_free(Copy *c) {
 
 void copy_set_bandwidth_limit(Copy *c, uint64_t bytes_per_second) {
         c->p.bandwidth_limit = bytes_per_second;
-        token_bucket_set_rate(&c->bucket, bytes_per_second, now_usec(c));
+        token_bucket_set_rate(&c->bucket, bytes_per_second, copy_now_usec(c));
         c->bucket.burst = copy_burst(c);
         /* A waiting write may go sooner (or later) now. */
         c->token_timer = sd_event_source_disable_unref(c->token_timer);
@@ -660,6 +333,6 @@ void copy_get_progress(const Copy *c, CopyProgress *ret) {
         if (c->start_usec == 0)
                 elapsed = 0;
         else
-                elapsed = (c->end_usec ?: now_usec((Copy *) c)) - c->start_usec;
+                elapsed = (c->end_usec ?: copy_now_usec((Copy *) c)) - c->start_usec;
         ret->rate = elapsed > 0 ? c->progress.bytes_transferred * USEC_PER_SEC / elapsed : 0;
 }
