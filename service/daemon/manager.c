@@ -291,13 +291,14 @@ int manager_run(Manager *m) {
         r = sd_event_loop(m->event);
 
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping.");
-        /* Jobs still running end as interrupted before the bus goes away, so clients hear it. */
-        if (m->bus_lost)
-                /* Nobody can hear announcements any more; the store still gets everything. */
+        if (m->bus_lost) {
+                /* Running jobs still end as interrupted and are stored; there is nobody left to tell. */
                 engine_set_observer(m->engine, NULL, NULL);
-        engine_shutdown(m->engine);
-        if (m->bus_lost)
+                engine_shutdown(m->engine);
                 return r;
+        }
+        /* Jobs still running end as interrupted before the bus goes away, so clients hear it. */
+        engine_shutdown(m->engine);
         (void) sd_bus_flush(m->bus);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed");
