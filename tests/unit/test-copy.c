@@ -549,6 +549,31 @@ static void test_session_chap(Fixture *f, gconstpointer data) {
         s = volume_session_free(s);
 }
 
+/* The session comes from the local access point's address: the target's ACL sees that address. */
+static void test_session_source_address(Fixture *f, gconstpointer data) {
+        VolumeEndpoint e = endpoint(f->remote);
+        SessionOutcome o = {};
+        VolumeSession *s = NULL;
+
+        if (!f->event)
+                return;
+        tgtd_allow_only(f->remote, LOCAL_ADDRESS);
+
+        e.source_address = "127.0.0.83";
+        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
+        loop_until(f->event, &o.called);
+        g_assert_cmpint(o.error, <, 0);
+        g_assert_cmpint(o.reason, ==, REASON_LOGIN_REJECTED);
+        s = volume_session_free(s);
+
+        e.source_address = LOCAL_ADDRESS;
+        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
+        loop_until(f->event, &o.called);
+        g_assert_cmpint(o.error, ==, 0);
+        g_assert_nonnull(strstr(volume_session_describe(s), "(local address " LOCAL_ADDRESS ")"));
+        s = volume_session_free(s);
+}
+
 static void test_session_no_such_target(Fixture *f, gconstpointer data) {
         VolumeEndpoint e = endpoint(f->local);
         SessionOutcome o = {};
@@ -587,6 +612,7 @@ int main(int argc, char *argv[]) {
         FIXTURE_TEST("/copy/session/not-a-disk", test_session_not_a_disk, 0);
         FIXTURE_TEST("/copy/session/chap", test_session_chap, 0);
         FIXTURE_TEST("/copy/session/no-such-target", test_session_no_such_target, 0);
+        FIXTURE_TEST("/copy/session/source-address", test_session_source_address, 0);
         FIXTURE_TEST("/copy/first-cycle", test_first_cycle, 0);
         FIXTURE_TEST("/copy/incremental", test_incremental, 0);
         FIXTURE_TEST("/copy/cancel-resume", test_cancel_resume, 0);

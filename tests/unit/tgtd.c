@@ -154,6 +154,13 @@ void tgtd_require_chap(Tgtd *t, const char *user, const char *secret) {
         g_assert_true(tgtadm(t, bind));
 }
 
+void tgtd_allow_only(Tgtd *t, const char *initiator_address) {
+        g_autofree char *bind = g_strdup_printf("--op bind --mode target --tid 1 -I %s", initiator_address);
+
+        g_assert_true(tgtadm(t, "--op unbind --mode target --tid 1 -I ALL"));
+        g_assert_true(tgtadm(t, bind));
+}
+
 void tgtd_free(Tgtd *t) {
         if (!t)
                 return;

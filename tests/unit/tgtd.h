@@ -30,6 +30,9 @@ Tgtd *tgtd_start(const char *address, const char *target_name, uint64_t size);
 /* Initiators must log in to the target with this CHAP user and secret. */
 void tgtd_require_chap(Tgtd *t, const char *user, const char *secret);
 
+/* Only initiators connecting from this address may log in (tgt's initiator-address ACL). */
+void tgtd_allow_only(Tgtd *t, const char *initiator_address);
+
 /* SIGKILL, as a crashing target goes: the kernel resets its connections. */
 void tgtd_kill(Tgtd *t);
 
