@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * net/copy and net/volume-session against two real targets: a "local"
+ * net/copy against two real targets: a "local"
  * tgtd on 127.0.0.81 serving the source from a file, a "remote" one on
  * 127.0.0.82 serving the copy, both reached from 127.0.0.81 as the local
  * access point's address. The backing files are compared byte for byte.
@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "net/copy.h"
-#include "net/volume-session.h"
 #include "tgtd.h"
 #include "util/macros.h"
 
@@ -33,8 +32,6 @@
 
 /* A hung test fails after this long instead of blocking the run. */
 #define WATCHDOG_USEC (60 * USEC_PER_SEC)
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VolumeSession, volume_session_free)
 
 /* ---- fixture: two targets, the hash table a caller keeps, one loop ---- */
 
@@ -61,22 +58,6 @@ typedef struct Fixture {
         gboolean acted;
         gboolean stop;                  /* ends loop_until() */
 } Fixture;
-
-static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
-        g_error("watchdog: the loop ran for %u s without finishing", (unsigned) (WATCHDOG_USEC / USEC_PER_SEC));
-        return 0;
-}
-
-/* Runs the loop until a callback sets *stop; a hung loop fails the test through the watchdog. */
-static void loop_until(sd_event *e, gboolean *stop) {
-        sd_event_source *watchdog = NULL;
-
-        g_assert_cmpint(sd_event_add_time_relative(e, &watchdog, CLOCK_MONOTONIC, WATCHDOG_USEC, 0, on_watchdog, NULL), ==, 0);
-        *stop = FALSE;
-        while (!*stop)
-                g_assert_cmpint(sd_event_run(e, UINT64_MAX), >=, 0);
-        sd_event_source_disable_unref(watchdog);
-}
 
 static void fixture_setup(Fixture *f, gconstpointer data) {
         if (!tgtd_available())
@@ -167,7 +148,7 @@ static void run_cycle(Fixture *f, const CopyParameters *p) {
         f->acted = FALSE;
         f->n_confirmations = 0;
         g_assert_cmpint(copy_start(f->event, &source, &target, p, &c), ==, 0);
-        loop_until(f->event, &f->stop);
+        test_loop_until(f->event, &f->stop, WATCHDOG_USEC);
 }
 
 static void run_full_cycle(Fixture *f) {
@@ -471,124 +452,6 @@ static void test_bad_parameters(void) {
         sd_event_unref(event);
 }
 
-/* ---- volume sessions alone ---- */
-
-typedef struct SessionOutcome {
-        gboolean called;
-        int error;
-        Reason reason;
-} SessionOutcome;
-
-static void on_session(VolumeSession *s, int error, Reason reason, const char *message, void *userdata) {
-        SessionOutcome *o = userdata;
-
-        o->called = TRUE;
-        o->error = error;
-        o->reason = reason;
-        g_test_message("session: %s", message);
-}
-
-static void open_session(Fixture *f, uint16_t lun, SessionOutcome *o, VolumeSession **ret) {
-        VolumeEndpoint e = endpoint(f->local);
-
-        e.lun = lun;
-        *o = (SessionOutcome) {};
-        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, o, ret), ==, 0);
-        g_assert_false(o->called);
-        loop_until(f->event, &o->called);
-}
-
-static void test_session_size(Fixture *f, gconstpointer data) {
-        g_autoptr(VolumeSession) s = NULL;
-        SessionOutcome o;
-
-        if (!f->event)
-                return;
-        open_session(f, 1, &o, &s);
-        g_assert_cmpint(o.error, ==, 0);
-        g_assert_true(volume_session_is_ready(s));
-        g_assert_cmpuint(volume_session_block_size(s), ==, 512);
-        g_assert_cmpuint(volume_session_n_blocks(s), ==, VOLUME_SIZE / 512);
-}
-
-static void test_session_not_a_disk(Fixture *f, gconstpointer data) {
-        g_autoptr(VolumeSession) s = NULL;
-        SessionOutcome o;
-
-        if (!f->event)
-                return;
-        /* tgt's LUN 0 is the target's controller, not a block device. */
-        open_session(f, 0, &o, &s);
-        g_assert_cmpint(o.error, ==, -ENODEV);
-        g_assert_cmpint(o.reason, ==, REASON_VOLUME_UNSUITABLE);
-        g_assert_false(volume_session_is_ready(s));
-}
-
-static void test_session_chap(Fixture *f, gconstpointer data) {
-        VolumeEndpoint e = endpoint(f->local);
-        SessionOutcome o = {};
-        VolumeSession *s = NULL;
-
-        if (!f->event)
-                return;
-        tgtd_require_chap(f->local, "replica", "replica-secret-0815");
-
-        e.username = "replica";
-        e.secret = "wrong-secret-4711";
-        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
-        loop_until(f->event, &o.called);
-        g_assert_cmpint(o.error, ==, -EACCES);
-        g_assert_cmpint(o.reason, ==, REASON_AUTHENTICATION_FAILED);
-        s = volume_session_free(s);
-
-        e.secret = "replica-secret-0815";
-        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
-        loop_until(f->event, &o.called);
-        g_assert_cmpint(o.error, ==, 0);
-        g_assert_true(volume_session_is_ready(s));
-        s = volume_session_free(s);
-}
-
-/* The session comes from the local access point's address: the target's ACL sees that address. */
-static void test_session_source_address(Fixture *f, gconstpointer data) {
-        VolumeEndpoint e = endpoint(f->remote);
-        SessionOutcome o = {};
-        VolumeSession *s = NULL;
-
-        if (!f->event)
-                return;
-        tgtd_allow_only(f->remote, LOCAL_ADDRESS);
-
-        e.source_address = "127.0.0.83";
-        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
-        loop_until(f->event, &o.called);
-        g_assert_cmpint(o.error, <, 0);
-        g_assert_cmpint(o.reason, ==, REASON_LOGIN_REJECTED);
-        s = volume_session_free(s);
-
-        e.source_address = LOCAL_ADDRESS;
-        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
-        loop_until(f->event, &o.called);
-        g_assert_cmpint(o.error, ==, 0);
-        g_assert_nonnull(strstr(volume_session_describe(s), "(local address " LOCAL_ADDRESS ")"));
-        s = volume_session_free(s);
-}
-
-static void test_session_no_such_target(Fixture *f, gconstpointer data) {
-        VolumeEndpoint e = endpoint(f->local);
-        SessionOutcome o = {};
-        VolumeSession *s = NULL;
-
-        if (!f->event)
-                return;
-        e.target_name = "iqn.2026-11.org.example.test:nothing";
-        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
-        loop_until(f->event, &o.called);
-        g_assert_cmpint(o.error, ==, -ENOENT);
-        g_assert_cmpint(o.reason, ==, REASON_LOGIN_REJECTED);
-        volume_session_free(s);
-}
-
 static void test_hash(void) {
         static const char data[] = "replica chunk";
         CopyHash a, b;
@@ -608,11 +471,6 @@ int main(int argc, char *argv[]) {
 
         g_test_add_func("/copy/hash", test_hash);
         g_test_add_func("/copy/bad-parameters", test_bad_parameters);
-        FIXTURE_TEST("/copy/session/size", test_session_size, 0);
-        FIXTURE_TEST("/copy/session/not-a-disk", test_session_not_a_disk, 0);
-        FIXTURE_TEST("/copy/session/chap", test_session_chap, 0);
-        FIXTURE_TEST("/copy/session/no-such-target", test_session_no_such_target, 0);
-        FIXTURE_TEST("/copy/session/source-address", test_session_source_address, 0);
         FIXTURE_TEST("/copy/first-cycle", test_first_cycle, 0);
         FIXTURE_TEST("/copy/incremental", test_incremental, 0);
         FIXTURE_TEST("/copy/cancel-resume", test_cancel_resume, 0);

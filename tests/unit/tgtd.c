@@ -172,3 +172,18 @@ void tgtd_free(Tgtd *t) {
         g_free(t->address);
         g_free(t);
 }
+
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        g_error("watchdog: the loop ran too long without finishing");
+        return 0;
+}
+
+void test_loop_until(sd_event *e, gboolean *stop, uint64_t watchdog_usec) {
+        sd_event_source *watchdog = NULL;
+
+        g_assert_cmpint(sd_event_add_time_relative(e, &watchdog, CLOCK_MONOTONIC, watchdog_usec, 0, on_watchdog, NULL), ==, 0);
+        *stop = FALSE;
+        while (!*stop)
+                g_assert_cmpint(sd_event_run(e, UINT64_MAX), >=, 0);
+        sd_event_source_disable_unref(watchdog);
+}

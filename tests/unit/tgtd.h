@@ -6,11 +6,12 @@
  * 127.0.0.x address of its own, with its own --control-port, serving one
  * target whose LUN 1 is a backing file (sparse, of the size asked for).
  * Killed with SIGKILL and its files removed when freed, and killed with the
- * test program if that dies.
+ * test program if that dies. Also the loop helper the data-path tests share.
  */
 
 #include <glib.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 typedef struct Tgtd {
         char *address;
@@ -38,3 +39,6 @@ void tgtd_kill(Tgtd *t);
 
 void tgtd_free(Tgtd *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Tgtd, tgtd_free)
+
+/* Runs the loop until a callback sets *stop; after watchdog_usec the test fails instead of hanging. */
+void test_loop_until(sd_event *e, gboolean *stop, uint64_t watchdog_usec);
