@@ -198,6 +198,31 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
         return 1;
 }
 
+#ifdef IRD_STORE_FAULT_VARIABLE
+/*
+ * Compiled only into the daemon built for the integration tests
+ * (tests/integration/meson.build): arms the store fault that variable names,
+ * e.g. "commit:1", once the daemon is up, so the count starts with the first
+ * call it serves. The installed daemon has no such code.
+ */
+static int arm_store_fault(Manager *m) {
+        const char *spec = getenv(IRD_STORE_FAULT_VARIABLE);
+        StoreFault kind;
+        unsigned nth;
+        int r;
+
+        if (isempty(spec))
+                return 0;
+        r = store_fault_parse(spec, &kind, &nth);
+        if (r >= 0)
+                r = store_fault_arm(m->engine->store, kind, nth);
+        if (r < 0)
+                return log_error_errno(r, "Failed to arm the store fault %s=%s", IRD_STORE_FAULT_VARIABLE, spec);
+        log_info("Store fault %s armed.", spec);
+        return 0;
+}
+#endif
+
 int main(int argc, char *argv[]) {
         ManagerOptions o = {
                 .bus_kind = BUS_KIND_SYSTEM,
@@ -230,6 +255,12 @@ int main(int argc, char *argv[]) {
         r = manager_new(&o, &m);
         if (r < 0)
                 return EXIT_FAILURE;
+#ifdef IRD_STORE_FAULT_VARIABLE
+        if (arm_store_fault(m) < 0) {
+                manager_free(m);
+                return EXIT_FAILURE;
+        }
+#endif
         r = manager_run(m);
         manager_free(m);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

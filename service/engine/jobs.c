@@ -735,21 +735,25 @@ static void job_finish(JobRuntime *rt, JobState state, Reason reason, uint16_t c
         if (r >= 0)
                 r = store_commit(e->store);
         if (r < 0) {
+                /* Whatever the job found or was to commit, its end is not on record: it failed. */
                 store_rollback(e->store);
                 log_error_errno(r, "Failed to store the end of job %" PRIu64 "; its changes are not committed", j->id);
-                if (commit_plan) {
-                        commit_plan = false;
-                        job_set_state(rt, JOB_STATE_EXCEPTION);
-                        j->error_code = CIM_FAILED;
-                        j->error_type = CIM_ERROR_TYPE_SOFTWARE;
-                        j->error_reason = REASON_STORAGE_FAILED;
-                        (void) free_and_strdup(&j->error_description,
-                                               "The result could not be stored; nothing was committed.");
-                        job_set_status(j, "Failed.");
-                        (void) store_begin(e->store);
-                        if (store_save_job(e->store, j) < 0 || store_commit(e->store) < 0)
-                                store_rollback(e->store);
-                }
+                commit_plan = false;
+                job_set_state(rt, JOB_STATE_EXCEPTION);
+                j->error_code = CIM_FAILED;
+                j->error_type = CIM_ERROR_TYPE_SOFTWARE;
+                j->error_reason = REASON_STORAGE_FAILED;
+                (void) free_and_strdup(&j->error_description, "The result could not be stored; nothing was committed.");
+                (void) free_and_strdup(&j->error_source, NULL_PATH);
+                job_set_status(j, "Failed.");
+                /* What the probes found is on show already; keep it with the failed job, as a restart would
+                 * otherwise bring back older findings. */
+                r = store_begin(e->store);
+                job_save_touched(e, rt, &r);
+                if (r >= 0)
+                        r = store_save_job(e->store, j);
+                if (r < 0 || store_commit(e->store) < 0)
+                        store_rollback(e->store);
         }
 
         if (commit_plan) {

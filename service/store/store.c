@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store-fault.h"
 #include "util/fileutil.h"
 #include "util/log.h"
 #include "util/macros.h"
@@ -33,6 +34,7 @@
 struct Store {
         sqlite3 *db;
         char *path;
+        StoreFaultPlan fault;           /* tests only; see store_fault_arm() */
         bool secret_deleted;            /* the open transaction deletes a secret: checkpoint after COMMIT */
 };
 
@@ -185,6 +187,10 @@ static int store_prepare(Store *s, const char *sql, sqlite3_stmt **ret) {
 
 /* Runs a statement that returns no rows. */
 static int store_step_done(Store *s, sqlite3_stmt *st, const char *what) {
+        if (store_fault_plan_hit(&s->fault, STORE_FAULT_WRITE)) {
+                log_error("Store %s: failed to %s: injected fault", s->path, what);
+                return -EIO;
+        }
         if (sqlite3_step(st) != SQLITE_DONE)
                 return store_error(s, "%s", what);
         return 0;
@@ -471,11 +477,28 @@ Store *store_close(Store *s) {
         if (!s)
                 return NULL;
 
+        store_fault_plan_disarm(&s->fault, s->db);
         if (s->db && sqlite3_close(s->db) != SQLITE_OK)
                 log_error("Store %s: failed to close: %s", s->path, sqlite3_errmsg(s->db));
         free(s->path);
         free(s);
         return NULL;
+}
+
+/**
+ * store_fault_arm() - make the store fail once, for tests
+ * @s:    the store
+ * @kind: what fails: a row write, a commit or a sync of the log
+ * @nth:  which occurrence of it, counting from now, 1 for the next
+ *
+ * Replaces a fault armed before; STORE_FAULT_NONE just disarms.
+ *
+ * Return: 0; -EINVAL for nth 0 or an unknown kind; -EBUSY when another
+ * store of this process has a sync fault armed; -ENXIO when no write-ahead
+ * log is open to fail.
+ */
+int store_fault_arm(Store *s, StoreFault kind, unsigned nth) {
+        return store_fault_plan_arm(&s->fault, s->db, kind, nth);
 }
 
 /**

@@ -60,6 +60,28 @@ int store_delete_job(Store *s, uint64_t id);
 
 int store_get_schema_version(Store *s, int *ret);
 
+/*
+ * Fault injection, for tests. The store that ships is the one under test:
+ * arming a fault only tells it to fail once where a full or broken disk would
+ * make it fail, so every caller's error path runs as it would then. Nothing in
+ * the service arms a fault. Unit tests call store_fault_arm() on their Store;
+ * the integration tests run a second build of daemon/main.c, made only for
+ * them (tests/integration/meson.build), that arms the fault its environment
+ * names. The installed daemon never reads that variable.
+ */
+typedef enum StoreFault {
+        STORE_FAULT_NONE,
+        STORE_FAULT_WRITE,      /* the nth row write (a save or a delete) fails */
+        STORE_FAULT_COMMIT,     /* the nth COMMIT fails, and SQLite rolls the transaction back */
+        STORE_FAULT_SYNC,       /* the nth fsync of the write-ahead log fails with EIO */
+        _STORE_FAULT_MAX,
+} StoreFault;
+
+/* Counting from now, the nth occurrence of kind fails, once; STORE_FAULT_NONE disarms. */
+int store_fault_arm(Store *s, StoreFault kind, unsigned nth);
+/* "write:N", "commit:N" or "sync:N" with N >= 1; -EINVAL otherwise. */
+int store_fault_parse(const char *spec, StoreFault *ret_kind, unsigned *ret_nth);
+
 /* The connection's effective SQLite settings, for diagnostics and tests. */
 typedef struct StoreSettings {
         char journal_mode[16];          /* "wal" */

@@ -135,6 +135,85 @@ static void test_ids_never_reused(Harness *h, gconstpointer data) {
 
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Ids come from one counter for every kind, so each kind must save it: here
+ * each kind in turn is the newest object, is deleted (so no row remembers its
+ * id), and the daemon goes away before anything else is created.
+ */
+typedef enum NewestKind {
+        NEWEST_SYSTEM,
+        NEWEST_ACCESS_POINT,
+        NEWEST_SECRET,
+        NEWEST_COLLECTION,
+        NEWEST_JOB,
+        _NEWEST_MAX,
+} NewestKind;
+
+static const char *const newest_names[_NEWEST_MAX] = { "system", "access point", "secret", "collection", "job" };
+
+/* Creates an object of the kind (the newest object now) and deletes it again; returns its id. */
+static guint64 create_and_delete(Harness *h, NewestKind kind, const char *peer, const char *ap) {
+        g_autofree char *path = NULL;
+        g_autoptr(GVariant) deleted = NULL;
+        const char *iface = NULL;
+
+        switch (kind) {
+        case NEWEST_SYSTEM:
+                path = harness_add_peer(h, "newest.example.org", NULL);
+                iface = IRD_IFACE_SYSTEM;
+                break;
+        case NEWEST_ACCESS_POINT:
+                path = harness_add_access_point(h, peer, "127.0.0.2", 3270, NULL);
+                iface = IRD_IFACE_AP;
+                break;
+        case NEWEST_SECRET:
+                path = harness_add_secret(h, "/", "user", "0123456789abcdef");
+                iface = IRD_IFACE_SECRET;
+                break;
+        case NEWEST_COLLECTION:
+                path = harness_create_collection(h, "newest", NULL, NULL, NULL);
+                iface = IRD_IFACE_COLLECTION;
+                break;
+        case NEWEST_JOB: {
+                g_autoptr(GVariant) reply = harness_call(h, ap, IRD_IFACE_AP, "Verify", NULL);
+                g_autoptr(GVariant) done = NULL;
+
+                g_variant_get(reply, "(uo)", NULL, &path);
+                done = harness_wait_job_completed(h, path);
+                iface = IRD_IFACE_JOB;
+                break;
+        }
+        default:
+                g_assert_not_reached();
+        }
+        deleted = harness_call(h, path, iface, "Delete", NULL);
+        return path_id(path);
+}
+
+static void test_ids_never_reused_each_kind(Harness *h, gconstpointer data) {
+        g_autoptr(HarnessPeer) refusing = harness_peer_new(HARNESS_PEER_REFUSING, "127.0.0.4", NULL);
+        g_autofree char *peer = harness_add_peer(h, "peer.example.org", NULL);
+        g_autofree char *ap = harness_add_access_point(h, peer, harness_peer_address(refusing),
+                                                       harness_peer_port(refusing), NULL);
+
+        for (NewestKind kind = 0; kind < _NEWEST_MAX; kind++) {
+                guint64 newest = create_and_delete(h, kind, peer, ap);
+                g_autofree char *next = NULL;
+
+                g_assert_cmpuint(newest, ==, MAX(max_id(h, IRD_ROOT "/"), newest));
+                if (kind % 2 == 0)
+                        harness_kill_daemon(h);
+                else
+                        harness_stop_daemon(h);
+                harness_start_daemon(h);
+                next = harness_add_secret(h, "/", "probe", "0123456789abcdef");
+                g_test_message("newest %s had id %" G_GUINT64_FORMAT "; next id after restart %" G_GUINT64_FORMAT,
+                               newest_names[kind], newest, path_id(next));
+                g_assert_cmpuint(path_id(next), >, newest);
+                g_autoptr(GVariant) d = harness_call(h, next, IRD_IFACE_SECRET, "Delete", NULL);
+        }
+}
+
 typedef struct Interrupted {
         HarnessPeer *hole;
         char *peer;
@@ -325,6 +404,7 @@ int main(int argc, char **argv) {
 
         harness_add_test("/integration/restart/state-survives", &no_verify, test_state_survives_kill);
         harness_add_test("/integration/restart/ids-never-reused", NULL, test_ids_never_reused);
+        harness_add_test("/integration/restart/ids-never-reused-each-kind", &no_verify, test_ids_never_reused_each_kind);
         harness_add_test("/integration/restart/running-job-killed", &slow, test_running_job_killed);
         harness_add_test("/integration/restart/running-job-stopped", &slow, test_running_job_stopped);
         harness_add_test("/integration/restart/interrupted-create", &slow, test_interrupted_create);

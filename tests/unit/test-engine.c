@@ -623,6 +623,13 @@ static void setup_quick_removal(Fixture *f, gconstpointer data) {
         world_init(f);
 }
 
+/* Longer than any wait may take: only the start and the end of a job may carry progress. */
+static void setup_slow_progress(Fixture *f, gconstpointer data) {
+        setup(f, data);
+        f->config.progress_interval_usec = 2 * WATCHDOG_USEC;
+        world_init(f);
+}
+
 static void setup_empty(Fixture *f, gconstpointer data) {
         setup(f, data);
         engine_open(f);
@@ -1349,6 +1356,71 @@ static void test_job_verified_from_each_local(Fixture *f, gconstpointer data) {
         assert_model_is_stored(f);
 }
 
+static bool note_is_progress(const Note *n) {
+        return n->type == NOTE_CHANGED && n->kind == OBJECT_JOB &&
+               (strstr(n->properties, "PercentComplete") || strstr(n->properties, "ExpectedEndTime"));
+}
+
+/*
+ * Many probes that all succeed at once: between the announcement of the start
+ * and the final one, PercentComplete and ExpectedEndTime are sent at most once
+ * per progress interval, and the final announcement carries 100.
+ */
+static void test_job_progress_rate_limited(Fixture *f, gconstpointer data) {
+        enum { N_PORTALS = 24 };
+        const uint64_t interval = f->engine->config.progress_interval_usec;
+        const char *remotes[N_PORTALS + 1] = {};
+        int fds[N_PORTALS];
+        uint64_t id, last_emit = 0;
+        unsigned intermediate = 0;
+        const Note *final = NULL;
+        Job *j = NULL;
+
+        for (size_t i = 0; i < N_PORTALS; i++) {
+                uint16_t port;
+
+                fds[i] = socket_on(LISTEN_ADDRESS, &port);
+                g_assert_cmpint(listen(fds[i], 8), ==, 0);
+                remotes[i] = g_strdup(PATH(OBJECT_ACCESS_POINT, add_access_point(f, f->peer, LISTEN_ADDRESS, port)));
+        }
+        notes_clear(f);
+        g_assert_cmpint(add_to(f, f->collection, NULL, remotes, PATH(OBJECT_SYSTEM, f->peer), &j), ==, 0);
+        id = j->id;
+        wait_completed(f, id);
+        g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_COMPLETED);
+        g_assert_cmpuint(job(f, id)->percent_complete, ==, 100);
+
+        for (guint i = 0; i < f->notes->len; i++) {
+                const Note *n = f->notes->pdata[i];
+
+                if (n->type != NOTE_CHANGED || n->kind != OBJECT_JOB || n->id != id)
+                        continue;
+                if (strstr(n->properties, "JobState")) {
+                        /* The start and the end are state changes and carry the progress as it is then. */
+                        if (note_is_progress(n))
+                                final = n;
+                } else if (note_is_progress(n)) {
+                        g_test_message("progress %s at %" PRIu64 " us", n->properties, n->monotonic);
+                        g_assert_cmpuint(n->monotonic, >=, last_emit + interval);
+                        intermediate++;
+                } else
+                        continue;
+                last_emit = n->monotonic;
+        }
+        g_assert_nonnull(final);
+        g_assert_nonnull(strstr(final->properties, "PercentComplete"));
+        g_assert_nonnull(strstr(final->properties, "JobState"));
+        g_assert_true(final == notes_find(f, NOTE_CHANGED, OBJECT_JOB, id,
+                                          notes_count(f, NOTE_CHANGED, OBJECT_JOB, id) - 1));
+        /* The job took less than one interval, so nothing came between start and end. */
+        g_assert_cmpuint(intermediate, ==, 0);
+
+        for (size_t i = 0; i < N_PORTALS; i++) {
+                g_free((char *) remotes[i]);
+                close(fds[i]);
+        }
+}
+
 static void test_job_verify_access_points(Fixture *f, gconstpointer data) {
         uint64_t refusing = add_access_point(f, f->peer, REFUSE_ADDRESS, f->refuse_port);
         Model *stored;
@@ -1612,6 +1684,7 @@ int main(int argc, char *argv[]) {
         ADD("/engine/jobs/verified-create", setup_world, test_job_verified_create);
         ADD("/engine/jobs/verified-from-each-local", setup_world, test_job_verified_from_each_local);
         ADD("/engine/jobs/verify-access-points", setup_world, test_job_verify_access_points);
+        ADD("/engine/jobs/progress-rate-limited", setup_slow_progress, test_job_progress_rate_limited);
         ADD("/engine/jobs/probe-peers", setup_world, test_job_probe_peers);
         ADD("/engine/jobs/refused", setup_world, test_job_refused);
         ADD("/engine/jobs/timeout", setup_short_probes, test_job_timeout);

@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * engine: a change the store could not take changes nothing. Every kind of
+ * change is made while the store fails its log sync, its commit, and each
+ * of the change's row writes in turn (store_fault_arm(), the hook of the
+ * store that ships): the call fails with -EIO, the model is as before,
+ * nothing is announced, and the store holds what it held, also after a
+ * restart of the engine. A job whose final commit fails ends in Exception
+ * with its result not applied; a retention removal that cannot be stored
+ * leaves the job listed.
+ *
+ * Jobs probe a listening socket on 127.0.0.2; nothing leaves 127.0.0.0/8.
+ * Waits run the event loop under a watchdog and never sleep.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/reason.h"
+#include "engine/engine.h"
+#include "util/strutil.h"
+
+#define WATCHDOG_USEC (10 * USEC_PER_SEC)
+#define LOCAL_NAME "iqn.2024-01.org.example:host"
+#define PEER_NAME "iqn.2024-01.org.example:peer"
+#define LISTEN_ADDRESS "127.0.0.2"
+#define SECRET "0123456789ab"
+
+#define PATH(kind, id) object_path_format((char[OBJECT_PATH_MAX]) {}, (kind), (id))
+#define STRV(...) ((const char * const[]) { __VA_ARGS__, NULL })
+
+typedef struct Fixture {
+        char *dir;
+        sd_event *event;
+        ServiceConfig config;
+        Engine *engine;
+        GString *notes;         /* what the bus layer would have announced, one line each */
+        Caller caller;
+        ReplError err;
+        int listen_fd;
+        uint16_t listen_port;
+        bool watchdog_fired;
+
+        uint64_t local1, local2, peer, remote, secret, collection, job;
+} Fixture;
+
+/* ---- what was announced ---- */
+
+static void on_added(ObjectKind kind, uint64_t id, void *userdata) {
+        g_string_append_printf(((Fixture *) userdata)->notes, "added %d %" G_GUINT64_FORMAT "\n", kind, id);
+}
+
+static void on_removed(ObjectKind kind, uint64_t id, void *userdata) {
+        g_string_append_printf(((Fixture *) userdata)->notes, "removed %d %" G_GUINT64_FORMAT "\n", kind, id);
+}
+
+static void on_changed(ObjectKind kind, uint64_t id, const char * const *properties, void *userdata) {
+        g_autofree char *names = g_strjoinv(",", (char **) properties);
+
+        g_string_append_printf(((Fixture *) userdata)->notes, "changed %d %" G_GUINT64_FORMAT " %s\n", kind, id,
+                               names);
+}
+
+static void on_completed(const Job *j, void *userdata) {
+        g_string_append_printf(((Fixture *) userdata)->notes, "completed %" G_GUINT64_FORMAT "\n", j->id);
+}
+
+static const EngineObserver observer = {
+        .object_added = on_added,
+        .object_removed = on_removed,
+        .properties_changed = on_changed,
+        .job_completed = on_completed,
+};
+
+/* ---- the state, as callers see it and as the next start would load it ---- */
+
+static void dump_ids(GString *s, const IdSet *ids) {
+        for (size_t i = 0; i < ids->n; i++)
+                g_string_append_printf(s, "%s%" G_GUINT64_FORMAT, i ? "," : "", ids->ids[i]);
+        g_string_append(s, "]");
+}
+
+static char *model_dump(const Model *m) {
+        GString *s = g_string_new(NULL);
+
+        MODEL_FOREACH(System, x, m->systems)
+                if (x->id != LOCAL_SYSTEM_ID)
+                        g_string_append_printf(s, "system %" G_GUINT64_FORMAT " %s %s reachable=%d/%" G_GUINT64_FORMAT
+                                               "\n", x->id, x->name, x->element_name, x->reachable, x->last_verified);
+        MODEL_FOREACH(AccessPoint, x, m->access_points)
+                g_string_append_printf(s, "ap %" G_GUINT64_FORMAT " system=%" G_GUINT64_FORMAT " %s:%u secret=%"
+                                       G_GUINT64_FORMAT " %s reachable=%d/%" G_GUINT64_FORMAT "/%s\n", x->id,
+                                       x->system_id, x->address, x->port, x->secret_id, x->element_name, x->reachable,
+                                       x->last_verified, x->last_error);
+        MODEL_FOREACH(SharedSecret, x, m->secrets)
+                g_string_append_printf(s, "secret %" G_GUINT64_FORMAT " ap=%" G_GUINT64_FORMAT " %s %s\n", x->id,
+                                       x->access_point_id, x->username, x->secret);
+        MODEL_FOREACH(Collection, x, m->collections) {
+                g_string_append_printf(s, "collection %" G_GUINT64_FORMAT " %s active=%d doa=%d local=[", x->id,
+                                       x->element_name, x->active, x->delete_on_unassociated);
+                dump_ids(s, &x->local_access_points);
+                g_string_append(s, " remote=[");
+                dump_ids(s, &x->remote_access_points);
+                g_string_append(s, " systems=[");
+                dump_ids(s, &x->remote_systems);
+                g_string_append(s, "\n");
+        }
+        MODEL_FOREACH(Job, x, m->jobs)
+                g_string_append_printf(s, "job %" G_GUINT64_FORMAT " %s state=%d code=%u doc=%d tbr=%" G_GUINT64_FORMAT
+                                       "\n", x->id, x->name, x->state, x->error_code, x->delete_on_completion,
+                                       x->time_before_removal);
+        return g_string_free(s, FALSE);
+}
+
+static char *stored_dump(Fixture *f) {
+        Store *store = NULL;
+        Model *m = model_new(LOCAL_NAME);
+        char *s;
+
+        g_assert_nonnull(m);
+        g_assert_cmpint(store_open(f->dir, &store), ==, 0);
+        g_assert_cmpint(store_load(store, m), ==, 0);
+        store_close(store);
+        s = model_dump(m);
+        model_free(m);
+        return s;
+}
+
+/* ---- engine and loop ---- */
+
+static void engine_open(Fixture *f) {
+        g_assert_cmpint(engine_new(f->event, f->dir, LOCAL_NAME, &f->config, &f->engine), ==, 0);
+        engine_set_observer(f->engine, &observer, f);
+        g_assert_cmpint(engine_recover(f->engine), ==, 0);
+}
+
+static void engine_restart(Fixture *f) {
+        f->engine = engine_free(f->engine);
+        engine_open(f);
+}
+
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        ((Fixture *) userdata)->watchdog_fired = true;
+        return 0;
+}
+
+static bool job_finished(Fixture *f, uint64_t id) {
+        Job *j = model_get_job(f->engine->model, id);
+
+        return j && job_state_is_finished(j->state);
+}
+
+static void wait_finished(Fixture *f, uint64_t id) {
+        sd_event_source *watchdog = NULL;
+
+        f->watchdog_fired = false;
+        g_assert_cmpint(sd_event_add_time_relative(f->event, &watchdog, CLOCK_MONOTONIC, WATCHDOG_USEC, 0,
+                                                   on_watchdog, f), >=, 0);
+        while (!job_finished(f, id)) {
+                g_assert_cmpint(sd_event_run(f->event, UINT64_MAX), >=, 0);
+                if (f->watchdog_fired)
+                        g_error("watchdog: job %" G_GUINT64_FORMAT " did not finish", id);
+        }
+        sd_event_source_disable_unref(watchdog);
+}
+
+static void assert_ok(Fixture *f, int r) {
+        if (r < 0)
+                g_error("%s", f->err.message);
+}
+
+static uint64_t add_access_point(Fixture *f, uint64_t system, const char *address, uint16_t port) {
+        AccessPointSpec spec = { .address = address, .port = port, .target_name = "", .element_name = "" };
+        AccessPoint *a = NULL;
+
+        assert_ok(f, engine_add_access_point(f->engine, &f->caller, PATH(OBJECT_SYSTEM, system), &spec, &a, &f->err));
+        return a->id;
+}
+
+static MemberArgs members(const char * const *locals, const char * const *remotes, const char *system) {
+        return (MemberArgs) {
+                .local_paths = locals,
+                .n_local = locals ? g_strv_length((char **) locals) : 0,
+                .remote_paths = remotes,
+                .n_remote = remotes ? g_strv_length((char **) remotes) : 0,
+                .system_path = system ? system : NULL_PATH,
+        };
+}
+
+/* A job adding the peer's access point to the collection; verification is on for it. */
+static uint64_t start_add_job(Fixture *f) {
+        MemberArgs a = members(NULL, STRV(PATH(OBJECT_ACCESS_POINT, f->remote)), PATH(OBJECT_SYSTEM, f->peer));
+        Job *j = NULL;
+
+        f->engine->config.verify_access_points = true;
+        assert_ok(f, engine_add_to_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, f->collection), &a, &j,
+                                              &f->err));
+        f->engine->config.verify_access_points = false;
+        g_assert_nonnull(j);
+        return j->id;
+}
+
+static uint64_t run_verify_job(Fixture *f) {
+        Job *j = NULL;
+        uint64_t id;
+
+        assert_ok(f, engine_verify_access_point(f->engine, &f->caller, f->remote, &j, &f->err));
+        id = j->id;
+        assert_ok(f, engine_job_set_delete_on_completion(f->engine, &f->caller, id, false, &f->err));
+        wait_finished(f, id);
+        return id;
+}
+
+/*
+ * This host with two access points; a peer with an access point that has a
+ * secret; a collection holding the first local access point; a finished job.
+ * Verification of new access points is off, so that only the calls that
+ * start jobs start them.
+ */
+static void setup(Fixture *f, gconstpointer data) {
+        struct sockaddr_in sin = { .sin_family = AF_INET };
+        socklen_t len = sizeof(sin);
+        SecretSpec secret = { .username = "user", .secret = SECRET };
+        g_autoptr(GError) error = NULL;
+        Collection *c = NULL;
+        SharedSecret *s = NULL;
+        System *peer = NULL;
+        Job *j = NULL;
+        MemberArgs a;
+
+        f->dir = g_dir_make_tmp("test-engine-fault-XXXXXX", &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(sd_event_new(&f->event), >=, 0);
+        f->config = SERVICE_CONFIG_INIT;
+        f->config.verify_access_points = false;
+        if (data)
+                f->config.max_finished_jobs = GPOINTER_TO_UINT(data);
+        f->notes = g_string_new(NULL);
+        f->caller = (Caller) { .uid = 1000, .owner = ":1.42 (uid 1000)" };
+        f->err = REPL_ERROR_INIT;
+
+        f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        g_assert_cmpint(f->listen_fd, >=, 0);
+        g_assert_cmpint(inet_pton(AF_INET, LISTEN_ADDRESS, &sin.sin_addr), ==, 1);
+        g_assert_cmpint(bind(f->listen_fd, (struct sockaddr *) &sin, sizeof(sin)), ==, 0);
+        g_assert_cmpint(getsockname(f->listen_fd, (struct sockaddr *) &sin, &len), ==, 0);
+        g_assert_cmpint(listen(f->listen_fd, 64), ==, 0);
+        f->listen_port = ntohs(sin.sin_port);
+
+        engine_open(f);
+        f->local1 = add_access_point(f, LOCAL_SYSTEM_ID, "127.0.0.1", 3260);
+        f->local2 = add_access_point(f, LOCAL_SYSTEM_ID, "127.0.0.1", 3261);
+        assert_ok(f, engine_add_peer_system(f->engine, &f->caller, PEER_NAME, "", &peer, &f->err));
+        f->peer = peer->id;
+        f->remote = add_access_point(f, f->peer, LISTEN_ADDRESS, f->listen_port);
+        assert_ok(f, engine_add_secret(f->engine, &f->caller, PATH(OBJECT_ACCESS_POINT, f->remote), &secret, &s,
+                                       &f->err));
+        f->secret = s->id;
+        a = members(STRV(PATH(OBJECT_ACCESS_POINT, f->local1)), NULL, NULL);
+        assert_ok(f, engine_create_collection(f->engine, &f->caller, "c", &a, true, false, &c, &j, &f->err));
+        f->collection = c->id;
+        f->job = run_verify_job(f);
+        g_assert_cmpint(model_get_job(f->engine->model, f->job)->state, ==, JOB_STATE_COMPLETED);
+        g_string_truncate(f->notes, 0);
+}
+
+static void teardown(Fixture *f, gconstpointer data) {
+        g_autoptr(GDir) d = NULL;
+        const char *name;
+
+        f->engine = engine_free(f->engine);
+        close(f->listen_fd);
+        g_string_free(f->notes, TRUE);
+        sd_event_unref(f->event);
+        repl_error_clear(&f->err);
+        d = g_dir_open(f->dir, 0, NULL);
+        while ((name = g_dir_read_name(d))) {
+                g_autofree char *p = g_build_filename(f->dir, name, NULL);
+
+                g_assert_cmpint(g_unlink(p), ==, 0);
+        }
+        g_assert_cmpint(g_rmdir(f->dir), ==, 0);
+        g_free(f->dir);
+}
+
+/* ---- every change under every fault ---- */
+
+typedef int (*change_fn)(Fixture *f);
+
+/* The change failed for the store and left everything as it was. */
+static void assert_nothing_changed(Fixture *f, int r, const char *model_before, const char *store_before,
+                                   const char *fault) {
+        g_autofree char *model_now = model_dump(f->engine->model);
+        g_autofree char *store_now = stored_dump(f);
+        g_autofree char *model_restarted = NULL;
+
+        g_test_message("fault %s", fault);
+        g_assert_cmpint(r, ==, -EIO);
+        g_assert_cmpint(f->err.error, ==, -EIO);
+        /* Said in the service's words, never SQLite's. */
+        g_assert_nonnull(strstr(f->err.message, "store"));
+        g_assert_null(strstr(f->err.message, "I/O"));
+        g_assert_null(strstr(f->err.message, "constraint"));
+        repl_error_clear(&f->err);
+        g_assert_cmpstr(f->notes->str, ==, "");
+        g_assert_cmpstr(model_now, ==, model_before);
+        g_assert_cmpstr(store_now, ==, store_before);
+        engine_restart(f);
+        model_restarted = model_dump(f->engine->model);
+        g_assert_cmpstr(model_restarted, ==, model_before);
+        g_string_truncate(f->notes, 0);
+}
+
+static int try_change(Fixture *f, change_fn change, StoreFault kind, unsigned nth) {
+        g_assert_cmpint(store_fault_arm(f->engine->store, kind, nth), ==, 0);
+        return change(f);
+}
+
+/*
+ * The log sync, the commit, and the first, second, … row write fail in turn
+ * until the change has more writes than that; then it succeeds, is announced
+ * and is stored.
+ */
+static void check_change(Fixture *f, change_fn change) {
+        g_autofree char *model_before = model_dump(f->engine->model);
+        g_autofree char *store_before = stored_dump(f);
+        g_autofree char *model_after = NULL, *store_after = NULL;
+        unsigned nth;
+        int r;
+
+        g_assert_cmpstr(model_before, ==, store_before);
+        assert_nothing_changed(f, try_change(f, change, STORE_FAULT_SYNC, 1), model_before, store_before, "sync:1");
+        assert_nothing_changed(f, try_change(f, change, STORE_FAULT_COMMIT, 1), model_before, store_before, "commit:1");
+        for (nth = 1;; nth++) {
+                g_autofree char *fault = g_strdup_printf("write:%u", nth);
+
+                r = try_change(f, change, STORE_FAULT_WRITE, nth);
+                if (r >= 0)
+                        break;
+                assert_nothing_changed(f, r, model_before, store_before, fault);
+        }
+        g_assert_cmpint(store_fault_arm(f->engine->store, STORE_FAULT_NONE, 0), ==, 0);
+        g_test_message("the change has %u row writes", nth - 1);
+        g_assert_cmpuint(nth, >, 1);
+        g_assert_cmpstr(f->notes->str, !=, "");
+        model_after = model_dump(f->engine->model);
+        store_after = stored_dump(f);
+        g_assert_cmpstr(model_after, !=, model_before);
+        g_assert_cmpstr(model_after, ==, store_after);
+}
+
+static int add_peer(Fixture *f) {
+        return engine_add_peer_system(f->engine, &f->caller, "iqn.2024-01.org.example:other", "Other", NULL, &f->err);
+}
+
+static int add_access_point_change(Fixture *f) {
+        AccessPointSpec spec = { .address = "127.0.0.9", .port = 3260, .target_name = "", .element_name = "x" };
+
+        return engine_add_access_point(f->engine, &f->caller, PATH(OBJECT_SYSTEM, f->peer), &spec, NULL, &f->err);
+}
+
+static int add_secret_unattached(Fixture *f) {
+        SecretSpec spec = { .username = "someone", .secret = SECRET };
+
+        return engine_add_secret(f->engine, &f->caller, NULL_PATH, &spec, NULL, &f->err);
+}
+
+/* Replaces the access point's secret: one row saved, one deleted, the access point saved. */
+static int add_secret_replacing(Fixture *f) {
+        SecretSpec spec = { .username = "someone", .secret = SECRET, .mutual_username = "m", .mutual_secret = SECRET };
+
+        return engine_add_secret(f->engine, &f->caller, PATH(OBJECT_ACCESS_POINT, f->remote), &spec, NULL, &f->err);
+}
+
+static int create_collection(Fixture *f) {
+        MemberArgs a = members(STRV(PATH(OBJECT_ACCESS_POINT, f->local2)), NULL, NULL);
+        Collection *c = NULL;
+        Job *j = NULL;
+
+        return engine_create_collection(f->engine, &f->caller, "new", &a, true, true, &c, &j, &f->err);
+}
+
+static int add_to_collection(Fixture *f) {
+        MemberArgs a = members(STRV(PATH(OBJECT_ACCESS_POINT, f->local2)), STRV(PATH(OBJECT_ACCESS_POINT, f->remote)),
+                               PATH(OBJECT_SYSTEM, f->peer));
+        Job *j = NULL;
+
+        return engine_add_to_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, f->collection), &a, &j, &f->err);
+}
+
+static int remove_from_collection(Fixture *f) {
+        MemberArgs a = members(STRV(PATH(OBJECT_ACCESS_POINT, f->local1)), NULL, NULL);
+
+        return engine_remove_from_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, f->collection), &a,
+                                             &f->err);
+}
+
+static int modify_collection(Fixture *f) {
+        CollectionSettings s = {
+                .set_element_name = true, .element_name = "renamed",
+                .set_active = true, .active = false,
+                .set_delete_on_unassociated = true, .delete_on_unassociated = true,
+        };
+
+        return engine_modify_collection(f->engine, &f->caller, f->collection, &s, &f->err);
+}
+
+static int delete_system(Fixture *f) {
+        return engine_delete_system(f->engine, &f->caller, f->peer, &f->err);
+}
+
+static int delete_access_point(Fixture *f) {
+        return engine_delete_access_point(f->engine, &f->caller, f->remote, &f->err);
+}
+
+static int delete_secret(Fixture *f) {
+        return engine_delete_secret(f->engine, &f->caller, f->secret, &f->err);
+}
+
+static int delete_collection(Fixture *f) {
+        return engine_delete_collection(f->engine, &f->caller, f->collection, &f->err);
+}
+
+static int delete_job(Fixture *f) {
+        return engine_job_delete(f->engine, &f->caller, f->job, &f->err);
+}
+
+static int set_delete_on_completion(Fixture *f) {
+        return engine_job_set_delete_on_completion(f->engine, &f->caller, f->job, true, &f->err);
+}
+
+static int set_time_before_removal(Fixture *f) {
+        return engine_job_set_time_before_removal(f->engine, &f->caller, f->job, 3600 * USEC_PER_SEC, &f->err);
+}
+
+/* Starting a job stores it: that too is a change. */
+static int start_verify_job(Fixture *f) {
+        Job *j = NULL;
+
+        return engine_verify_access_point(f->engine, &f->caller, f->remote, &j, &f->err);
+}
+
+/* With verification on, adding a remote access point starts a job: storing the job is the change. */
+static int add_to_collection_with_job(Fixture *f) {
+        MemberArgs a = members(NULL, STRV(PATH(OBJECT_ACCESS_POINT, f->remote)), PATH(OBJECT_SYSTEM, f->peer));
+        Job *j = NULL;
+        int r;
+
+        f->engine->config.verify_access_points = true;
+        r = engine_add_to_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, f->collection), &a, &j, &f->err);
+        f->engine->config.verify_access_points = false;
+        return r;
+}
+
+static int create_collection_with_job(Fixture *f) {
+        MemberArgs a = members(STRV(PATH(OBJECT_ACCESS_POINT, f->local2)), STRV(PATH(OBJECT_ACCESS_POINT, f->remote)),
+                               PATH(OBJECT_SYSTEM, f->peer));
+        Collection *c = NULL;
+        Job *j = NULL;
+        int r;
+
+        f->engine->config.verify_access_points = true;
+        r = engine_create_collection(f->engine, &f->caller, "new", &a, true, false, &c, &j, &f->err);
+        f->engine->config.verify_access_points = false;
+        return r;
+}
+
+static const struct {
+        const char *path;
+        change_fn change;
+} changes[] = {
+        { "/engine/fault/add-peer", add_peer },
+        { "/engine/fault/add-access-point", add_access_point_change },
+        { "/engine/fault/add-secret", add_secret_unattached },
+        { "/engine/fault/add-secret-replacing", add_secret_replacing },
+        { "/engine/fault/create-collection", create_collection },
+        { "/engine/fault/add-to-collection", add_to_collection },
+        { "/engine/fault/remove-from-collection", remove_from_collection },
+        { "/engine/fault/modify-collection", modify_collection },
+        { "/engine/fault/delete-system", delete_system },
+        { "/engine/fault/delete-access-point", delete_access_point },
+        { "/engine/fault/delete-secret", delete_secret },
+        { "/engine/fault/delete-collection", delete_collection },
+        { "/engine/fault/delete-job", delete_job },
+        { "/engine/fault/job-delete-on-completion", set_delete_on_completion },
+        { "/engine/fault/job-time-before-removal", set_time_before_removal },
+        { "/engine/fault/start-job", start_verify_job },
+        { "/engine/fault/add-to-collection-job", add_to_collection_with_job },
+        { "/engine/fault/create-collection-job", create_collection_with_job },
+};
+
+static void test_change(Fixture *f, gconstpointer data) {
+        for (size_t i = 0; i < G_N_ELEMENTS(changes); i++)
+                if (g_str_equal(changes[i].path, g_test_get_path()))
+                        return check_change(f, changes[i].change);
+        g_assert_not_reached();
+}
+
+/* ---- a job's final commit ---- */
+
+typedef uint64_t (*job_start_fn)(Fixture *f);
+
+static uint64_t start_verify(Fixture *f) {
+        Job *j = NULL;
+
+        assert_ok(f, engine_verify_access_point(f->engine, &f->caller, f->remote, &j, &f->err));
+        return j->id;
+}
+
+/*
+ * The job's last transaction fails: the job ends in Exception, its result is
+ * not applied (a collection keeps its members), and what the model shows is
+ * what a restart loads. Returns false once the fault was not reached and the
+ * job completed.
+ */
+static bool check_final_commit(Fixture *f, job_start_fn start, StoreFault kind, unsigned nth) {
+        g_autofree char *collection_before = NULL, *model_now = NULL, *store_now = NULL, *model_restarted = NULL;
+        Job *j;
+        uint64_t id;
+
+        g_test_message("fault %d:%u", kind, nth);
+        id = start(f);
+        collection_before = model_dump(f->engine->model);
+        g_string_truncate(f->notes, 0);
+        g_assert_cmpint(store_fault_arm(f->engine->store, kind, nth), ==, 0);
+        wait_finished(f, id);
+        j = model_get_job(f->engine->model, id);
+        if (j->state == JOB_STATE_COMPLETED) {
+                g_assert_cmpint(kind, ==, STORE_FAULT_WRITE);
+                g_assert_cmpint(store_fault_arm(f->engine->store, STORE_FAULT_NONE, 0), ==, 0);
+                return false;
+        }
+        g_assert_cmpint(j->state, ==, JOB_STATE_EXCEPTION);
+        g_assert_cmpuint(j->error_code, ==, CIM_FAILED);
+        g_assert_cmpint(j->error_reason, ==, REASON_STORAGE_FAILED);
+        g_assert_cmpstr(reason_to_string(j->error_reason), ==, "StorageFailed");
+        g_assert_cmpstr(j->error_description, ==, "The result could not be stored; nothing was committed.");
+        g_assert_null(strstr(f->notes->str, "RemoteAccessPoints"));
+        g_assert_false(idset_contains(&model_get_collection(f->engine->model, f->collection)->remote_access_points,
+                                      f->remote));
+        g_assert_nonnull(strstr(f->notes->str, "JobState"));
+        g_assert_nonnull(strstr(f->notes->str, "completed"));
+
+        model_now = model_dump(f->engine->model);
+        store_now = stored_dump(f);
+        g_assert_cmpstr(model_now, ==, store_now);
+        engine_restart(f);
+        model_restarted = model_dump(f->engine->model);
+        g_assert_cmpstr(model_restarted, ==, model_now);
+        return true;
+}
+
+static void check_final_commits(Fixture *f, job_start_fn start) {
+        unsigned nth = 1;
+
+        g_assert_true(check_final_commit(f, start, STORE_FAULT_SYNC, 1));
+        g_assert_true(check_final_commit(f, start, STORE_FAULT_COMMIT, 1));
+        while (check_final_commit(f, start, STORE_FAULT_WRITE, nth))
+                nth++;
+        g_test_message("the final commit has %u row writes", nth - 1);
+        g_assert_cmpuint(nth, >, 1);
+}
+
+static void test_job_final_commit_collection(Fixture *f, gconstpointer data) {
+        g_autofree char *stored = NULL, *now = NULL;
+
+        check_final_commits(f, start_add_job);
+        /* The last run's fault was never reached: its change is in place and stored. */
+        g_assert_true(idset_contains(&model_get_collection(f->engine->model, f->collection)->remote_access_points,
+                                     f->remote));
+        g_assert_nonnull(strstr(f->notes->str, "RemoteAccessPoints"));
+        stored = stored_dump(f);
+        now = model_dump(f->engine->model);
+        g_assert_cmpstr(now, ==, stored);
+}
+
+static void test_job_final_commit_verify(Fixture *f, gconstpointer data) {
+        check_final_commits(f, start_verify);
+}
+
+/* ---- retention ---- */
+
+static void test_retention_removal(Fixture *f, gconstpointer data) {
+        g_autofree char *model_now = NULL, *store_now = NULL;
+        Job *j = NULL;
+        uint64_t second;
+
+        /* The limit is one finished job, and f->job is one. */
+        assert_ok(f, engine_verify_access_point(f->engine, &f->caller, f->remote, &j, &f->err));
+        second = j->id;
+        assert_ok(f, engine_job_set_delete_on_completion(f->engine, &f->caller, second, false, &f->err));
+        g_string_truncate(f->notes, 0);
+        /* The first commit is the job's end, the second removes the oldest finished job. */
+        g_assert_cmpint(store_fault_arm(f->engine->store, STORE_FAULT_COMMIT, 2), ==, 0);
+        wait_finished(f, second);
+        g_assert_cmpint(model_get_job(f->engine->model, second)->state, ==, JOB_STATE_COMPLETED);
+        g_assert_nonnull(model_get_job(f->engine->model, f->job));
+        g_assert_null(strstr(f->notes->str, "removed"));
+        model_now = model_dump(f->engine->model);
+        store_now = stored_dump(f);
+        g_assert_cmpstr(model_now, ==, store_now);
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(changes); i++)
+                g_test_add(changes[i].path, Fixture, NULL, setup, test_change, teardown);
+        g_test_add("/engine/fault/job-final-commit/collection", Fixture, NULL, setup, test_job_final_commit_collection,
+                   teardown);
+        g_test_add("/engine/fault/job-final-commit/verify", Fixture, NULL, setup, test_job_final_commit_verify,
+                   teardown);
+        g_test_add("/engine/fault/retention-removal", Fixture, GUINT_TO_POINTER(1), setup, test_retention_removal,
+                   teardown);
+        return g_test_run();
+}
