@@ -184,7 +184,8 @@ static void on_session(VolumeSession *s, int error, Reason reason, const char *m
 static int on_notify(sd_event_source *s, void *userdata) {
         Copy *c = userdata;
 
-        if (c->confirmation_ready && !c->finished) {
+        /* A batch whose sync completed is durable on the copy even if the cycle failed since. */
+        if (c->confirmation_ready) {
                 size_t n = c->syncing.n;
 
                 c->confirmation_ready = false;
