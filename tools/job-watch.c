@@ -195,7 +195,7 @@ static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *err
 
         if (sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner) < 0)
                 return 0;
-        if (strcmp(name, SERVICE_NAME) == 0 && !*new_owner) {
+        if (strcmp(name, SERVICE_BUS_NAME) == 0 && !*new_owner) {
                 w->service_gone = true;
                 finish(w, 0);
         }
@@ -207,14 +207,14 @@ static int request_cancel(JobWatch *w) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_message_new_method_call(w->bus, &m, SERVICE_NAME, w->path, JOB_INTERFACE, "RequestStateChange");
+        r = sd_bus_message_new_method_call(w->bus, &m, SERVICE_BUS_NAME, w->path, JOB_INTERFACE, "RequestStateChange");
         if (r >= 0)
                 r = sd_bus_message_append(m, "qt", (uint16_t) JOB_REQUEST_TERMINATE, (uint64_t) 0);
         if (r >= 0)
                 r = sd_bus_call(w->bus, m, 0, &error, &reply);
         if (r < 0) {
                 /* The job may have ended meanwhile; its Completed signal is on the way then. */
-                if (!sd_bus_error_has_name(&error, ERROR_INVALID_STATE_TRANSITION))
+                if (!sd_bus_error_has_name(&error, BUS_ERROR_INVALID_STATE_TRANSITION))
                         (void) report_bus_error("cancel the job", &error, r);
                 sd_bus_error_free(&error);
                 return r;
@@ -285,34 +285,62 @@ int job_watch_begin(JobWatch *w, sd_bus *bus) {
 
         /* Synchronous AddMatch: the bus applies it before it sees our next call. */
         r = sd_bus_add_match(bus, &w->job_match,
-                             "type='signal',sender='" SERVICE_NAME "',path_namespace='" JOB_PATH_PREFIX "'",
+                             "type='signal',sender='" SERVICE_BUS_NAME "',path_namespace='" JOB_PATH_PREFIX "'",
                              on_job_signal, w);
         if (r < 0)
                 return r;
         return sd_bus_add_match(bus, &w->owner_match,
                                 "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" SERVICE_NAME "'",
+                                "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='" SERVICE_BUS_NAME "'",
                                 on_owner_changed, w);
 }
 
-static int fetch_state(JobWatch *w) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+/*
+ * The job's properties as they are now, read asynchronously: the reply is
+ * dispatched in its place among the job's signals. Signals queued before
+ * it (during the call that started the job, or while it was on its way)
+ * are older than its values, and a synchronous read would have applied
+ * them after it, drawing an older JobStatus over a newer one.
+ */
+static int on_state_fetched(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        JobWatch *w = userdata;
+        const sd_bus_error *error = sd_bus_message_get_error(reply);
         PropertyList props = {};
         int r;
 
-        r = sd_bus_call_method(w->bus, SERVICE_NAME, w->path, "org.freedesktop.DBus.Properties", "GetAll", &error,
-                               &reply, "s", JOB_INTERFACE);
-        if (r < 0) {
-                r = report_bus_error("read the job", &error, r);
-                sd_bus_error_free(&error);
-                return -r;
+        w->fetch_slot = sd_bus_slot_unref(w->fetch_slot);
+        if (w->completed)
+                return 0;
+        if (error) {
+                clear_bar(w);
+                w->fetch_failed = report_bus_error("read the job", error, sd_bus_message_get_errno(reply));
+                finish(w, 0);
+                return 0;
         }
         r = property_list_read(reply, &props);
         if (r >= 0)
                 apply_properties(w, &props);
         property_list_clear(&props);
-        return r < 0 ? -EXIT_GENERIC : 0;
+        if (r < 0) {
+                clear_bar(w);
+                w->fetch_failed = report_bus_error("parse the job's properties", NULL, r);
+                finish(w, 0);
+                return 0;
+        }
+        /* A job that ended before we listened sends nothing more. */
+        if (job_state_is_finished(w->state))
+                finish(w, 0);
+        else
+                show_progress(w);
+        return 0;
+}
+
+static int fetch_state(JobWatch *w) {
+        int r;
+
+        r = sd_bus_call_method_async(w->bus, &w->fetch_slot, SERVICE_BUS_NAME, w->path, "org.freedesktop.DBus.Properties",
+                                     "GetAll", on_state_fetched, w, "s", JOB_INTERFACE);
+        return r < 0 ? report_bus_error("read the job", NULL, r) : 0;
 }
 
 static int report_result(JobWatch *w) {
@@ -362,11 +390,8 @@ int job_watch_wait(JobWatch *w, const char *path) {
 
         if (!w->completed) {
                 r = fetch_state(w);
-                if (r < 0)
-                        return -r;
-                if (job_state_is_finished(w->state))
-                        return report_result(w);
-                show_progress(w);
+                if (r > 0)
+                        return r;
 
                 r = sd_event_loop(w->event);
                 if (r == -EINTR) {
@@ -379,6 +404,10 @@ int job_watch_wait(JobWatch *w, const char *path) {
                         return EXIT_GENERIC;
                 }
         }
+        if (w->fetch_failed)
+                return w->fetch_failed;
+        if (job_state_is_finished(w->state) && !w->completed)
+                return report_result(w);
         if (w->service_gone && !w->completed) {
                 clear_bar(w);
                 fprintf(stderr, "The service exited while %s was running.\n", path);
@@ -396,6 +425,7 @@ void job_watch_done(JobWatch *w) {
         for (size_t i = 0; i < w->n_early; i++)
                 sd_bus_message_unref(w->early[i]);
         free(w->early);
+        sd_bus_slot_unref(w->fetch_slot);
         sd_bus_slot_unref(w->job_match);
         sd_bus_slot_unref(w->owner_match);
         sd_event_source_unref(w->sigint);

@@ -18,6 +18,7 @@ typedef struct JobWatch {
         sd_event *event;
         sd_bus_slot *job_match;
         sd_bus_slot *owner_match;
+        sd_bus_slot *fetch_slot;        /* the GetAll of the job's properties, while it is pending */
         sd_event_source *sigint;
         bool sigint_blocked;
 
@@ -36,6 +37,7 @@ typedef struct JobWatch {
         bool completed;                 /* the Completed signal arrived */
         bool completed_success;
         bool service_gone;
+        int fetch_failed;               /* exit status when reading the job's properties failed */
 
         bool progress_bar;              /* draw a bar on stdout (a terminal) */
         bool ask_before_cancel;         /* stdin is a terminal: ask before cancelling */

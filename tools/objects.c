@@ -11,63 +11,31 @@
 #include "objects.h"
 #include "replctl.h"
 #include "util/macros.h"
+#include "util/strutil.h"
 
 /* Candidate lists longer than this are cut; a user who sees 20 knows to be more specific. */
 #define MAX_CANDIDATES_SHOWN 20
 
-static const KindInfo kinds[_KIND_MAX] = {
-        [KIND_SERVICE] = { "service", "service", "services", SERVICE_INTERFACE, SERVICE_PATH },
-        [KIND_SYSTEM] = { "system", "system", "systems", SYSTEM_INTERFACE, SERVICE_PATH "/system" },
-        [KIND_ACCESS_POINT] = { "access_point", "access point", "access points", ACCESS_POINT_INTERFACE,
-                                SERVICE_PATH "/access_point" },
-        [KIND_COLLECTION] = { "collection", "collection", "collections", COLLECTION_INTERFACE,
-                              SERVICE_PATH "/collection" },
-        [KIND_SECRET] = { "secret", "shared secret", "shared secrets", SECRET_INTERFACE, SERVICE_PATH "/secret" },
-        [KIND_JOB] = { "job", "job", "jobs", JOB_INTERFACE, SERVICE_PATH "/job" },
+static const KindWords words[_OBJECT_KIND_MAX] = {
+        [OBJECT_SERVICE] = { "service", "services" },
+        [OBJECT_SYSTEM] = { "system", "systems" },
+        [OBJECT_ACCESS_POINT] = { "access point", "access points" },
+        [OBJECT_COLLECTION] = { "collection", "collections" },
+        [OBJECT_SECRET] = { "shared secret", "shared secrets" },
+        [OBJECT_JOB] = { "job", "jobs" },
 };
 
-const KindInfo *kind_info(ObjectKind k) {
-        return k >= 0 && k < _KIND_MAX ? &kinds[k] : NULL;
+const KindWords *kind_words(ObjectKind k) {
+        return k > OBJECT_NONE && k < _OBJECT_KIND_MAX ? &words[k] : NULL;
 }
 
-static bool parse_number(const char *s, uint64_t *ret) {
-        uint64_t v = 0;
-
-        if (!*s || (s[0] == '0' && s[1]))
-                return false;
-        for (; *s; s++) {
-                if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
-                        return false;
-                v = v * 10 + (uint64_t) (*s - '0');
-        }
-        *ret = v;
-        return true;
-}
-
-/* Kind and number of one of our paths; KIND_INVALID for anything else. */
+/* Kind and number of one of our objects' paths; OBJECT_INVALID for anything else. */
 static ObjectKind parse_path(const char *path, uint64_t *ret_number) {
-        if (strcmp(path, SERVICE_PATH) == 0) {
-                *ret_number = 0;
-                return KIND_SERVICE;
-        }
-        if (strcmp(path, LOCAL_SYSTEM_PATH) == 0) {
-                *ret_number = 0;
-                return KIND_SYSTEM;
-        }
-        for (ObjectKind k = KIND_SYSTEM; k < _KIND_MAX; k++) {
-                size_t n = strlen(kinds[k].prefix);
+        ObjectKind kind;
 
-                if (strncmp(path, kinds[k].prefix, n) == 0 && path[n] == '/' &&
-                    parse_number(path + n + 1, ret_number))
-                        return k;
-        }
-        return KIND_INVALID;
-}
-
-ObjectKind kind_from_path(const char *path) {
-        uint64_t n;
-
-        return parse_path(path, &n);
+        if (object_path_parse(path, &kind, ret_number) < 0 || kind == OBJECT_NONE)
+                return OBJECT_INVALID;
+        return kind;
 }
 
 void object_list_clear(ObjectList *l) {
@@ -101,7 +69,7 @@ static int read_object(sd_bus_message *m, Object *o) {
                 r = sd_bus_message_read(m, "s", &interface);
                 if (r < 0)
                         return r;
-                if (o->kind != KIND_INVALID && strcmp(interface, kinds[o->kind].interface) == 0)
+                if (o->kind != OBJECT_INVALID && streq_ptr(interface, object_kind_interface(o->kind)))
                         r = property_list_read(m, &o->props);
                 else
                         r = sd_bus_message_skip(m, "a{sv}");
@@ -121,7 +89,7 @@ int object_list_fetch(sd_bus *bus, ObjectList *ret, sd_bus_error *error) {
         ObjectList l = {};
         int r;
 
-        r = sd_bus_call_method(bus, SERVICE_NAME, SERVICE_PATH, "org.freedesktop.DBus.ObjectManager",
+        r = sd_bus_call_method(bus, SERVICE_BUS_NAME, SERVICE_ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
                                "GetManagedObjects", error, &reply, NULL);
         if (r < 0)
                 return r;
@@ -166,7 +134,7 @@ int object_list_fetch(sd_bus *bus, ObjectList *ret, sd_bus_error *error) {
         /* Objects of other kinds (a newer service) are not ours to show. */
         size_t kept = 0;
         for (size_t i = 0; i < l.n; i++) {
-                if (l.items[i].kind == KIND_INVALID || l.items[i].kind == KIND_SERVICE) {
+                if (l.items[i].kind == OBJECT_INVALID || l.items[i].kind == OBJECT_SERVICE) {
                         free(l.items[i].path);
                         property_list_clear(&l.items[i].props);
                         continue;
@@ -200,15 +168,15 @@ const char *object_display_name(const Object *o) {
         const char *s = NULL;
 
         switch (o->kind) {
-        case KIND_SYSTEM:
-        case KIND_ACCESS_POINT:
-        case KIND_JOB:
+        case OBJECT_SYSTEM:
+        case OBJECT_ACCESS_POINT:
+        case OBJECT_JOB:
                 s = property_list_get_string(&o->props, "Name");
                 break;
-        case KIND_COLLECTION:
+        case OBJECT_COLLECTION:
                 s = property_list_get_string(&o->props, "ElementName");
                 break;
-        case KIND_SECRET:
+        case OBJECT_SECRET:
                 s = property_list_get_string(&o->props, "Username");
                 break;
         default:
@@ -226,10 +194,10 @@ static bool object_has_name(const Object *o, const char *name) {
         const PropertyList *p = &o->props;
 
         switch (o->kind) {
-        case KIND_SYSTEM:
+        case OBJECT_SYSTEM:
                 return streq_nonempty(property_list_get_string(p, "Name"), name) ||
                        streq_nonempty(property_list_get_string(p, "ElementName"), name);
-        case KIND_ACCESS_POINT: {
+        case OBJECT_ACCESS_POINT: {
                 const char *address = property_list_get_string(p, "Address");
                 size_t n = strlen(name);
 
@@ -241,7 +209,7 @@ static bool object_has_name(const Object *o, const char *name) {
                 return address && n > 2 && name[0] == '[' && name[n - 1] == ']' && strlen(address) == n - 2 &&
                        strncmp(address, name + 1, n - 2) == 0;
         }
-        case KIND_COLLECTION:
+        case OBJECT_COLLECTION:
                 return streq_nonempty(property_list_get_string(p, "ElementName"), name);
         default:
                 return false;
@@ -255,7 +223,7 @@ static void describe_candidate(FILE *f, const Object *o) {
         fprintf(f, "  %s", o->path);
         if (*name)
                 fprintf(f, "  %s", name);
-        if (o->kind != KIND_COLLECTION && element_name && *element_name && strcmp(element_name, name) != 0)
+        if (o->kind != OBJECT_COLLECTION && element_name && *element_name && strcmp(element_name, name) != 0)
                 fprintf(f, " (%s)", element_name);
         fputc('\n', f);
 }
@@ -269,10 +237,10 @@ static void describe_kinds(FILE *f, unsigned mask, bool plural) {
                 return;
         }
 
-        for (ObjectKind k = KIND_SYSTEM; k < _KIND_MAX; k++) {
+        for (ObjectKind k = OBJECT_SYSTEM; k < _OBJECT_KIND_MAX; k++) {
                 if (!(mask & KIND_MASK(k)))
                         continue;
-                fprintf(f, "%s%s", first ? "" : " or ", plural ? kinds[k].plural : kinds[k].noun);
+                fprintf(f, "%s%s", first ? "" : " or ", plural ? words[k].plural : words[k].noun);
                 first = false;
         }
 }
@@ -284,27 +252,30 @@ static void list_candidates(FILE *f, const Object *const *c, size_t n) {
                 fprintf(f, "  … and %zu more\n", n - MAX_CANDIDATES_SHOWN);
 }
 
-/* A path for "kind/number", with "access-point" accepted for "access_point"; NULL otherwise. */
+/*
+ * A path for "kind/number" ("access-point" is taken for "access_point"),
+ * NULL when name has no such shape. A number the service never gives out
+ * ("job/0", "job/007") makes no path either.
+ */
 static char *relative_to_path(const char *name) {
         const char *slash = strchr(name, '/');
+        ObjectKind kind;
         uint64_t number;
+        char buf[OBJECT_PATH_MAX];
 
-        if (!slash || slash == name || !parse_number(slash + 1, &number))
+        if (!slash || slash == name || object_id_parse(slash + 1, &number) < 0)
                 return NULL;
-        for (ObjectKind k = KIND_SYSTEM; k < _KIND_MAX; k++) {
-                size_t n = (size_t) (slash - name);
-                bool same = strlen(kinds[k].name) == n;
+        kind = object_kind_from_string(name, (size_t) (slash - name));
+        if (kind == OBJECT_INVALID)
+                return NULL;
+        return strdup(object_path_format(buf, kind, number));
+}
 
-                for (size_t i = 0; same && i < n; i++)
-                        same = name[i] == kinds[k].name[i] || (name[i] == '-' && kinds[k].name[i] == '_');
-                if (same) {
-                        char *p = NULL;
-                        if (asprintf(&p, "%s/%" PRIu64, kinds[k].prefix, number) < 0)
-                                return NULL;
-                        return p;
-                }
-        }
-        return NULL;
+/* Whether name begins with a kind and a slash, as "job/…" does. */
+static bool names_kind(const char *name) {
+        const char *slash = strchr(name, '/');
+
+        return slash && slash != name && object_kind_from_string(name, (size_t) (slash - name)) != OBJECT_INVALID;
 }
 
 static const char *article(const char *noun) {
@@ -319,8 +290,8 @@ static int resolve_path(const ObjectList *l, unsigned mask, const char *path, co
                 return -ENOENT;
         }
         if (!(mask & KIND_MASK(o->kind))) {
-                fprintf(stderr, "%s is %s %s, where %s ", path, article(kinds[o->kind].noun), kinds[o->kind].noun,
-                        article(kinds[ffs((int) mask) - 1].noun));
+                fprintf(stderr, "%s is %s %s, where %s ", path, article(words[o->kind].noun), words[o->kind].noun,
+                        article(words[ffs((int) mask) - 1].noun));
                 describe_kinds(stderr, mask, false);
                 fputs(" is expected.\n", stderr);
                 return -ENOENT;
@@ -336,24 +307,28 @@ int object_resolve(const ObjectList *l, unsigned mask, const char *name, ObjectF
         size_t n_matches = 0, n_kept = 0;
         uint64_t number;
 
-        mask &= KIND_MASK_ANY & ~KIND_MASK(KIND_SERVICE);
+        mask &= KIND_MASK_ANY & ~KIND_MASK(OBJECT_SERVICE);
         if (!name || !*name) {
                 fputs("An empty name names nothing.\n", stderr);
                 return -ENOENT;
         }
         if (name[0] == '/')
                 return resolve_path(l, mask, name, ret);
-        if ((mask & KIND_MASK(KIND_SYSTEM)) && strcmp(name, "local") == 0)
+        if ((mask & KIND_MASK(OBJECT_SYSTEM)) && strcmp(name, "local") == 0)
                 return resolve_path(l, mask, LOCAL_SYSTEM_PATH, ret);
         relative = relative_to_path(name);
         if (relative)
                 return resolve_path(l, mask, relative, ret);
+        if (names_kind(name)) {
+                fprintf(stderr, "\"%s\" names no object: object numbers start at 1, without leading zeros.\n", name);
+                return -ENOENT;
+        }
 
         matches = calloc(l->n + 1, sizeof(Object *));
         if (!matches)
                 return -ENOMEM;
 
-        bool numeric = parse_number(name, &number);
+        bool numeric = object_id_parse(name, &number) >= 0;
         for (size_t i = 0; i < l->n; i++) {
                 const Object *o = &l->items[i];
 

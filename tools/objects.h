@@ -12,36 +12,24 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-value.h"
+#include "contract/object-path.h"
 
-typedef enum ObjectKind {
-        KIND_SERVICE,
-        KIND_SYSTEM,
-        KIND_ACCESS_POINT,
-        KIND_COLLECTION,
-        KIND_SECRET,
-        KIND_JOB,
-        _KIND_MAX,
-        KIND_INVALID = -1,
-} ObjectKind;
-
+/* Sets of kinds (ObjectKind, from the contract library). */
 #define KIND_MASK(k) (1u << (k))
-#define KIND_MASK_ANY ((1u << _KIND_MAX) - 1)
+#define KIND_MASK_ANY (((1u << _OBJECT_KIND_MAX) - 1) & ~KIND_MASK(OBJECT_NONE) & ~KIND_MASK(OBJECT_SERVICE))
 
-typedef struct KindInfo {
-        const char *name;               /* the path component: "access_point" */
-        const char *noun;               /* for messages: "access point" */
+/* What a user reads for a kind; names, paths and interfaces come from the contract. */
+typedef struct KindWords {
+        const char *noun;               /* "access point" */
         const char *plural;
-        const char *interface;
-        const char *prefix;             /* path prefix, without the trailing slash */
-} KindInfo;
+} KindWords;
 
-const KindInfo *kind_info(ObjectKind k);
-ObjectKind kind_from_path(const char *path);
+const KindWords *kind_words(ObjectKind k);
 
 typedef struct Object {
         char *path;
         ObjectKind kind;
-        uint64_t number;                /* the <id> of the path; 0 for system/local */
+        uint64_t number;                /* the <id> of the path; LOCAL_SYSTEM_ID for system/local */
         PropertyList props;             /* of the kind's interface */
 } Object;
 

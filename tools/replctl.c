@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-connect.h"
 #include "replctl.h"
 
 const char *job_state_to_string(unsigned state) {
@@ -30,16 +31,16 @@ const char *job_state_to_string(unsigned state) {
 
 int exit_status_from_bus_error(const sd_bus_error *error, int r) {
         if (sd_bus_error_is_set(error)) {
-                if (sd_bus_error_has_names(error, ERROR_INVALID_PARAMETER, SD_BUS_ERROR_INVALID_ARGS,
+                if (sd_bus_error_has_names(error, BUS_ERROR_INVALID_PARAMETER, SD_BUS_ERROR_INVALID_ARGS,
                                            SD_BUS_ERROR_UNKNOWN_OBJECT, SD_BUS_ERROR_UNKNOWN_METHOD,
                                            SD_BUS_ERROR_UNKNOWN_INTERFACE, SD_BUS_ERROR_UNKNOWN_PROPERTY))
                         return EXIT_INVALID;
                 if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED,
                                            SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
                         return EXIT_DENIED;
-                if (sd_bus_error_has_names(error, ERROR_TIMEOUT, SD_BUS_ERROR_TIMEOUT, SD_BUS_ERROR_NO_REPLY))
+                if (sd_bus_error_has_names(error, BUS_ERROR_TIMEOUT, SD_BUS_ERROR_TIMEOUT, SD_BUS_ERROR_NO_REPLY))
                         return EXIT_TIMEOUT;
-                if (sd_bus_error_has_name(error, ERROR_IN_USE))
+                if (sd_bus_error_has_name(error, BUS_ERROR_IN_USE))
                         return EXIT_IN_USE;
                 if (sd_bus_error_has_name(error, SD_BUS_ERROR_LIMITS_EXCEEDED))
                         return EXIT_LIMITS;
@@ -68,7 +69,12 @@ int exit_status_from_job(unsigned state, unsigned error_code) {
 }
 
 int report_bus_error(const char *what, const sd_bus_error *error, int r) {
-        if (sd_bus_error_is_set(error) && error->message && *error->message)
+        if (bus_error_is_service_missing(error)) {
+                fprintf(stderr, "Failed to %s: ", what);
+                bus_explain_service_missing(stderr, error);
+        } else if (bus_errno_is_disconnect(r))
+                bus_explain_disconnect(stderr, r);
+        else if (sd_bus_error_is_set(error) && error->message && *error->message)
                 fprintf(stderr, "Failed to %s: %s\n", what, error->message);
         else if (sd_bus_error_is_set(error))
                 fprintf(stderr, "Failed to %s: %s\n", what, error->name);

@@ -2,31 +2,14 @@
 #pragma once
 
 /*
- * What every part of iscsi-replctl shares: the service's names, the exit
- * statuses (documented in iscsi-replctl(1)) and the mapping of D-Bus errors
- * onto them.
+ * What every part of iscsi-replctl shares: the service's names (from the
+ * contract library the service uses too), the exit statuses (documented in
+ * iscsi-replctl(1)) and the mapping of D-Bus errors onto them.
  */
 
 #include <systemd/sd-bus.h>
 
-#define SERVICE_NAME "org.iscsi.ReplicationService"
-#define SERVICE_PATH "/org/iscsi/ReplicationService"
-#define LOCAL_SYSTEM_PATH SERVICE_PATH "/system/local"
-#define JOB_PATH_PREFIX SERVICE_PATH "/job"
-
-#define SERVICE_INTERFACE "org.iscsi.ReplicationService"
-#define SYSTEM_INTERFACE "org.iscsi.ReplicationService.ComputerSystem"
-#define ACCESS_POINT_INTERFACE "org.iscsi.ReplicationService.ServiceAccessPoint"
-#define COLLECTION_INTERFACE "org.iscsi.ReplicationService.RemoteReplicationCollection"
-#define SECRET_INTERFACE "org.iscsi.ReplicationService.SharedSecret"
-#define JOB_INTERFACE "org.iscsi.ReplicationService.Job"
-
-#define ERROR_NOT_SUPPORTED "org.iscsi.ReplicationService.Error.NotSupported"
-#define ERROR_TIMEOUT "org.iscsi.ReplicationService.Error.Timeout"
-#define ERROR_FAILED "org.iscsi.ReplicationService.Error.Failed"
-#define ERROR_INVALID_PARAMETER "org.iscsi.ReplicationService.Error.InvalidParameter"
-#define ERROR_IN_USE "org.iscsi.ReplicationService.Error.InUse"
-#define ERROR_INVALID_STATE_TRANSITION "org.iscsi.ReplicationService.Error.InvalidStateTransition"
+#include "contract/names.h"
 
 /* ReturnValue of the CIM methods. */
 #define CIM_COMPLETED 0u

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "authorize.h"
-#include "core/object-path.h"
+#include "contract/object-path.h"
 #include "errors.h"
 #include "polkit.h"
 

@@ -12,14 +12,8 @@
 #include <systemd/sd-bus.h>
 
 #include "authorize.h"
+#include "contract/names.h"
 #include "engine/engine.h"
-
-#define SERVICE_INTERFACE "org.iscsi.ReplicationService"
-#define COLLECTION_INTERFACE "org.iscsi.ReplicationService.RemoteReplicationCollection"
-#define SYSTEM_INTERFACE "org.iscsi.ReplicationService.ComputerSystem"
-#define ACCESS_POINT_INTERFACE "org.iscsi.ReplicationService.ServiceAccessPoint"
-#define SECRET_INTERFACE "org.iscsi.ReplicationService.SharedSecret"
-#define JOB_INTERFACE "org.iscsi.ReplicationService.Job"
 
 typedef struct BusContext {
         sd_bus *bus;

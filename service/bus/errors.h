@@ -5,15 +5,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "contract/names.h"
 #include "util/error.h"
-
-#define BUS_ERROR_NOT_SUPPORTED "org.iscsi.ReplicationService.Error.NotSupported"
-#define BUS_ERROR_UNKNOWN "org.iscsi.ReplicationService.Error.Unknown"
-#define BUS_ERROR_TIMEOUT "org.iscsi.ReplicationService.Error.Timeout"
-#define BUS_ERROR_FAILED "org.iscsi.ReplicationService.Error.Failed"
-#define BUS_ERROR_INVALID_PARAMETER "org.iscsi.ReplicationService.Error.InvalidParameter"
-#define BUS_ERROR_IN_USE "org.iscsi.ReplicationService.Error.InUse"
-#define BUS_ERROR_INVALID_STATE_TRANSITION "org.iscsi.ReplicationService.Error.InvalidStateTransition"
 
 /* The D-Bus error name for a negative errno. */
 const char *bus_error_name_from_errno(int error);

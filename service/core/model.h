@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "object-path.h"
+#include "contract/object-path.h"
 #include "reason.h"
 #include "util/error.h"
 #include "util/idset.h"

@@ -15,12 +15,12 @@
 
 #include "bus/polkit.h"
 #include "config.h"
+#include "contract/names.h"
 #include "manager.h"
 #include "util/fileutil.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
-#define SERVICE_BUS_NAME "org.iscsi.ReplicationService"
 #define STATE_LOCK_FILE "lock"
 
 static int read_initiator_file(const char *path, char **ret) {

@@ -71,57 +71,20 @@ static void die_with_parent(gpointer user_data) {
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-static void start_bus(Harness *h) {
-        g_autoptr(GError) error = NULL;
-        g_autofree char *config_path = g_build_filename(h->tmpdir, "bus.conf", NULL);
-        g_autofree char *socket_path = g_build_filename(h->tmpdir, "bus", NULL);
-        /* uid 65534 must be able to connect too: the access-denied tests run a client as nobody. */
-        g_autofree char *config = g_strdup_printf(
-                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                "<busconfig>\n"
-                "  <type>session</type>\n"
-                "  <listen>unix:path=%s</listen>\n"
-                "  <auth>EXTERNAL</auth>\n"
-                "  <policy context=\"default\">\n"
-                "    <allow user=\"*\"/>\n"
-                "    <allow own=\"*\"/>\n"
-                "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
-                "    <allow eavesdrop=\"true\"/>\n"
-                "  </policy>\n"
-                "</busconfig>\n",
-                socket_path);
-        g_assert_true(g_file_set_contents(config_path, config, -1, &error));
-        g_assert_no_error(error);
-
-        int pipe_fds[2];
-        g_assert_cmpint(pipe2(pipe_fds, O_CLOEXEC), ==, 0);
-
-        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-        g_subprocess_launcher_take_fd(launcher, pipe_fds[1], 3);
-        g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-        g_autofree char *config_arg = g_strdup_printf("--config-file=%s", config_path);
-        h->bus_process = g_subprocess_launcher_spawn(launcher, &error, "dbus-daemon", config_arg, "--nofork",
-                                                     "--print-address=3", NULL);
-        g_assert_no_error(error);
-        /* Drop the launcher's copy of the write end, so a dead dbus-daemon reads as EOF. */
-        g_clear_object(&launcher);
-
-        GString *address = g_string_new(NULL);
-        for (;;) {
-                char c;
-                ssize_t n = read(pipe_fds[0], &c, 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                g_assert_cmpint(n, ==, 1);
-                if (c == '\n')
-                        break;
-                g_string_append_c(address, c);
-        }
-        close(pipe_fds[0]);
-        h->bus_address = g_string_free(address, FALSE);
-        g_assert_cmpstr(h->bus_address, !=, "");
-}
+/*
+ * Open to everyone: the access-denied tests run a client as uid 65534.
+ * Receiving is allowed explicitly: dbus-daemon allows what no rule denies,
+ * but dbus-broker's launcher denies what no rule allows, name owner changes
+ * from the bus itself included.
+ */
+static const char default_bus_policy[] =
+        "  <type>session</type>\n"
+        "  <policy context=\"default\">\n"
+        "    <allow user=\"*\"/>\n"
+        "    <allow own=\"*\"/>\n"
+        "    <allow send_destination=\"*\"/>\n"
+        "    <allow receive_sender=\"*\"/>\n"
+        "  </policy>\n";
 
 /* ------------------------------------------------------------------------ */
 /* signal recorder */
@@ -425,7 +388,7 @@ void harness_setup(Harness *h, gconstpointer data) {
         g_assert_cmpint(g_mkdir(h->state_directory, 0700), ==, 0);
         h->log_path = g_build_filename(h->tmpdir, "daemon.log", NULL);
 
-        start_bus(h);
+        harness_bus_start(h, default_bus_policy, NULL, FALSE);
 
         h->connection = g_dbus_connection_new_for_address_sync(
                 h->bus_address,
@@ -459,7 +422,10 @@ void harness_teardown(Harness *h, gconstpointer data) {
         }
         if (g_test_failed()) {
                 g_autofree char *log = harness_read_log(h);
+                g_autofree char *bus_log = harness_bus_read_log(h);
                 g_test_message("daemon log:\n%s", log);
+                if (*bus_log)
+                        g_test_message("%s log:\n%s", harness_bus_name(), bus_log);
         }
 
         g_bus_unwatch_name(h->name_watch);
@@ -469,9 +435,7 @@ void harness_teardown(Harness *h, gconstpointer data) {
         drain_main_context();
         g_queue_clear_full(&h->signals, (GDestroyNotify) harness_signal_free);
 
-        g_subprocess_send_signal(h->bus_process, SIGTERM);
-        g_subprocess_wait(h->bus_process, NULL, NULL);
-        g_clear_object(&h->bus_process);
+        harness_bus_stop(h);
 
         (void) nftw(h->tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 
@@ -480,6 +444,7 @@ void harness_teardown(Harness *h, gconstpointer data) {
         g_free(h->tmpdir);
         g_free(h->state_directory);
         g_free(h->log_path);
+        g_free(h->bus_log_path);
         g_free(h->bus_address);
 }
 
@@ -1470,61 +1435,12 @@ void harness_setup_with_bus_config(Harness *h, const char *bus_config, const cha
         g_assert_cmpint(g_mkdir(h->state_directory, 0700), ==, 0);
         h->log_path = g_build_filename(h->tmpdir, "daemon.log", NULL);
 
-        g_autofree char *config_path = g_build_filename(h->tmpdir, "bus.conf", NULL);
-        g_autofree char *socket_path = g_build_filename(h->tmpdir, "bus", NULL);
         g_autofree char *body = expand_tmpdir(h, bus_config);
-        g_autofree char *config = g_strdup_printf(
-                "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-                " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                "<busconfig>\n"
-                "  <listen>unix:path=%s</listen>\n"
-                "  <auth>EXTERNAL</auth>\n"
-                "%s"
-                "</busconfig>\n",
-                socket_path, body);
-        g_assert_true(g_file_set_contents(config_path, config, -1, &error));
-        g_assert_no_error(error);
-
-        int pipe_fds[2];
-        g_assert_cmpint(pipe2(pipe_fds, O_CLOEXEC), ==, 0);
-        int log_fd = open(h->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        g_assert_cmpint(log_fd, >=, 0);
-
-        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-        g_subprocess_launcher_take_fd(launcher, pipe_fds[1], 3);
-        g_subprocess_launcher_set_child_setup(launcher, die_with_parent, NULL, NULL);
-        g_subprocess_launcher_take_stderr_fd(launcher, log_fd);
-        for (size_t i = 0; bus_env && bus_env[i]; i++) {
-                g_autofree char *assignment = expand_tmpdir(h, bus_env[i]);
-                char *eq = strchr(assignment, '=');
-                g_assert_nonnull(eq);
-                *eq = '\0';
-                g_subprocess_launcher_setenv(launcher, assignment, eq + 1, TRUE);
-        }
-        g_autofree char *config_arg = g_strdup_printf("--config-file=%s", config_path);
-        h->bus_process = g_subprocess_launcher_spawn(launcher, &error, "dbus-daemon", config_arg, "--nofork",
-                                                     "--print-address=3", NULL);
-        g_assert_no_error(error);
-        /* Drop the launcher's copy of the write end, so a dead dbus-daemon reads as EOF. */
-        g_clear_object(&launcher);
-
-        GString *address = g_string_new(NULL);
-        for (;;) {
-                char c;
-                ssize_t n = read(pipe_fds[0], &c, 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n != 1) {
-                        g_autofree char *log = harness_read_log(h);
-                        g_error("dbus-daemon exited before printing its address; log:\n%s", log);
-                }
-                if (c == '\n')
-                        break;
-                g_string_append_c(address, c);
-        }
-        close(pipe_fds[0]);
-        h->bus_address = g_string_free(address, FALSE);
-        g_assert_cmpstr(h->bus_address, !=, "");
+        g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func(g_free);
+        for (size_t i = 0; bus_env && bus_env[i]; i++)
+                g_ptr_array_add(env, expand_tmpdir(h, bus_env[i]));
+        g_ptr_array_add(env, NULL);
+        harness_bus_start(h, body, (const char *const *) env->pdata, TRUE);
 
         h->connection = g_dbus_connection_new_for_address_sync(
                 h->bus_address,

@@ -2,7 +2,8 @@
 #pragma once
 
 /*
- * Integration test fixture: a private dbus-daemon, the built
+ * Integration test fixture: a private bus (dbus-daemon, or dbus-broker with
+ * IRD_TEST_BUS=dbus-broker; see harness-bus.c), the built
  * iscsi-replicationd on it with its own state directory, a GDBus client
  * connection that records every signal the service sends, and fake peers
  * (an iSCSI target that answers discovery, a listener that never accepts,
@@ -71,7 +72,9 @@ typedef struct Harness {
         char *state_directory;
         char *log_path;
         char *bus_address;
-        GSubprocess *bus_process;
+        GSubprocess *bus_process;       /* dbus-daemon, or dbus-broker's launcher */
+        int bus_journal_fd;             /* dbus-broker: the journal socket its launcher logs to; else -1 */
+        char *bus_log_path;             /* what the bus said, where it does not go to the daemon log */
         GDBusConnection *connection;
 
         GPtrArray *daemon_args;         /* extra args, owned strings */
@@ -86,6 +89,31 @@ typedef struct Harness {
 } Harness;
 
 typedef gboolean (*HarnessSignalPredicate)(const HarnessSignal *s, gpointer user_data);
+
+/* ---- the bus ---- */
+
+typedef enum HarnessBusKind {
+        HARNESS_BUS_DAEMON,             /* dbus-daemon (the default) */
+        HARNESS_BUS_BROKER,             /* dbus-broker, through dbus-broker-launch */
+} HarnessBusKind;
+
+/* Which bus the tests run on: IRD_TEST_BUS=dbus-daemon|dbus-broker (unset: dbus-daemon). */
+HarnessBusKind harness_bus_kind(void);
+/* "dbus-daemon" or "dbus-broker", for messages. */
+const char *harness_bus_name(void);
+/*
+ * Starts the bus on @TMPDIR@/bus with body (the content of <busconfig>
+ * after <listen> and <auth>) and env ("NAME=value", NULL-terminated, may be
+ * NULL) added to its environment; sets bus_process and bus_address. With
+ * log_stderr, dbus-daemon's stderr (and so that of the services it
+ * activates) goes to the daemon log, and dbus-broker's launcher's to the
+ * bus log.
+ */
+void harness_bus_start(Harness *h, const char *body, const char *const *env, gboolean log_stderr);
+/* Stops the bus and waits for it. */
+void harness_bus_stop(Harness *h);
+/* The bus log: what dbus-broker and its launcher said so far ("" for dbus-daemon). */
+char *harness_bus_read_log(Harness *h);
 
 /* ---- fixture ---- */
 

@@ -110,19 +110,28 @@ static void on_communicated(GObject *source, GAsyncResult *result, gpointer user
         p->done = TRUE;
 }
 
-/* Starts the client with stdout and stderr on pipes and stdin closed (so no terminal anywhere). */
-static Pending *cli_start(Harness *h, const char *const *prefix, const char *const *args) {
+/*
+ * Starts the client with stdout and stderr on pipes and stdin closed (so no
+ * terminal anywhere). env: NAME, VALUE pairs added to its environment,
+ * NULL-terminated; may be NULL.
+ */
+static Pending *cli_start_env(Harness *h, const char *const *prefix, const char *const *args, const char *const *env) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GPtrArray) argv = cli_argv(h, prefix, args);
+        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+                G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
         Pending *p = g_new0(Pending, 1);
 
-        p->process = g_subprocess_newv((const char *const *) argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                               G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                                       &error);
+        for (size_t i = 0; env && env[i]; i += 2)
+                g_subprocess_launcher_setenv(launcher, env[i], env[i + 1], TRUE);
+        p->process = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata, &error);
         g_assert_no_error(error);
         g_subprocess_communicate_utf8_async(p->process, NULL, NULL, on_communicated, p);
         return p;
+}
+
+static Pending *cli_start(Harness *h, const char *const *prefix, const char *const *args) {
+        return cli_start_env(h, prefix, args, NULL);
 }
 
 /* Waits (under the harness watchdog) for the client to exit and collects its output. */
@@ -750,6 +759,37 @@ static void test_names(Harness *h, gconstpointer data) {
         harness_assert_strv_paths(remotes, (const char *const[]) { ap, NULL });
 }
 
+/*
+ * "kind/number" follows the service's path syntax (the contract library):
+ * numbers start at 1 and have no leading zeros, so "job/0" names nothing
+ * instead of being looked up as a path the service never hands out.
+ */
+static void test_object_numbers(Harness *h, gconstpointer data) {
+        g_autofree char *peer = CLI_OUT(h, "add-peer", "numbered.example");
+        const char *number = strrchr(peer, '/') + 1;
+        g_autofree char *by_number = g_strdup_printf("system/%s", number);
+        g_autofree char *zero_padded = g_strdup_printf("system/0%s", number);
+        static const char *const refused[][2] = { { "job", "job/0" }, { "show", "access-point/0" } };
+
+        g_autofree char *shown = CLI_OUT(h, "show", by_number, "--json");
+        g_autoptr(JsonNode) root = parse_json(shown);
+        g_assert_cmpstr(json_object_get_string_member(json_node_get_object(root), "Path"), ==, peer);
+
+        g_autoptr(CliResult) padded = CLI(h, "show", zero_padded);
+        g_assert_cmpint(padded->status, ==, CLI_INVALID);
+        g_autofree char *padded_expected = g_strdup_printf(
+                "\"%s\" names no object: object numbers start at 1, without leading zeros.\n", zero_padded);
+        g_assert_cmpstr(padded->err, ==, padded_expected);
+        for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+                g_autoptr(CliResult) r = CLI(h, refused[i][0], refused[i][1]);
+                g_autofree char *expected = g_strdup_printf(
+                        "\"%s\" names no object: object numbers start at 1, without leading zeros.\n", refused[i][1]);
+
+                g_assert_cmpint(r->status, ==, CLI_INVALID);
+                g_assert_cmpstr(r->err, ==, expected);
+        }
+}
+
 static void test_usage_errors(Harness *h, gconstpointer data) {
         const char *const *const cases[] = {
                 (const char *const[]) { NULL },
@@ -785,6 +825,77 @@ static void test_usage_errors(Harness *h, gconstpointer data) {
         g_assert_nonnull(strstr(help, "create-collection"));
         g_autofree char *version = CLI_OUT(h, "--version");
         g_assert_true(g_str_has_prefix(version, "iscsi-replctl "));
+}
+
+/* An option getopt refuses gets a sentence naming it and pointing to --help, and nothing is called. */
+static void test_bad_options(Harness *h, gconstpointer data) {
+        static const struct {
+                const char *args[3];
+                const char *message;
+        } cases[] = {
+                { { "--no-such-option", "status" }, "Unknown option \"--no-such-option\"; see --help.\n" },
+                { { "--no-such=1", "status" }, "Unknown option \"--no-such\"; see --help.\n" },
+                { { "-x", "status" }, "Unknown option \"-x\"; see --help.\n" },
+                { { "--no-wait=yes", "status" }, "Option \"--no-wait\" takes no value; see --help.\n" },
+                { { "status", "--element-name" }, "Option \"--element-name\" needs a value; see --help.\n" },
+                { { "status", "-H" }, "Option \"-H\" needs a value; see --help.\n" },
+        };
+        g_autofree char *before = harness_snapshot(h);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(CliResult) r = cli_runv(h, cases[i].args);
+
+                g_assert_cmpint(r->status, ==, CLI_INVALID);
+                g_assert_cmpstr(r->err, ==, cases[i].message);
+                g_assert_cmpstr(r->out, ==, "");
+        }
+        g_autofree char *after = harness_snapshot(h);
+        g_assert_cmpstr(after, ==, before);
+}
+
+/* A bus that cannot be reached is named, with what to check; --system and an address each say theirs. */
+static void test_bus_unreachable(Harness *h, gconstpointer data) {
+        g_autofree char *address = g_strdup_printf("unix:path=%s/no-bus", h->tmpdir);
+        g_autofree char *address_arg = g_strdup_printf("--address=%s", address);
+        const char *const env[] = { "DBUS_SYSTEM_BUS_ADDRESS", address, NULL };
+
+        g_autoptr(CliResult) at = CLI(h, address_arg, "status");
+        g_assert_cmpint(at->status, ==, CLI_GENERIC);
+        g_autofree char *at_expected = g_strdup_printf(
+                "Failed to connect to the bus at %s: No such file or directory.\n"
+                "Check the address, and that a bus listens there and lets this user connect.\n",
+                address);
+        g_assert_cmpstr(at->err, ==, at_expected);
+
+        g_autoptr(CliResult) sys = cli_finish(h, cli_start_env(h, NULL, (const char *const[]) { "--system", "status", NULL }, env));
+        g_assert_cmpint(sys->status, ==, CLI_GENERIC);
+        g_autofree char *sys_expected = g_strdup_printf(
+                "Failed to connect to the system bus (%s): No such file or directory.\n"
+                "Is the D-Bus system bus running (systemctl status dbus)? DBUS_SYSTEM_BUS_ADDRESS names another one.\n",
+                address);
+        g_assert_cmpstr(sys->err, ==, sys_expected);
+}
+
+/* A bus without the service, which it cannot start either: the message says which bus and what to check. */
+static void test_service_not_on_bus(Harness *h, gconstpointer data) {
+        const char *const env[] = { "DBUS_SYSTEM_BUS_ADDRESS", h->bus_address, NULL };
+
+        harness_stop_daemon(h);
+
+        g_autoptr(CliResult) at = CLI(h, "status");
+        g_assert_cmpint(at->status, ==, CLI_GENERIC);
+        g_autofree char *at_bus = g_strdup_printf(": " IRD_BUS_NAME " is not running on the bus at %s, and that bus "
+                                                  "cannot start it (", h->bus_address);
+        g_assert_nonnull(strstr(at->err, at_bus));
+        g_assert_nonnull(strstr(at->err, ").\nStart it there with \"iscsi-replicationd --address=ADDRESS\", or name "
+                                         "the bus it serves.\n"));
+
+        g_autoptr(CliResult) sys = cli_finish(h, cli_start_env(h, NULL, (const char *const[]) { "--system", "list-systems", NULL }, env));
+        g_assert_cmpint(sys->status, ==, CLI_GENERIC);
+        g_autofree char *sys_bus = g_strdup_printf(": " IRD_BUS_NAME " is not running on the system bus (%s), and that "
+                                                   "bus cannot start it (", h->bus_address);
+        g_assert_nonnull(strstr(sys->err, sys_bus));
+        g_assert_nonnull(strstr(sys->err, "Check that iscsi-replicationd is installed"));
 }
 
 static void test_limits(Harness *h, gconstpointer data) {
@@ -963,6 +1074,127 @@ static void test_job_progress_lines(Harness *h, gconstpointer data) {
         g_assert_nonnull(strstr(table, "Verify"));
 }
 
+/* The JobStatus values the service sent for job, in the order it sent them (InterfacesAdded, then each change). */
+static GPtrArray *sent_job_statuses(Harness *h, const char *job) {
+        g_autoptr(GPtrArray) signals = harness_take_signals(h, NULL, NULL, NULL);
+        GPtrArray *statuses = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; i < signals->len; i++) {
+                const HarnessSignal *s = signals->pdata[i];
+                g_autoptr(GVariant) dict = NULL;
+                const char *status = NULL;
+
+                if (g_str_equal(s->member, "InterfacesAdded")) {
+                        const char *path = NULL;
+                        g_autoptr(GVariant) interfaces = NULL;
+
+                        g_variant_get(s->parameters, "(&o@a{sa{sv}})", &path, &interfaces);
+                        if (g_str_equal(path, job))
+                                dict = g_variant_lookup_value(interfaces, IRD_IFACE_JOB, G_VARIANT_TYPE("a{sv}"));
+                } else if (g_str_equal(s->member, "PropertiesChanged") && g_str_equal(s->path, job))
+                        dict = harness_properties_changed_dict(s);
+                if (dict && g_variant_lookup(dict, "JobStatus", "&s", &status))
+                        g_ptr_array_add(statuses, g_strdup(status));
+        }
+        return statuses;
+}
+
+typedef struct StatusWait {
+        Harness *h;
+        const char *job;
+        const char *suffix;
+} StatusWait;
+
+/* Whether a recorded PropertiesChanged of the job carries a JobStatus ending in suffix; leaves the queue as it is. */
+static gboolean status_was_sent(gpointer user_data) {
+        const StatusWait *w = user_data;
+
+        for (GList *l = w->h->signals.head; l; l = l->next) {
+                const HarnessSignal *s = l->data;
+                const char *status;
+
+                if (!g_str_equal(s->member, "PropertiesChanged") || !g_str_equal(s->path, w->job))
+                        continue;
+                g_autoptr(GVariant) dict = harness_properties_changed_dict(s);
+                if (g_variant_lookup(dict, "JobStatus", "&s", &status) && g_str_has_suffix(status, w->suffix))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* The status texts of the progress bars drawn on the terminal, in drawing order, repeats folded. */
+static GPtrArray *drawn_bar_statuses(const char *output) {
+        g_auto(GStrv) redraws = g_strsplit(output, "\r", -1);
+        GPtrArray *statuses = g_ptr_array_new_with_free_func(g_free);
+
+        for (size_t i = 0; redraws[i]; i++) {
+                const char *percent = redraws[i][0] == '[' ? strstr(redraws[i], "% ") : NULL;
+                if (!percent)
+                        continue;
+                g_autofree char *status = g_strndup(percent + 2, strcspn(percent + 2, "\x1b\n"));
+                if (statuses->len == 0 || !g_str_equal(statuses->pdata[statuses->len - 1], status))
+                        g_ptr_array_add(statuses, g_steal_pointer(&status));
+        }
+        return statuses;
+}
+
+/*
+ * The bar shows JobStatus in the order the service sent the values: once a
+ * newer one is drawn, an older one never comes back. The first probe is
+ * refused at once, so the status moves on while the client still reads the
+ * job's properties; signals that arrived before that reply were older than
+ * it, and drawing them after it put the bar back in time.
+ */
+static void test_job_progress_order(Harness *h, gconstpointer data) {
+        g_autoptr(HarnessPeer) refusing = harness_peer_new(HARNESS_PEER_REFUSING, "127.0.0.3", NULL);
+        g_autoptr(HarnessPeer) hole = harness_peer_new(HARNESS_PEER_BLACK_HOLE, "127.0.0.2", NULL);
+        g_autofree char *refusing_portal = g_strdup_printf("127.0.0.3:%u", harness_peer_port(refusing));
+        g_autofree char *hole_portal = g_strdup_printf("127.0.0.2:%u", harness_peer_port(hole));
+        g_autofree char *first = harness_add_peer(h, "first.example", NULL);
+        g_autofree char *second = harness_add_peer(h, "second.example", NULL);
+        g_autofree char *refusing_ap = harness_add_access_point(h, first, "127.0.0.3", harness_peer_port(refusing), NULL);
+        g_autofree char *hole_ap = harness_add_access_point(h, second, "127.0.0.2", harness_peer_port(hole), NULL);
+        Pty t = {};
+
+        harness_clear_signals(h);
+        pty_start(h, &t, (const char *const[]) { "probe-peers", NULL });
+        /* The refused probe is done; the black hole keeps the job running. */
+        g_assert_true(pty_read(&t, "1 of 2 done."));
+        g_auto(GStrv) paths = harness_object_paths(h);
+        const char *job = NULL;
+        for (size_t i = 0; paths[i]; i++)
+                if (g_str_has_prefix(paths[i], IRD_ROOT "/job/"))
+                        job = paths[i];
+        g_assert_nonnull(job);
+        /* The bar may show the value before the service announces it; the check needs it announced. */
+        StatusWait wait = { h, job, "1 of 2 done." };
+        harness_wait_until(h, status_was_sent, &wait, "the job to announce its second status");
+        g_autoptr(GVariant) reply = harness_call(h, job, IRD_IFACE_JOB, "RequestStateChange",
+                                                 g_variant_new("(qt)", 4, (guint64) 0));
+        g_assert_cmpint(pty_finish(h, &t), ==, CLI_JOB_FAILED);
+        g_assert_nonnull(strstr(t.output->str, "was terminated"));
+
+        g_autoptr(GPtrArray) sent = sent_job_statuses(h, job);
+        g_autoptr(GPtrArray) drawn = drawn_bar_statuses(t.output->str);
+        g_assert_cmpuint(drawn->len, >=, 2);
+        /*
+         * A drawn value the service never sent as a signal came from the
+         * client's read of the properties; it has no place to check.
+         */
+        guint last = 0;
+        for (guint i = 0; i < drawn->len; i++) {
+                guint at;
+                if (!g_ptr_array_find_with_equal_func(sent, drawn->pdata[i], g_str_equal, &at))
+                        continue;
+                if (at < last)
+                        g_error("\"%s\" drawn after \"%s\", which the service sent later",
+                                (const char *) drawn->pdata[i], (const char *) sent->pdata[last]);
+                last = at;
+        }
+        g_assert_cmpstr(drawn->pdata[drawn->len - 1], ==, "Terminated.");
+        pty_clear(&t);
+}
+
 static void test_job_no_wait(Harness *h, gconstpointer data) {
         const char *names[] = { PEER_IQN, NULL };
         g_autoptr(HarnessPeer) target = harness_peer_new(HARNESS_PEER_TARGET, "127.0.0.2", names);
@@ -1111,13 +1343,18 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/pager", NULL, test_pager);
         harness_add_test("/integration/cli/bash-completion", NULL, test_bash_completion);
         harness_add_test("/integration/cli/names", &no_verify, test_names);
+        harness_add_test("/integration/cli/object-numbers", NULL, test_object_numbers);
         harness_add_test("/integration/cli/usage-errors", NULL, test_usage_errors);
+        harness_add_test("/integration/cli/bad-options", NULL, test_bad_options);
+        harness_add_test("/integration/cli/bus-unreachable", NULL, test_bus_unreachable);
+        harness_add_test("/integration/cli/service-not-on-bus", NULL, test_service_not_on_bus);
         harness_add_test("/integration/cli/limits", &one_entry, test_limits);
         harness_add_test("/integration/cli/unprivileged", NULL, test_unprivileged);
         harness_add_test("/integration/cli/polkit-agent", NULL, test_polkit_agent);
         harness_add_test("/integration/cli/interactive-flag", NULL, test_interactive_flag);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
+        harness_add_test("/integration/cli/job/progress-order", &slow_probes, test_job_progress_order);
         harness_add_test("/integration/cli/job/no-wait", NULL, test_job_no_wait);
         harness_add_test("/integration/cli/job/probe-peers", NULL, test_probe_peers);
         harness_add_test("/integration/cli/job/failed", NULL, test_job_failed);

@@ -1226,6 +1226,12 @@ static void test_activation(Fixture *f, gconstpointer data) {
         Harness *h = &f->h;
         const char *daemon = need_env("IRD_DAEMON");
 
+        if (harness_bus_kind() == HARNESS_BUS_BROKER) {
+                /* Its launcher asks systemd to start a unit for the name; the tests have no systemd manager. */
+                g_test_skip("dbus-broker activates services only through systemd");
+                return;
+        }
+
         g_autofree char *quoted_daemon = g_shell_quote(daemon);
         g_autofree char *quoted_state = g_shell_quote(h->state_directory);
         g_autofree char *activation = g_strdup_printf("[D-BUS Service]\n"

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* core/object-path: how model objects are named on the bus, and back. */
+/* contract/object-path: how model objects are named on the bus, and back (the service's and the client's). */
 
 #include <errno.h>
 #include <glib.h>
+#include <string.h>
 
-#include "core/object-path.h"
+#include "contract/object-path.h"
 
 #define ROOT SERVICE_ROOT_PATH
 
@@ -180,6 +181,76 @@ static void test_kind_strings(void) {
         g_assert_null(object_kind_prefix(OBJECT_INVALID));
 }
 
+static void test_id_parse(void) {
+        static const struct {
+                const char *text;
+                uint64_t id;
+        } good[] = {
+                { "1", 1 }, { "9", 9 }, { "10", 10 }, { "4294967296", UINT64_C(4294967296) },
+                { "18446744073709551615", UINT64_MAX },
+        };
+        /* Ids start at 1 and have one spelling: what the service hands out, also in the client. */
+        static const char *const bad[] = {
+                "0", "00", "01", "007", "", "-1", "+1", " 1", "1 ", "1a", "0x1", "1/", "18446744073709551616",
+                "99999999999999999999",
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+                uint64_t id = 0;
+
+                g_assert_cmpint(object_id_parse(good[i].text, &id), ==, 0);
+                g_assert_cmpuint(id, ==, good[i].id);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+                uint64_t id = 99;
+
+                if (object_id_parse(bad[i], &id) != -EINVAL)
+                        g_error("id '%s' accepted as %" G_GUINT64_FORMAT, bad[i], id);
+                g_assert_cmpuint(id, ==, 99);
+        }
+        {
+                uint64_t id = 99;
+
+                g_assert_cmpint(object_id_parse(NULL, &id), ==, -EINVAL);
+        }
+}
+
+static void test_kind_from_string(void) {
+        static const char with_tail[] = "access-point/3";
+
+        for (size_t k = 0; k < G_N_ELEMENTS(numbered_kinds); k++) {
+                const char *name = object_kind_to_string(numbered_kinds[k]);
+
+                g_assert_cmpint(object_kind_from_string(name, strlen(name)), ==, numbered_kinds[k]);
+        }
+        /* What a user types: '-' for '_', and only the part before the slash counts. */
+        g_assert_cmpint(object_kind_from_string("access-point", 12), ==, OBJECT_ACCESS_POINT);
+        g_assert_cmpint(object_kind_from_string(with_tail, 12), ==, OBJECT_ACCESS_POINT);
+        g_assert_cmpint(object_kind_from_string("access", 6), ==, OBJECT_INVALID);
+        g_assert_cmpint(object_kind_from_string("jobs", 4), ==, OBJECT_INVALID);
+        g_assert_cmpint(object_kind_from_string("Job", 3), ==, OBJECT_INVALID);
+        g_assert_cmpint(object_kind_from_string("job", 0), ==, OBJECT_INVALID);
+        /* The root and "/" are no kind a name can give. */
+        g_assert_cmpint(object_kind_from_string("service", 7), ==, OBJECT_INVALID);
+        g_assert_cmpint(object_kind_from_string("none", 4), ==, OBJECT_INVALID);
+}
+
+static void test_kind_interface(void) {
+        g_assert_cmpstr(object_kind_interface(OBJECT_SERVICE), ==, "org.iscsi.ReplicationService");
+        g_assert_cmpstr(object_kind_interface(OBJECT_SYSTEM), ==, "org.iscsi.ReplicationService.ComputerSystem");
+        g_assert_cmpstr(object_kind_interface(OBJECT_ACCESS_POINT), ==,
+                        "org.iscsi.ReplicationService.ServiceAccessPoint");
+        g_assert_cmpstr(object_kind_interface(OBJECT_COLLECTION), ==,
+                        "org.iscsi.ReplicationService.RemoteReplicationCollection");
+        g_assert_cmpstr(object_kind_interface(OBJECT_SECRET), ==, "org.iscsi.ReplicationService.SharedSecret");
+        g_assert_cmpstr(object_kind_interface(OBJECT_JOB), ==, "org.iscsi.ReplicationService.Job");
+        g_assert_null(object_kind_interface(OBJECT_NONE));
+        g_assert_null(object_kind_interface(OBJECT_INVALID));
+        g_assert_null(object_kind_interface(_OBJECT_KIND_MAX));
+        g_assert_cmpstr(SERVICE_BUS_NAME, ==, "org.iscsi.ReplicationService");
+        g_assert_cmpstr(JOB_PATH_PREFIX, ==, object_kind_prefix(OBJECT_JOB));
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -191,6 +262,9 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/object-path/parse/reject", test_parse_reject);
         g_test_add_func("/object-path/parse/max", test_parse_max);
         g_test_add_func("/object-path/kind-strings", test_kind_strings);
+        g_test_add_func("/object-path/id-parse", test_id_parse);
+        g_test_add_func("/object-path/kind-from-string", test_kind_from_string);
+        g_test_add_func("/object-path/kind-interface", test_kind_interface);
 
         return g_test_run();
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Formatting and parsing of object paths; the id syntax is decimal, no sign, no leading zero. */
+/* Formatting and parsing of object paths; the id syntax is decimal from 1, no sign, no leading zero. */
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,11 +30,20 @@ static const char * const kind_nouns[_OBJECT_KIND_MAX] = {
 };
 
 static const char * const kind_prefixes[_OBJECT_KIND_MAX] = {
-        [OBJECT_SYSTEM] = SERVICE_ROOT_PATH "/system",
-        [OBJECT_ACCESS_POINT] = SERVICE_ROOT_PATH "/access_point",
-        [OBJECT_COLLECTION] = SERVICE_ROOT_PATH "/collection",
-        [OBJECT_SECRET] = SERVICE_ROOT_PATH "/secret",
-        [OBJECT_JOB] = SERVICE_ROOT_PATH "/job",
+        [OBJECT_SYSTEM] = SYSTEM_PATH_PREFIX,
+        [OBJECT_ACCESS_POINT] = ACCESS_POINT_PATH_PREFIX,
+        [OBJECT_COLLECTION] = COLLECTION_PATH_PREFIX,
+        [OBJECT_SECRET] = SECRET_PATH_PREFIX,
+        [OBJECT_JOB] = JOB_PATH_PREFIX,
+};
+
+static const char * const kind_interfaces[_OBJECT_KIND_MAX] = {
+        [OBJECT_SERVICE] = SERVICE_INTERFACE,
+        [OBJECT_SYSTEM] = SYSTEM_INTERFACE,
+        [OBJECT_ACCESS_POINT] = ACCESS_POINT_INTERFACE,
+        [OBJECT_COLLECTION] = COLLECTION_INTERFACE,
+        [OBJECT_SECRET] = SECRET_INTERFACE,
+        [OBJECT_JOB] = JOB_INTERFACE,
 };
 
 const char *object_kind_to_string(ObjectKind k) {
@@ -48,6 +58,23 @@ const char *object_kind_prefix(ObjectKind k) {
         return k >= 0 && k < _OBJECT_KIND_MAX ? kind_prefixes[k] : NULL;
 }
 
+const char *object_kind_interface(ObjectKind k) {
+        return k >= 0 && k < _OBJECT_KIND_MAX ? kind_interfaces[k] : NULL;
+}
+
+ObjectKind object_kind_from_string(const char *s, size_t n) {
+        for (ObjectKind k = OBJECT_SYSTEM; k < _OBJECT_KIND_MAX; k++) {
+                const char *name = kind_names[k];
+                bool same = strlen(name) == n;
+
+                for (size_t i = 0; same && i < n; i++)
+                        same = s[i] == name[i] || (s[i] == '-' && name[i] == '_');
+                if (same)
+                        return k;
+        }
+        return OBJECT_INVALID;
+}
+
 char *object_path_format(char buf[static OBJECT_PATH_MAX], ObjectKind kind, uint64_t id) {
         /* An out-of-range kind names nothing rather than reading past the table. */
         if (kind <= OBJECT_NONE || kind >= _OBJECT_KIND_MAX || !kind_prefixes[kind])
@@ -59,10 +86,10 @@ char *object_path_format(char buf[static OBJECT_PATH_MAX], ObjectKind kind, uint
         return buf;
 }
 
-static int parse_id(const char *s, uint64_t *ret) {
+int object_id_parse(const char *s, uint64_t *ret) {
         uint64_t v = 0;
 
-        if (!*s || (s[0] == '0' && s[1]))
+        if (!s || !*s || (s[0] == '0' && s[1]))
                 return -EINVAL;
         for (; *s; s++) {
                 if (*s < '0' || *s > '9')
@@ -101,7 +128,7 @@ int object_path_parse(const char *path, ObjectKind *ret_kind, uint64_t *ret_id) 
 
                 if (strncmp(path, kind_prefixes[k], l) != 0 || path[l] != '/')
                         continue;
-                if (parse_id(path + l + 1, &id) < 0)
+                if (object_id_parse(path + l + 1, &id) < 0)
                         return -EINVAL;
                 *ret_kind = k;
                 *ret_id = id;

@@ -3,14 +3,14 @@
 
 /*
  * How model objects are named: "<root>/<kind>/<id>", "/" for none, and
- * "system/local" for this host. Knows strings only, not D-Bus.
+ * "system/local" for this host. Knows strings only, not D-Bus. Shared by the
+ * service and iscsi-replctl (libcontract).
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
-#define SERVICE_ROOT_PATH "/org/iscsi/ReplicationService"
-#define LOCAL_SYSTEM_PATH SERVICE_ROOT_PATH "/system/local"
-#define NULL_PATH "/"
+#include "names.h"
 
 /* The local system is the one object that has no number in its path. */
 #define LOCAL_SYSTEM_ID UINT64_C(0)
@@ -30,6 +30,9 @@ typedef enum ObjectKind {
 const char *object_kind_to_string(ObjectKind k);     /* "system", "access_point", … */
 const char *object_kind_to_noun(ObjectKind k);       /* "peer system", "access point", … for messages */
 const char *object_kind_prefix(ObjectKind k);        /* SERVICE_ROOT_PATH "/system" … */
+const char *object_kind_interface(ObjectKind k);     /* SYSTEM_INTERFACE …; NULL for none */
+/* The kind whose object_kind_to_string() is the first n bytes of s, with '-' taken for '_'; OBJECT_INVALID if none. */
+ObjectKind object_kind_from_string(const char *s, size_t n);
 
 /* Writes the path into buf (at least OBJECT_PATH_MAX bytes). */
 #define OBJECT_PATH_MAX 96
@@ -41,3 +44,9 @@ char *object_path_format(char buf[static OBJECT_PATH_MAX], ObjectKind kind, uint
  * below our root with a malformed id.
  */
 int object_path_parse(const char *path, ObjectKind *ret_kind, uint64_t *ret_id);
+
+/*
+ * Parses the <id> of a path on its own: decimal, no sign, no leading zero,
+ * at least 1 (ids start at 1; system/local has no number). -EINVAL otherwise.
+ */
+int object_id_parse(const char *s, uint64_t *ret_id);

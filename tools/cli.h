@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What the files of iscsi-replctl share: the options as parsed (arg_*,
+ * set in iscsi-replctl.c only), the calls and name resolution every command
+ * uses (cli-calls.c), and the commands themselves (verbs-read.c,
+ * verbs-change.c), which the command line dispatches to.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "bus-connect.h"
+#include "objects.h"
+
+/* Options that only some verbs take; each verb lists the ones it accepts. */
+enum {
+        OPT_ELEMENT_NAME = 1u << 0,
+        OPT_TARGET_NAME = 1u << 1,
+        OPT_PORTAL_GROUP_TAG = 1u << 2,
+        OPT_USERNAME = 1u << 3,
+        OPT_MUTUAL_USERNAME = 1u << 4,
+        OPT_SECRET_FILE = 1u << 5,
+        OPT_MUTUAL_SECRET_FILE = 1u << 6,
+        OPT_LOCAL = 1u << 7,
+        OPT_REMOTE = 1u << 8,
+        OPT_MEMBER_SYSTEM = 1u << 9,
+        OPT_INACTIVE = 1u << 10,
+        OPT_DELETE_ON_UNASSOCIATED = 1u << 11,
+        OPT_ACTIVE = 1u << 12,
+        OPT_JSON = 1u << 13,
+};
+
+extern BusKind arg_bus;
+extern const char *arg_address;
+extern const char *arg_host;
+extern bool arg_json;
+extern bool arg_legend;
+extern bool arg_pager;
+extern bool arg_ask_password;
+extern bool arg_wait;
+extern unsigned arg_given;
+extern const char *arg_element_name;
+extern const char *arg_target_name;
+extern uint16_t arg_portal_group_tag;
+extern const char *arg_username;
+extern const char *arg_mutual_username;
+extern const char *arg_secret_file;
+extern const char *arg_mutual_secret_file;
+extern char **arg_local;
+extern char **arg_remote;
+extern const char *arg_member_system;
+extern int arg_active;
+extern int arg_delete_on_unassociated;
+
+/* Resolves --local, --remote and --system into the three member arguments. */
+typedef struct Members {
+        const char **local;
+        const char **remote;
+        size_t n_local, n_remote;
+        const char *system;
+} Members;
+
+/* ---- calls and name resolution (cli-calls.c) ---- */
+
+int call_authorized(sd_bus *bus, sd_bus_message *m, const char *what, sd_bus_message **ret_reply);
+int new_call(sd_bus *bus, sd_bus_message **ret, const char *path, const char *interface, const char *member);
+int append_failed(int r);
+int call_with_job(sd_bus *bus, sd_bus_message *m, const char *what, sd_bus_message **ret_reply, char ***ret_affected);
+int print_created(sd_bus_message *reply, const char *what);
+int fetch_objects(sd_bus *bus, ObjectList *ret);
+int fetch_properties(sd_bus *bus, const char *path, const char *interface, PropertyList *ret);
+int resolve(const ObjectList *l, unsigned kinds, const char *name, ObjectFilter filter, const void *userdata, const char **ret_path);
+void members_done(Members *m);
+int resolve_members(const ObjectList *l, Members *ret);
+int append_members(sd_bus_message *m, const Members *members);
+
+/* ---- commands: (bus, arguments after the command, their number) → exit status ---- */
+
+int verb_status(sd_bus *bus, char **args, size_t n_args);
+int verb_list_systems(sd_bus *bus, char **args, size_t n_args);
+int verb_list_access_points(sd_bus *bus, char **args, size_t n_args);
+int verb_list_collections(sd_bus *bus, char **args, size_t n_args);
+int verb_list_jobs(sd_bus *bus, char **args, size_t n_args);
+int verb_show(sd_bus *bus, char **args, size_t n_args);
+int verb_job(sd_bus *bus, char **args, size_t n_args);
+int verb_add_peer(sd_bus *bus, char **args, size_t n_args);
+int verb_add_access_point(sd_bus *bus, char **args, size_t n_args);
+int verb_add_secret(sd_bus *bus, char **args, size_t n_args);
+int verb_create_collection(sd_bus *bus, char **args, size_t n_args);
+int verb_add(sd_bus *bus, char **args, size_t n_args);
+int verb_remove(sd_bus *bus, char **args, size_t n_args);
+int verb_modify(sd_bus *bus, char **args, size_t n_args);
+int verb_delete(sd_bus *bus, char **args, size_t n_args);
+int verb_verify(sd_bus *bus, char **args, size_t n_args);
+int verb_probe_peers(sd_bus *bus, char **args, size_t n_args);
+int verb_cancel(sd_bus *bus, char **args, size_t n_args);
+int verb_wait(sd_bus *bus, char **args, size_t n_args);
