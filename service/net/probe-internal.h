@@ -53,6 +53,9 @@
 /* How much of a login response is looked at for the authentication method the target picked. */
 #define LOGIN_PEEK_MAX 2048
 
+/* An iSCSI PDU's basic header segment (RFC 7143 11.2.1). */
+#define LOGIN_BHS_SIZE 48
+
 typedef enum ProbeStage {
         PROBE_STAGE_START,
         PROBE_STAGE_RESOLVE,
@@ -107,6 +110,7 @@ struct Probe {
         struct iscsi_context *iscsi;    /* the session in progress, NULL between sessions */
         bool normal_session;            /* false: the discovery session */
         bool auth_method_seen;          /* the discovery target's AuthMethod answer was looked at */
+        bool login_peek_waiting;        /* part of that answer is in; waiting, edge-triggered, for the rest */
         sd_event_source *logout_timer;  /* how long an unanswered logout is waited for */
         char iscsi_error_before[ISCSI_ERROR_TEXT_MAX]; /* libiscsi's error text when the step began */
         IscsiStep step;

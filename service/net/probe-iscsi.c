@@ -310,29 +310,91 @@ static void probe_iscsi_step_done(Probe *p) {
  * it, and only when the target picked CHAP is libiscsi told to challenge it
  * too. libiscsi sends that challenge with its CHAP response, two round
  * trips later, and reads the setting only then.
+ *
+ * TCP may hand over an answer in pieces (a target commonly writes the
+ * header and the data apart), and libiscsi reads whatever is there. So the
+ * answer is judged only once all of it is in view; until then libiscsi
+ * reads nothing and the connection is watched edge-triggered, for more.
  */
-static void probe_iscsi_follow_auth_method(Probe *p, int fd) {
-        static const char chap[] = "AuthMethod=CHAP"; /* with its NUL: the whole value */
+static size_t login_pdu_size(const uint8_t *pdu) {
+        size_t ahs = (size_t) pdu[4] * 4, data = (size_t) pdu[5] << 16 | (size_t) pdu[6] << 8 | pdu[7];
+
+        return LOGIN_BHS_SIZE + ahs + (data + 3) / 4 * 4;
+}
+
+/*
+ * The value of KEY in a login PDU's text: NUL-separated key=value pairs after
+ * the header and any additional header segments. NULL when KEY is not there
+ * as a whole key (a longer key ending in KEY does not count).
+ */
+static const char *login_pdu_value(const uint8_t *pdu, size_t size, const char *key) {
+        size_t start = LOGIN_BHS_SIZE + (size_t) pdu[4] * 4, key_len = strlen(key);
+        const char *text = (const char *) pdu;
+
+        for (size_t i = start; i < size;) {
+                const char *end = memchr(text + i, '\0', size - i);
+                size_t len = end ? (size_t) (end - (text + i)) : size - i;
+
+                if (end && len > key_len && memcmp(text + i, key, key_len) == 0 && text[i + key_len] == '=')
+                        return text + i + key_len + 1;
+                i += len + 1;
+        }
+        return NULL;
+}
+
+/* Returns false while the answer in view is incomplete and more of it may come. */
+static bool probe_iscsi_follow_auth_method(Probe *p, int fd, uint32_t revents) {
         uint8_t buf[LOGIN_PEEK_MAX];
+        const char *method;
+        size_t size;
         ssize_t n;
 
         if (p->normal_session || p->auth_method_seen || !p->mutual_username || p->step != ISCSI_STEP_LOGIN)
-                return;
+                return true;
 
         n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-        if (n <= 0 || !memmem(buf, (size_t) n, "AuthMethod=", strlen("AuthMethod=")))
-                return;         /* not yet, or never: then libiscsi judges the login alone */
+        if (n <= 0)
+                return true;    /* nothing, or an error that libiscsi will meet */
+        size = (size_t) n >= LOGIN_BHS_SIZE ? login_pdu_size(buf) : SIZE_MAX;
+        if ((size_t) n < size) {
+                if ((size_t) n < sizeof(buf) && !(revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+                        return false;
+                p->auth_method_seen = true;     /* it will never be whole here: libiscsi judges alone */
+                return true;
+        }
+        method = login_pdu_value(buf, size, "AuthMethod");
+        if (!method)
+                return true;    /* not in this answer: then libiscsi judges the login alone */
         p->auth_method_seen = true;
-        if (memmem(buf, (size_t) n, chap, sizeof(chap)))
+        if (strcmp(method, "CHAP") == 0)
                 (void) iscsi_set_target_username_pwd(p->iscsi, p->mutual_username, p->mutual_secret);
+        return true;
+}
+
+/* Sleeps until more of a login answer arrives or the target stops sending. */
+static void probe_iscsi_await_rest(Probe *p) {
+        int r;
+
+        if (p->login_peek_waiting)
+                return;         /* already armed: only a new edge wakes us */
+        r = sd_event_source_set_io_events(p->io_source, EPOLLIN | EPOLLRDHUP | EPOLLET);
+        if (r < 0) {
+                probe_finish(p, r, REASON_PROTOCOL_ERROR, "Cannot watch the iSCSI connection to %s%s: %s.",
+                             p->peer, p->from, strerror(-r));
+                return;
+        }
+        p->login_peek_waiting = true;
 }
 
 static int probe_on_iscsi_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Probe *p = userdata;
         int r = 0;
 
-        if (revents & EPOLLIN)
-                probe_iscsi_follow_auth_method(p, fd);
+        if ((revents & EPOLLIN) && !probe_iscsi_follow_auth_method(p, fd, revents)) {
+                probe_iscsi_await_rest(p);
+                return 0;
+        }
+        p->login_peek_waiting = false;
 
         /* libiscsi looks at POLLERR and POLLHUP before it reads, which would
          * lose a login response the target sent just before closing (as a

@@ -928,6 +928,28 @@ static gboolean send_pdu(int fd, guint8 bhs[BHS_SIZE], const GString *data) {
         return write_full(fd, zeros, (4 - len % 4) % 4);
 }
 
+/* As send_pdu(), but the header and the first bytes of the data go first, the rest after a pause. */
+static gboolean send_pdu_trickled(int fd, guint8 bhs[BHS_SIZE], const GString *data) {
+        static const guint8 zeros[4] = { 0 };
+        size_t len = data ? data->len : 0, head = MIN(len, 4);
+        g_autofree guint8 *first = g_malloc(BHS_SIZE + head);
+
+        if (len == 0)
+                return send_pdu(fd, bhs, data);
+        bhs[5] = len >> 16;
+        bhs[6] = len >> 8;
+        bhs[7] = len;
+        memcpy(first, bhs, BHS_SIZE);
+        memcpy(first + BHS_SIZE, data->str, head);
+        if (!write_full(fd, first, BHS_SIZE + head))
+                return FALSE;
+        /* A slow sender: the initiator gets to see the first piece alone. */
+        g_usleep(100 * G_TIME_SPAN_MILLISECOND);
+        if (!write_full(fd, data->str + head, len - head))
+                return FALSE;
+        return write_full(fd, zeros, (4 - len % 4) % 4);
+}
+
 static void append_key(GString *out, const char *key, const char *value) {
         g_string_append_printf(out, "%s=%s", key, value);
         g_string_append_c(out, '\0');
@@ -1125,7 +1147,10 @@ static gpointer target_connection_thread(gpointer data) {
                         put_be32(reply + 32, cmd_sn + 8);
                         reply[36] = status_class;
                         reply[37] = status_detail;
-                        if (!send_pdu(c->fd, reply, status_class ? NULL : out) || status_class)
+                        gboolean sent = (c->quirks & HARNESS_QUIRK_LOGIN_TRICKLE)
+                                                ? send_pdu_trickled(c->fd, reply, status_class ? NULL : out)
+                                                : send_pdu(c->fd, reply, status_class ? NULL : out);
+                        if (!sent || status_class)
                                 break;
                 } else if (opcode == ISCSI_OP_TEXT && (c->quirks & HARNESS_QUIRK_TEXT_OVERSIZED)) {
                         /* The header alone, announcing 16 MiB - 1; the connection stays open. */

@@ -292,6 +292,9 @@ typedef enum HarnessPeerQuirk {
         HARNESS_QUIRK_CMDSN_SLIP = 1 << 2,
         /* The SendTargets answer announces a data segment far beyond any initiator's limit. */
         HARNESS_QUIRK_TEXT_OVERSIZED = 1 << 3,
+        /* Each login answer goes out in two pieces a tenth of a second apart: its
+         * header with the first four bytes of its data ("Auth"), then the rest. */
+        HARNESS_QUIRK_LOGIN_TRICKLE = 1 << 4,
 } HarnessPeerQuirk;
 
 /* From now on the fake target has these quirks (a HarnessPeerQuirk mask). */

@@ -257,6 +257,28 @@ static void test_discovery_mutual_chap(Harness *h, gconstpointer data) {
         g_assert_null(strstr(log, MUTUAL_SECRET));
 }
 
+/*
+ * The same target, sending each login answer in two pieces: the discovery
+ * login's first answer is judged when all of it is in, not by its first
+ * piece, so the target is challenged and its answer checked.
+ */
+static void test_discovery_mutual_chap_trickled(Harness *h, gconstpointer data) {
+        g_autofree char *ap = NULL;
+        g_autoptr(HarnessPeer) target = quirky_target(h, "127.0.0.88", HARNESS_QUIRK_LOGIN_TRICKLE, &ap);
+
+        harness_peer_require_mutual_chap(target, CHAP_USER, CHAP_SECRET, MUTUAL_USER, MUTUAL_SECRET);
+
+        g_autofree char *wrong = harness_add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER,
+                                                           "quirks-not-the-target-0");
+        g_auto(Verdict) v1 = verify(h, ap);
+        assert_failed(&v1, "MutualAuthenticationFailed");
+
+        g_autofree char *right = harness_add_mutual_secret(h, ap, CHAP_USER, CHAP_SECRET, MUTUAL_USER,
+                                                           MUTUAL_SECRET);
+        g_auto(Verdict) v2 = verify(h, ap);
+        assert_verified(&v2);
+}
+
 /* ---- names ---- */
 
 /*
@@ -291,6 +313,8 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/quirks/initiator-ends-connection", &defaults, test_initiator_ends_connection);
         harness_add_test("/integration/quirks/store-locked-at-commit", &defaults, test_store_locked_at_commit);
         harness_add_test("/integration/quirks/discovery-mutual-chap", &defaults, test_discovery_mutual_chap);
+        harness_add_test("/integration/quirks/discovery-mutual-chap-trickled", &defaults,
+                         test_discovery_mutual_chap_trickled);
         harness_add_test("/integration/quirks/node-name-prefix", &defaults, test_node_name_prefix);
 
         return g_test_run();

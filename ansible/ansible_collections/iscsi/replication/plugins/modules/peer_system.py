@@ -1,0 +1,131 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to iscsi-replicationd
+# GNU Lesser General Public License v2.1+ (see https://www.gnu.org/licenses/lgpl-2.1.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: peer_system
+short_description: Register a remote computer system with iscsi-replicationd
+version_added: 0.1.0
+description:
+  - Registers a peer system (a remote host, by iSCSI node name or host name) with the replication service, or
+    removes it. The peer is identified by C(name).
+  - A peer's C(ElementName) cannot be changed once registered (the service has no method for it); a different
+    C(element_name) for an existing peer fails the task.
+options:
+  name:
+    description:
+      - The peer's iSCSI node name (C(iqn.), C(eui.), C(naa.)) or host name. Its C(NameFormat) follows from it.
+    type: str
+    required: true
+  element_name:
+    description:
+      - A user-friendly name for the peer. Left as it is when not given.
+    type: str
+  state:
+    description:
+      - C(present) registers the peer; C(absent) deletes it (fails with C(InUse) while a collection holds it).
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - iscsi.replication.service
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is changed; C(changed) says whether the peer would be added or deleted.
+  diff_mode:
+    support: full
+    description: C(before) and C(after) hold the peer's C(Name) and C(ElementName), empty when it does not exist.
+author:
+  - iscsi-replicationd contributors
+'''
+
+EXAMPLES = r'''
+- name: Register the replication partner
+  iscsi.replication.peer_system:
+    name: iqn.2026-11.org.example.peer
+    element_name: peer in the second room
+
+- name: Forget a peer on a private bus
+  iscsi.replication.peer_system:
+    name: old-peer.example.org
+    state: absent
+    bus_address: unix:path=/run/test/bus
+'''
+
+RETURN = r'''
+path:
+  description: The peer's object path; empty when it does not exist (after C(absent), or in check mode before creation).
+  returned: always
+  type: str
+  sample: /org/iscsi/ReplicationService/system/3
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.iscsi.replication.plugins.module_utils.replication import (
+    ROOT_PATH, SERVICE_IFACE, SYSTEM_IFACE, ServiceError, argument_spec, connect, dbus_properties,
+    fail_service_error)
+
+
+def view(props):
+    if not props:
+        return {}
+    return dict(name=props.get('Name'), element_name=props.get('ElementName'))
+
+
+def ensure(module, service):
+    params = module.params
+    found = service.find_system(params['name'])
+    path, before = found if found else ('', None)
+    result = dict(changed=False, path=path)
+
+    if params['state'] == 'absent':
+        after = None
+        if found:
+            result.update(changed=True, path='')
+            if not module.check_mode:
+                service.call(path, SYSTEM_IFACE, 'Delete')
+    elif found:
+        after = before
+        wanted = params['element_name']
+        if wanted is not None and wanted != before.get('ElementName'):
+            module.fail_json(msg='peer %s is called "%s"; the service cannot rename a peer (delete and add it again)'
+                             % (params['name'], before.get('ElementName')), path=path)
+    else:
+        after = dict(Name=params['name'], ElementName=params['element_name'] or '')
+        result['changed'] = True
+        if not module.check_mode:
+            props = dbus_properties(('ElementName', 's', params['element_name']))
+            result['path'] = service.call(ROOT_PATH, SERVICE_IFACE, 'AddPeerSystem', '(sa{sv})',
+                                          (params['name'], props), '(uo)')[1]
+            after = service.objects_by_path(SYSTEM_IFACE).get(result['path'], after)
+    if module._diff:
+        result['diff'] = dict(before=view(before), after=view(after))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(
+            name=dict(type='str', required=True),
+            element_name=dict(type='str'),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+        ),
+        supports_check_mode=True,
+    )
+    if module.params['name'] == 'local':
+        module.fail_json(msg='"local" names this host, which is not a peer system')
+    service = connect(module)
+    try:
+        result = ensure(module, service)
+    except ServiceError as error:
+        fail_service_error(module, error)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
