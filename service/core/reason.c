@@ -26,6 +26,8 @@ static const char * const reason_names[_REASON_MAX] = {
         [REASON_TERMINATED] = "Terminated",
         [REASON_KILLED] = "Killed",
         [REASON_STORAGE_FAILED] = "StorageFailed",
+        [REASON_VOLUME_UNSUITABLE] = "VolumeUnsuitable",
+        [REASON_IO_FAILED] = "IOFailed",
 };
 
 const char *reason_to_string(Reason r) {

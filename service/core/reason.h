@@ -30,6 +30,9 @@ typedef enum Reason {
         REASON_TERMINATED,
         REASON_KILLED,
         REASON_STORAGE_FAILED,
+        /* The replica data path (section 10). */
+        REASON_VOLUME_UNSUITABLE,               /* not a direct-access block device, or a copy too small */
+        REASON_IO_FAILED,                       /* a READ, WRITE or SYNCHRONIZE CACHE ended in an error status */
         _REASON_MAX,
 } Reason;
 

@@ -151,8 +151,6 @@ void probe_iscsi_logout_done(Probe *p, const char *why);
 
 /* probe-verdict.c */
 
-/* Text from the peer or from libiscsi, made safe for a message: printable ASCII, no final period. */
-char *probe_text_sanitize(char *buf, size_t size, const char *s);
 /* Remembers libiscsi's error text as a step begins, so a failure quotes only what is new. */
 void probe_iscsi_mark_error(Probe *p);
 /* libiscsi's own account of the current step's failure, sanitized, or NULL when it gave none. */

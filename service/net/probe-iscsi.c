@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "iscsi-connection.h"
 #include "probe-internal.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -25,91 +26,10 @@
 /* ---- check stage: iSCSI ---- */
 
 /*
- * How libiscsi gets the probe's connection.
- *
- * API.md section 7 wants the verifying connection bound to the local access
- * point's address. libiscsi (1.19, Debian 12) cannot adopt a socket, and the
- * socket iscsi_connect_async() creates cannot be bound to a source address:
- * iscsi_set_bind_interfaces() is SO_BINDTODEVICE, an interface, not an
- * address (on loopback it changes nothing at all). Letting libiscsi open its
- * own unbound connection after our bound TCP check would log in from
- * whatever address routing picks — an initiator-address ACL on the target
- * (tgt's -I) would then judge the wrong address — and every probe would
- * reach the peer twice.
- *
- * So libiscsi speaks over our socket. iscsi_connect_async() creates its
- * socket and starts connecting before it returns; from then on libiscsi
- * knows that socket only by its descriptor number, the one iscsi_get_fd()
- * hands out for event loops. We let it connect to a throwaway listener of
- * our own on loopback, so nothing of it reaches the peer, and dup3() our
- * connected, bound socket onto that number. libiscsi then sees its connect
- * complete (POLLOUT, SO_ERROR 0) and runs the session on our connection,
- * which iscsi_destroy_context() closes. This relies only on libiscsi doing
- * its I/O through that number, which its event-loop API already presumes.
+ * The probe's connection is bound to the local access point's address
+ * (API.md section 7), which libiscsi cannot do itself: it is handed over
+ * by iscsi_connection_adopt(), see net/iscsi-connection.c.
  */
-
-/* A listener on loopback for libiscsi's own connect to land on; "host:port" in portal. */
-static int decoy_listener_open(char *portal, size_t size) {
-        static const struct {
-                int family;
-                const char *text;
-        } loopbacks[] = {
-                { AF_INET, "127.0.0.1" },
-                { AF_INET6, "::1" },
-        };
-        int error = -EAFNOSUPPORT;
-
-        for (size_t i = 0; i < ELEMENTSOF(loopbacks); i++) {
-                struct sockaddr_storage ss = { .ss_family = loopbacks[i].family };
-                socklen_t len;
-                uint16_t port;
-                int fd;
-
-                if (loopbacks[i].family == AF_INET) {
-                        ((struct sockaddr_in *) &ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-                        len = sizeof(struct sockaddr_in);
-                } else {
-                        ((struct sockaddr_in6 *) &ss)->sin6_addr = in6addr_loopback;
-                        len = sizeof(struct sockaddr_in6);
-                }
-
-                fd = socket(loopbacks[i].family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-                if (fd < 0) {
-                        error = negative_errno();
-                        continue;
-                }
-                if (bind(fd, (struct sockaddr *) &ss, len) < 0 || listen(fd, 1) < 0 ||
-                    getsockname(fd, (struct sockaddr *) &ss, &len) < 0) {
-                        error = negative_errno();
-                        close(fd);
-                        continue;
-                }
-
-                port = ntohs(loopbacks[i].family == AF_INET ? ((struct sockaddr_in *) &ss)->sin_port
-                                                            : ((struct sockaddr_in6 *) &ss)->sin6_port);
-                if (loopbacks[i].family == AF_INET6)
-                        snprintf(portal, size, "[%s]:%u", loopbacks[i].text, (unsigned) port);
-                else
-                        snprintf(portal, size, "%s:%u", loopbacks[i].text, (unsigned) port);
-                return fd;
-        }
-        return error;
-}
-
-/*
- * libiscsi keeps the credentials in its context and clears it with a
- * memset() right before free(), a store a compiler may drop. Overwriting
- * them through its own setters first, with values of the full length its
- * buffers hold, replaces every byte a secret occupied.
- */
-static void iscsi_forget_credentials(struct iscsi_context *iscsi) {
-        char filler[MAX_STRING_SIZE + 1];
-
-        memset(filler, 'x', MAX_STRING_SIZE);
-        filler[MAX_STRING_SIZE] = '\0';
-        (void) iscsi_set_initiator_username_pwd(iscsi, filler, filler);
-        (void) iscsi_set_target_username_pwd(iscsi, filler, filler);
-}
 
 /* Ends the current session at once: no logout, the connection is closed. */
 void probe_iscsi_close(Probe *p) {
@@ -126,7 +46,7 @@ void probe_iscsi_close(Probe *p) {
         p->step = ISCSI_STEP_NONE;
         p->step_done = false;
         if (p->username)
-                iscsi_forget_credentials(iscsi);
+                iscsi_connection_forget_credentials(iscsi);
         (void) iscsi_destroy_context(iscsi);
 }
 
@@ -314,7 +234,7 @@ static void probe_iscsi_step_done(Probe *p) {
                                      p->normal_session ? "Target" : "Portal",
                                      p->normal_session ? p->target_name : p->peer,
                                      p->from,
-                                     probe_text_sanitize(where, sizeof(where), iscsi_get_target_address(p->iscsi)));
+                                     iscsi_connection_sanitize(where, sizeof(where), iscsi_get_target_address(p->iscsi)));
                         return;
                 }
                 if (status == SCSI_STATUS_CANCELLED) {
@@ -344,7 +264,7 @@ static void probe_iscsi_step_done(Probe *p) {
                 if (status != SCSI_STATUS_GOOD) {
                         probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR,
                                      "SendTargets to %s%s failed: %s.", p->peer, p->from,
-                                     probe_text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
+                                     iscsi_connection_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
                         return;
                 }
                 if (p->step_error < 0) {
@@ -498,10 +418,8 @@ static int probe_on_iscsi_io(sd_event_source *s, int fd, uint32_t revents, void 
 
 /* Starts a session of the current kind on the probe's connected socket, which it takes over. */
 void probe_iscsi_begin(Probe *p) {
-        _cleanup_close_ int decoy = -1;
-        char decoy_portal[INET6_ADDRSTRLEN + 16], step[PROBE_ADDRESS_MAX + 64];
-        static const int one = 1;
-        int fd, r;
+        char step[PROBE_ADDRESS_MAX + 64];
+        int r;
 
         p->iscsi = iscsi_create_context(p->initiator_name);
         if (!p->iscsi) {
@@ -533,27 +451,11 @@ void probe_iscsi_begin(Probe *p) {
             iscsi_set_target_username_pwd(p->iscsi, p->mutual_username, p->mutual_secret) < 0)
                 goto fail_setup;
 
-        /* See the banner of this section. */
-        decoy = decoy_listener_open(decoy_portal, sizeof(decoy_portal));
-        if (decoy < 0) {
-                r = decoy;
-                goto fail;
-        }
-        if (iscsi_connect_async(p->iscsi, decoy_portal, on_iscsi_connected, p) < 0)
+        r = iscsi_connection_adopt(p->iscsi, &p->fd, on_iscsi_connected, p);
+        if (r == -EPROTO)
                 goto fail_setup;
-        fd = iscsi_get_fd(p->iscsi);
-        if (fd < 0 || fd == p->fd) {
-                r = -EBADF;
+        if (r < 0)
                 goto fail;
-        }
-        /* libiscsi sets it on sockets it makes; login PDUs are small and answered one by one. */
-        (void) setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        if (dup3(p->fd, fd, O_CLOEXEC) < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        closep(&p->fd);
-        p->fd = -1;
 
         probe_iscsi_watch(p);
         return;
@@ -563,7 +465,7 @@ fail_setup: {
 
                 probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR, "Cannot start %s with %s%s: %s.",
                              probe_iscsi_step_text(p, step, sizeof(step)), p->peer, p->from,
-                             probe_text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
+                             iscsi_connection_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
                 return;
         }
 fail:

@@ -15,20 +15,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "iscsi-connection.h"
 #include "probe-internal.h"
 #include "util/strutil.h"
-
-/* Text from the peer or from libiscsi, made safe for a message: printable ASCII, no final period. */
-char *probe_text_sanitize(char *buf, size_t size, const char *s) {
-        size_t n = 0;
-
-        for (; s && *s && n + 1 < size; s++)
-                buf[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-        while (n > 0 && (buf[n - 1] == '.' || buf[n - 1] == ' '))
-                n--;
-        buf[n] = '\0';
-        return buf;
-}
 
 /* Remembers libiscsi's error text as a step begins, so a failure quotes only what is new. */
 void probe_iscsi_mark_error(Probe *p) {
@@ -47,7 +36,7 @@ const char *probe_iscsi_error_text(const Probe *p, char *buf, size_t size) {
         if (isempty(text) || strncmp(text, p->iscsi_error_before, sizeof(p->iscsi_error_before) - 1) == 0 ||
             strstr(text, "Can not reconnect"))
                 return NULL;
-        probe_text_sanitize(buf, size, text);
+        iscsi_connection_sanitize(buf, size, text);
         return isempty(buf) ? NULL : buf;
 }
 
@@ -106,44 +95,7 @@ void probe_iscsi_fail_request(Probe *p, const char *what) {
         char reason[ISCSI_ERROR_TEXT_MAX];
 
         probe_finish(p, -EPROTO, REASON_PROTOCOL_ERROR, "Cannot start %s with %s%s: %s.", what, p->peer, p->from,
-                     probe_text_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
-}
-
-/*
- * The status of a Login Response (RFC 7143 11.13.5) as text, errno and
- * reason: every rejection is LoginRejected but the one for credentials.
- */
-static int login_status_reason(unsigned status, const char **ret_text, Reason *ret_reason) {
-        static const struct {
-                unsigned status;
-                int error;
-                const char *text;
-        } table[] = {
-                { 0x0200, -EPROTO, "initiator error" },
-                { 0x0201, -EACCES, "authentication failed" },
-                { 0x0202, -EACCES, "not authorized" },
-                { 0x0203, -ENOENT, "target not found" },
-                { 0x0204, -ENOENT, "target removed" },
-                { 0x0205, -EPROTO, "unsupported iSCSI version" },
-                { 0x0206, -EPROTO, "too many connections" },
-                { 0x0207, -EPROTO, "missing parameter" },
-                { 0x0208, -EPROTO, "cannot include the connection in the session" },
-                { 0x0209, -EPROTO, "session type not supported" },
-                { 0x020a, -EPROTO, "session does not exist" },
-                { 0x020b, -EPROTO, "request invalid during login" },
-                { 0x0300, -EPROTO, "target error" },
-                { 0x0301, -EPROTO, "service unavailable" },
-                { 0x0302, -EPROTO, "target out of resources" },
-        };
-
-        *ret_reason = status == 0x0201 ? REASON_AUTHENTICATION_FAILED : REASON_LOGIN_REJECTED;
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (table[i].status == status) {
-                        *ret_text = table[i].text;
-                        return table[i].error;
-                }
-        *ret_text = NULL;
-        return -EPROTO;
+                     iscsi_connection_sanitize(reason, sizeof(reason), iscsi_get_error(p->iscsi)));
 }
 
 /*
@@ -169,7 +121,7 @@ void probe_iscsi_fail_login(Probe *p) {
                 long status = open ? strtol(open + 1, &end, 10) : -1;
 
                 if (end && end != open + 1 && *end == ')' && status >= 0 && status <= 0xffff) {
-                        error = login_status_reason((unsigned) status, &reason, &reason_code);
+                        error = iscsi_connection_login_status((unsigned) status, &reason, &reason_code);
                         if (reason)
                                 probe_finish(p, error, reason_code, "%s rejected: %s.", what, reason);
                         else
@@ -191,7 +143,7 @@ void probe_iscsi_fail_login(Probe *p) {
         }
 
         probe_finish(p, error, REASON_PROTOCOL_ERROR,
-                     "%s failed: %s.", what, probe_text_sanitize(quoted, sizeof(quoted), text));
+                     "%s failed: %s.", what, iscsi_connection_sanitize(quoted, sizeof(quoted), text));
 }
 
 static bool offered_contains(char **offered, const char *name) {
@@ -225,7 +177,7 @@ static void format_offered(char *buf, size_t size, char **offered) {
                 char name[ISCSI_NAME_MAX + 2];
                 size_t need;
 
-                probe_text_sanitize(name, sizeof(name), offered[shown]);
+                iscsi_connection_sanitize(name, sizeof(name), offered[shown]);
                 need = strlen(name) + (shown > 0 ? 2 : 0);
                 /* Keep room for " and N more". */
                 if (used + need + 32 > size)

@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "iscsi-connection.h"
 #include "probe-internal.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -188,8 +189,7 @@ static int probe_on_connected(sd_event_source *s, int fd, uint32_t revents, void
  * fare better.
  */
 void probe_connect_next(Probe *p, int error) {
-        static const int one = 1;
-        int r;
+        int r, bind_error;
 
         p->stage = PROBE_STAGE_CONNECT;
 
@@ -208,36 +208,19 @@ void probe_connect_next(Probe *p, int error) {
                         return;
                 }
 
-                p->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-                if (p->fd < 0) {
-                        /* E.g. IPv6 disabled: another address may still work. */
-                        error = negative_errno();
+                r = iscsi_connection_connect_bound(&p->source, p->source_len, ai->ai_addr, ai->ai_addrlen, &bind_error);
+                if (bind_error != 0) {
+                        probe_finish(p, -EADDRNOTAVAIL, REASON_UNREACHABLE,
+                                     "Cannot bind to local address %s to reach %s: %s.",
+                                     p->source_address, p->peer, strerror(bind_error));
+                        return;
+                }
+                if (r < 0) {
+                        /* E.g. IPv6 disabled, or the connection refused at once: another address may still work. */
+                        error = r;
                         continue;
                 }
-
-                if (p->source_len > 0) {
-                        /* Leave the port to connect(), so bound probes do not each
-                         * pin an ephemeral port for every destination. */
-                        (void) setsockopt(p->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-
-                        if (bind(p->fd, (const struct sockaddr *) &p->source, p->source_len) < 0) {
-                                error = errno;
-                                probe_finish(p, -EADDRNOTAVAIL, REASON_UNREACHABLE,
-                                             "Cannot bind to local address %s to reach %s: %s.",
-                                             p->source_address, p->peer, strerror(error));
-                                return;
-                        }
-                }
-
-                /* Even on loopback, where connect() may finish at once, the
-                 * answer goes through the loop so the callback never runs
-                 * from inside probe_start(). */
-                if (connect(p->fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-                        error = negative_errno();
-                        closep(&p->fd);
-                        p->fd = -1;
-                        continue;
-                }
+                p->fd = r;
 
                 r = sd_event_add_io(p->event, &p->io_source, p->fd, EPOLLOUT, probe_on_connected, p);
                 if (r < 0) {
@@ -403,26 +386,6 @@ static int probe_check_credentials(const ProbeTarget *t) {
         return 0;
 }
 
-static int parse_source_address(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len) {
-        struct addrinfo *ai = NULL;
-        int r;
-
-        r = parse_ip_literal(s, 0, &ai);
-        if (r == -ENOENT)
-                return -EINVAL;
-        if (r < 0)
-                return r;
-
-        if (ai->ai_addrlen > sizeof(*ret)) {
-                freeaddrinfo(ai);
-                return -EINVAL;
-        }
-        memset(ret, 0, sizeof(*ret));
-        memcpy(ret, ai->ai_addr, ai->ai_addrlen);
-        *ret_len = ai->ai_addrlen;
-        freeaddrinfo(ai);
-        return 0;
-}
 
 /**
  * probe_start() - start verifying one portal
@@ -497,7 +460,7 @@ int probe_start(sd_event *event,
         }
 
         if (p->source_address) {
-                r = parse_source_address(p->source_address, &p->source, &p->source_len);
+                r = iscsi_connection_parse_address(p->source_address, 0, &p->source, &p->source_len);
                 if (r < 0)
                         return r;
                 snprintf(p->from, sizeof(p->from), " (local address %s)", p->source_address);

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * net/copy against two real targets: a "local"
+ * tgtd on 127.0.0.81 serving the source from a file, a "remote" one on
+ * 127.0.0.82 serving the copy, both reached from 127.0.0.81 as the local
+ * access point's address. The backing files are compared byte for byte.
+ * Skipped without root or tgt.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "net/copy.h"
+#include "tgtd.h"
+#include "util/macros.h"
+
+#define LOCAL_ADDRESS "127.0.0.81"
+#define REMOTE_ADDRESS "127.0.0.82"
+#define INITIATOR "iqn.2026-11.org.example.test:copy"
+#define SOURCE_TARGET "iqn.2026-11.org.example.test:source"
+#define COPY_TARGET "iqn.2026-11.org.example.test:copy"
+
+#define CHUNK (64u * 1024u)
+#define N_CHUNKS 512u
+#define VOLUME_SIZE ((uint64_t) CHUNK * N_CHUNKS)      /* 32 MiB */
+
+/* A hung test fails after this long instead of blocking the run. */
+#define WATCHDOG_USEC (60 * USEC_PER_SEC)
+
+/* ---- fixture: two targets, the hash table a caller keeps, one loop ---- */
+
+typedef struct Fixture {
+        Tgtd *local, *remote;
+        sd_event *event;
+
+        /* The table the engine would keep durably: one hash per chunk, and whether it is set. */
+        CopyHash hashes[N_CHUNKS];
+        gboolean known[N_CHUNKS];
+        uint64_t resume;
+        unsigned n_confirmations;
+
+        /* What the last cycle ended with. */
+        gboolean finished;
+        int error;
+        Reason reason;
+        char *message;
+        CopyProgress progress;
+
+        /* Set by a test: act at the n-th confirmation (0: never). */
+        unsigned act_at_confirmation;
+        void (*act)(struct Fixture *f, Copy *c);
+        gboolean acted;
+        gboolean stop;                  /* ends loop_until() */
+} Fixture;
+
+static void fixture_setup(Fixture *f, gconstpointer data) {
+        if (!tgtd_available())
+                return;
+        f->local = tgtd_start(LOCAL_ADDRESS, SOURCE_TARGET, VOLUME_SIZE);
+        f->remote = tgtd_start(REMOTE_ADDRESS, COPY_TARGET, GPOINTER_TO_UINT(data) ?: VOLUME_SIZE);
+        g_assert_cmpint(sd_event_new(&f->event), ==, 0);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data) {
+        tgtd_free(f->local);
+        tgtd_free(f->remote);
+        sd_event_unref(f->event);
+        g_free(f->message);
+}
+
+static VolumeEndpoint endpoint(const Tgtd *t) {
+        return (VolumeEndpoint) {
+                .source_address = LOCAL_ADDRESS,
+                .address = t->address,
+                .port = t->port,
+                .target_name = t->target_name,
+                .lun = 1,
+                .initiator_name = INITIATOR,
+        };
+}
+
+static bool previous_hash(uint64_t chunk, CopyHash *ret, void *userdata) {
+        Fixture *f = userdata;
+
+        g_assert_cmpuint(chunk, <, N_CHUNKS);
+        if (!f->known[chunk])
+                return false;
+        *ret = f->hashes[chunk];
+        return true;
+}
+
+static void on_confirmed(Copy *c, const uint64_t *chunks, const CopyHash *hashes, size_t n, uint64_t resume, void *userdata) {
+        Fixture *f = userdata;
+
+        for (size_t i = 0; i < n; i++) {
+                g_assert_cmpuint(chunks[i], <, N_CHUNKS);
+                f->hashes[chunks[i]] = hashes[i];
+                f->known[chunks[i]] = TRUE;
+        }
+        g_assert_cmpuint(resume, >=, f->resume);
+        f->resume = resume;
+        f->n_confirmations++;
+        if (f->act && !f->acted && f->n_confirmations >= f->act_at_confirmation) {
+                f->acted = TRUE;
+                f->act(f, c);
+        }
+}
+
+static void on_done(Copy *c, int error, Reason reason, const char *message, void *userdata) {
+        Fixture *f = userdata;
+
+        f->finished = TRUE;
+        f->error = error;
+        f->reason = reason;
+        g_free(f->message);
+        f->message = g_strdup(message);
+        copy_get_progress(c, &f->progress);
+        g_test_message("cycle ended: %s", message);
+        copy_free(c);
+        f->stop = TRUE;
+}
+
+static CopyParameters parameters(Fixture *f) {
+        return (CopyParameters) {
+                .chunk_size = CHUNK,
+                .first_chunk = f->resume < N_CHUNKS ? f->resume : 0,
+                .n_buffers = 8,
+                .confirm_batch = 16,
+                .previous_hash = previous_hash,
+                .confirmed = on_confirmed,
+                .done = on_done,
+                .userdata = f,
+        };
+}
+
+/* Runs one cycle to its end; returns the copy only when a test's act() kept it running (never here). */
+static void run_cycle(Fixture *f, const CopyParameters *p) {
+        VolumeEndpoint source = endpoint(f->local), target = endpoint(f->remote);
+        Copy *c = NULL;
+
+        f->finished = FALSE;
+        f->acted = FALSE;
+        f->n_confirmations = 0;
+        g_assert_cmpint(copy_start(f->event, &source, &target, p, &c), ==, 0);
+        test_loop_until(f->event, &f->stop, WATCHDOG_USEC);
+}
+
+static void run_full_cycle(Fixture *f) {
+        CopyParameters p = parameters(f);
+
+        f->resume = 0;
+        p.first_chunk = 0;
+        run_cycle(f, &p);
+        g_assert_true(f->finished);
+        g_assert_cmpint(f->error, ==, 0);
+        g_assert_cmpuint(f->resume, ==, N_CHUNKS);
+}
+
+/* ---- backing files ---- */
+
+static void fill_random(const char *path, uint64_t size) {
+        g_autofree guint8 *buf = g_malloc(CHUNK);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+        g_assert_cmpint(fd, >=, 0);
+        for (uint64_t off = 0; off < size; off += CHUNK) {
+                for (size_t i = 0; i < CHUNK; i += 4)
+                        *(guint32 *) (buf + i) = g_random_int();
+                g_assert_cmpint(pwrite(fd, buf, CHUNK, (off_t) off), ==, CHUNK);
+        }
+        close(fd);
+}
+
+/* Changes a few bytes in the middle of a chunk, behind the targets' backs. */
+static void scribble(const char *path, uint64_t chunk) {
+        guint8 bytes[16];
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+        for (size_t i = 0; i < sizeof(bytes); i++)
+                bytes[i] = (guint8) g_random_int();
+        bytes[0] ^= 0xff;
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pwrite(fd, bytes, sizeof(bytes), (off_t) (chunk * CHUNK + CHUNK / 3)), ==, sizeof(bytes));
+        close(fd);
+}
+
+static gboolean files_equal(const char *a, const char *b, uint64_t size) {
+        g_autofree char *da = NULL, *db = NULL;
+        gsize la = 0, lb = 0;
+
+        g_assert_true(g_file_get_contents(a, &da, &la, NULL));
+        g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
+        g_assert_cmpuint(la, >=, size);
+        g_assert_cmpuint(lb, >=, size);
+        return memcmp(da, db, size) == 0;
+}
+
+/* ---- tests ---- */
+
+static void test_first_cycle(Fixture *f, gconstpointer data) {
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+        g_assert_false(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+
+        run_full_cycle(f);
+        g_assert_cmpuint(f->progress.chunks_transferred, ==, N_CHUNKS);
+        g_assert_cmpuint(f->progress.bytes_transferred, ==, VOLUME_SIZE);
+        g_assert_cmpuint(f->progress.bytes_scanned, ==, VOLUME_SIZE);
+        for (unsigned i = 0; i < N_CHUNKS; i++)
+                g_assert_true(f->known[i]);
+        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+}
+
+static void test_incremental(Fixture *f, gconstpointer data) {
+        const uint64_t changed[] = { 0, 97, 250, 333, N_CHUNKS - 1 };   /* 1% of 512 chunks */
+        CopyParameters p;
+
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+        run_full_cycle(f);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(changed); i++)
+                scribble(f->local->backing_file, changed[i]);
+        g_assert_false(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+        run_full_cycle(f);
+        g_assert_cmpuint(f->progress.chunks_transferred, ==, G_N_ELEMENTS(changed));
+        g_assert_cmpuint(f->progress.bytes_transferred, ==, G_N_ELEMENTS(changed) * CHUNK);
+        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+
+        /* Nothing changed: everything is read, nothing written. */
+        p = parameters(f);
+        f->resume = 0;
+        p.first_chunk = 0;
+        run_cycle(f, &p);
+        g_assert_cmpint(f->error, ==, 0);
+        g_assert_cmpuint(f->progress.chunks_transferred, ==, 0);
+        g_assert_cmpuint(f->progress.bytes_scanned, ==, VOLUME_SIZE);
+        g_assert_cmpuint(f->resume, ==, N_CHUNKS);
+}
+
+static void cancel(Fixture *f, Copy *c) {
+        copy_free(c);
+        f->stop = TRUE;
+}
+
+static void test_cancel_resume(Fixture *f, gconstpointer data) {
+        CopyParameters p;
+        uint64_t resumed_at;
+
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+
+        /* Cancel at the third confirmation: what was confirmed stays known. */
+        f->act = cancel;
+        f->act_at_confirmation = 3;
+        p = parameters(f);
+        run_cycle(f, &p);
+        g_assert_false(f->finished);
+        g_assert_true(f->acted);
+        resumed_at = f->resume;
+        g_assert_cmpuint(resumed_at, >, 0);
+        g_assert_cmpuint(resumed_at, <, N_CHUNKS);
+        for (uint64_t i = 0; i < resumed_at; i++)
+                g_assert_true(f->known[i]);
+
+        f->act = NULL;
+        p = parameters(f);
+        g_assert_cmpuint(p.first_chunk, ==, resumed_at);
+        run_cycle(f, &p);
+        g_assert_true(f->finished);
+        g_assert_cmpint(f->error, ==, 0);
+        g_assert_cmpuint(f->resume, ==, N_CHUNKS);
+        g_assert_cmpuint(f->progress.chunks_transferred, ==, N_CHUNKS - resumed_at);
+        g_assert_cmpuint(f->progress.bytes_transferred, <, VOLUME_SIZE);
+        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+}
+
+static void kill_remote(Fixture *f, Copy *c) {
+        tgtd_kill(f->remote);
+}
+
+static void test_target_dies(Fixture *f, gconstpointer data) {
+        CopyParameters p;
+
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+        f->act = kill_remote;
+        f->act_at_confirmation = 2;
+        p = parameters(f);
+        p.stall_timeout_usec = 20 * USEC_PER_SEC;
+        run_cycle(f, &p);
+        g_assert_true(f->acted);
+        g_assert_true(f->finished);
+        g_assert_cmpint(f->error, ==, -ECONNRESET);
+        g_assert_cmpint(f->reason, ==, REASON_CONNECTION_LOST);
+        g_assert_nonnull(strstr(f->message, COPY_TARGET));
+        g_assert_cmpuint(f->resume, <, N_CHUNKS);
+}
+
+static void stop_remote(Fixture *f, Copy *c) {
+        g_assert_cmpint(kill(f->remote->pid, SIGSTOP), ==, 0);
+}
+
+static void test_target_hangs(Fixture *f, gconstpointer data) {
+        CopyParameters p;
+        gint64 start;
+
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+        f->act = stop_remote;
+        f->act_at_confirmation = 2;
+        p = parameters(f);
+        p.stall_timeout_usec = 2 * USEC_PER_SEC;
+        start = g_get_monotonic_time();
+        run_cycle(f, &p);
+        g_assert_true(f->acted);
+        g_assert_true(f->finished);
+        g_assert_cmpint(f->error, ==, -ETIMEDOUT);
+        g_assert_cmpint(f->reason, ==, REASON_TIMEOUT);
+        /* Within a quarter of the timeout's checks, not at the watchdog. */
+        g_assert_cmpint(g_get_monotonic_time() - start, <, 10 * G_USEC_PER_SEC);
+}
+
+static void lift_limit(Fixture *f, Copy *c) {
+        copy_set_bandwidth_limit(c, 0);
+}
+
+static void test_limit_changed(Fixture *f, gconstpointer data) {
+        /* At this limit the cycle would take 30 s; lifted at the first confirmation, it takes far less. */
+        const uint64_t limit = VOLUME_SIZE / 30;
+        CopyParameters p;
+        gint64 start;
+
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+        f->act = lift_limit;
+        f->act_at_confirmation = 1;
+        p = parameters(f);
+        p.bandwidth_limit = limit;
+        start = g_get_monotonic_time();
+        run_cycle(f, &p);
+        g_assert_true(f->acted);
+        g_assert_cmpint(f->error, ==, 0);
+        g_assert_cmpint(g_get_monotonic_time() - start, <, 15 * G_USEC_PER_SEC);
+        g_assert_cmpuint(f->progress.rate, >, 2 * limit);
+        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+}
+
+static void test_compare(Fixture *f, gconstpointer data) {
+        CopyParameters p;
+
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+        run_full_cycle(f);
+
+        p = parameters(f);
+        p.compare = TRUE;
+        p.first_chunk = 0;
+        run_cycle(f, &p);
+        g_assert_cmpint(f->error, ==, 0);
+        g_assert_cmpuint(f->progress.chunks_differing, ==, 0);
+
+        /* Behind the service's back, on the copy. */
+        scribble(f->remote->backing_file, 7);
+        scribble(f->remote->backing_file, 400);
+        run_cycle(f, &p);
+        g_assert_cmpint(f->error, ==, 0);
+        g_assert_cmpuint(f->progress.chunks_differing, ==, 2);
+        g_assert_cmpuint(f->progress.chunks_transferred, ==, 0);
+        g_assert_nonnull(strstr(f->message, "2 of 512 chunks differ"));
+}
+
+static void test_bandwidth_limit(Fixture *f, gconstpointer data) {
+        /* Scaled so the copy takes about 3 s: long enough for ±10 %, short for the suite. */
+        const uint64_t limit = VOLUME_SIZE / 3, slack = limit / 10;
+        CopyParameters p;
+        gint64 start, elapsed;
+
+        if (!f->event)
+                return;
+        fill_random(f->local->backing_file, VOLUME_SIZE);
+        p = parameters(f);
+        p.bandwidth_limit = limit;
+        start = g_get_monotonic_time();
+        run_cycle(f, &p);
+        elapsed = g_get_monotonic_time() - start;
+        g_assert_cmpint(f->error, ==, 0);
+        g_assert_cmpuint(f->progress.bytes_transferred, ==, VOLUME_SIZE);
+        g_test_message("limit %" G_GUINT64_FORMAT " B/s, rate %" G_GUINT64_FORMAT " B/s, %" G_GINT64_FORMAT " µs",
+                       limit, f->progress.rate, elapsed);
+        /* Never above the limit (the bucket starts empty); the lower side is measured in bench/. */
+        g_assert_cmpuint(f->progress.rate, <=, limit + slack);
+        g_assert_cmpuint((uint64_t) elapsed, >=, VOLUME_SIZE * G_USEC_PER_SEC / (limit + slack));
+        /* Not stalled either, even on a loaded machine. */
+        g_assert_cmpuint(f->progress.rate, >=, limit / 2);
+        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+}
+
+static void test_copy_too_small(Fixture *f, gconstpointer data) {
+        CopyParameters p;
+
+        if (!f->event)
+                return;
+        p = parameters(f);
+        run_cycle(f, &p);
+        g_assert_true(f->finished);
+        g_assert_cmpint(f->error, ==, -EFBIG);
+        g_assert_cmpint(f->reason, ==, REASON_VOLUME_UNSUITABLE);
+        g_assert_cmpuint(f->n_confirmations, ==, 0);
+}
+
+static void test_bad_parameters(void) {
+        const VolumeEndpoint e = {
+                .address = "127.0.0.1", .port = 3260, .target_name = SOURCE_TARGET, .initiator_name = INITIATOR,
+        };
+        const uint32_t bad_sizes[] = { 3 * 65536, 32 * 1024, 32u * 1024 * 1024 };
+        sd_event *event = NULL;
+        Copy *c = NULL;
+
+        g_assert_cmpint(sd_event_new(&event), ==, 0);
+        for (size_t i = 0; i < G_N_ELEMENTS(bad_sizes); i++) {
+                CopyParameters p = { .chunk_size = bad_sizes[i], .done = on_done };
+
+                g_assert_cmpint(copy_start(event, &e, &e, &p, &c), ==, -EINVAL);
+        }
+        {
+                CopyParameters p = { .n_buffers = COPY_BUFFERS_MAX + 1, .done = on_done };
+                VolumeEndpoint named = e;
+
+                g_assert_cmpint(copy_start(event, &e, &e, &p, &c), ==, -EINVAL);
+                p.n_buffers = 0;
+                named.address = "portal.example";       /* not an IP literal */
+                g_assert_cmpint(copy_start(event, &e, &named, &p, &c), ==, -EINVAL);
+                named = e;
+                named.username = "user";                /* a user without a secret */
+                g_assert_cmpint(copy_start(event, &named, &e, &p, &c), ==, -EINVAL);
+        }
+        g_assert_null(c);
+        sd_event_unref(event);
+}
+
+static void test_hash(void) {
+        static const char data[] = "replica chunk";
+        CopyHash a, b;
+
+        copy_hash_chunk(data, sizeof(data), &a);
+        copy_hash_chunk(data, sizeof(data), &b);
+        g_assert_cmpmem(&a, sizeof(a), &b, sizeof(b));
+        copy_hash_chunk(data, sizeof(data) - 1, &b);
+        g_assert_true(memcmp(&a, &b, sizeof(a)) != 0);
+}
+
+int main(int argc, char *argv[]) {
+        g_test_init(&argc, &argv, NULL);
+
+#define FIXTURE_TEST(path, fn, data) \
+        g_test_add(path, Fixture, GUINT_TO_POINTER(data), fixture_setup, fn, fixture_teardown)
+
+        g_test_add_func("/copy/hash", test_hash);
+        g_test_add_func("/copy/bad-parameters", test_bad_parameters);
+        FIXTURE_TEST("/copy/first-cycle", test_first_cycle, 0);
+        FIXTURE_TEST("/copy/incremental", test_incremental, 0);
+        FIXTURE_TEST("/copy/cancel-resume", test_cancel_resume, 0);
+        FIXTURE_TEST("/copy/target-dies", test_target_dies, 0);
+        FIXTURE_TEST("/copy/target-hangs", test_target_hangs, 0);
+        FIXTURE_TEST("/copy/limit-changed", test_limit_changed, 0);
+        FIXTURE_TEST("/copy/compare", test_compare, 0);
+        FIXTURE_TEST("/copy/bandwidth-limit", test_bandwidth_limit, 0);
+        FIXTURE_TEST("/copy/copy-too-small", test_copy_too_small, VOLUME_SIZE / 2);
+        return g_test_run();
+}
