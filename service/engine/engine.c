@@ -610,16 +610,22 @@ int engine_create_collection(Engine *e, const Caller *c, const char *element_nam
         return 0;
 }
 
+/* One wording for "a job holds this collection"; two buffers, since both paths go into one message. */
+static int collection_busy_error(const Collection *col, ReplError *err) {
+        char cp[OBJECT_PATH_MAX], jp[OBJECT_PATH_MAX];
+
+        return repl_error_set(err, -EBUSY, "Collection %s is being changed by job %s.",
+                              path_of(cp, OBJECT_COLLECTION, col->id), path_of(jp, OBJECT_JOB, col->job_id));
+}
+
 static int collection_for_change(Engine *e, const char *path, Collection **ret, ReplError *err) {
-        char q[OBJECT_PATH_MAX];
         int r;
 
         r = model_resolve_collection(e->model, path, "ConnectivityCollection", ret, err);
         if (r < 0)
                 return r;
         if ((*ret)->job_id)
-                return repl_error_set(err, -EBUSY, "Collection %s is being changed by job %s.", path,
-                                      path_of(q, OBJECT_JOB, (*ret)->job_id));
+                return collection_busy_error(*ret, err);
         return 0;
 }
 
@@ -678,8 +684,7 @@ int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const Coll
         if (!col)
                 return repl_error_set(err, -ENOENT, "Collection %s does not exist.", path_of(q, OBJECT_COLLECTION, id));
         if (col->job_id)
-                return repl_error_set(err, -EBUSY, "Collection %s is being changed by job %s.",
-                                      path_of(q, OBJECT_COLLECTION, id), path_of(q, OBJECT_JOB, col->job_id));
+                return collection_busy_error(col, err);
         if (s->set_element_name) {
                 r = validate_string_property(s->element_name, "ElementName", err);
                 if (r < 0)
@@ -732,8 +737,7 @@ int engine_delete_collection(Engine *e, const Caller *c, uint64_t id, ReplError 
         if (!col)
                 return repl_error_set(err, -ENOENT, "Collection %s does not exist.", path_of(q, OBJECT_COLLECTION, id));
         if (col->job_id)
-                return repl_error_set(err, -EBUSY, "Collection %s is being changed by job %s.",
-                                      path_of(q, OBJECT_COLLECTION, id), path_of(q, OBJECT_JOB, col->job_id));
+                return collection_busy_error(col, err);
 
         r = store_begin(e->store);
         if (r >= 0)
