@@ -170,6 +170,7 @@ static int collection_busy_error(const Collection *col, ReplError *err) {
                               path_of(cp, OBJECT_COLLECTION, col->id), path_of(jp, OBJECT_JOB, col->job_id));
 }
 
+/* The collection a membership call names by path; InUse while a job holds it. */
 static int collection_for_change(Engine *e, const char *path, Collection **ret, ReplError *err) {
         int r;
 
@@ -178,6 +179,19 @@ static int collection_for_change(Engine *e, const char *path, Collection **ret, 
                 return r;
         if ((*ret)->job_id)
                 return collection_busy_error(*ret, err);
+        return 0;
+}
+
+/* The same for a collection's own methods, which name it by id. */
+static int collection_by_id_for_change(Engine *e, uint64_t id, Collection **ret, ReplError *err) {
+        char q[OBJECT_PATH_MAX];
+        Collection *col = model_get_collection(e->model, id);
+
+        if (!col)
+                return repl_error_set(err, -ENOENT, "Collection %s does not exist.", path_of(q, OBJECT_COLLECTION, id));
+        if (col->job_id)
+                return collection_busy_error(col, err);
+        *ret = col;
         return 0;
 }
 
@@ -228,15 +242,14 @@ int engine_remove_from_collection(Engine *e, const Caller *c, const char *collec
 int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const CollectionSettings *s, ReplError *err) {
         _cleanup_(collection_freep) Collection *n = NULL;
         char q[OBJECT_PATH_MAX];
-        Collection *col = model_get_collection(e->model, id);
+        Collection *col;
         const char *props[4];
         size_t k = 0;
         int r;
 
-        if (!col)
-                return repl_error_set(err, -ENOENT, "Collection %s does not exist.", path_of(q, OBJECT_COLLECTION, id));
-        if (col->job_id)
-                return collection_busy_error(col, err);
+        r = collection_by_id_for_change(e, id, &col, err);
+        if (r < 0)
+                return r;
         if (s->set_element_name) {
                 r = validate_string_property(s->element_name, "ElementName", err);
                 if (r < 0)
@@ -282,14 +295,13 @@ int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const Coll
 
 int engine_delete_collection(Engine *e, const Caller *c, uint64_t id, ReplError *err) {
         char q[OBJECT_PATH_MAX];
-        Collection *col = model_get_collection(e->model, id);
+        Collection *col;
         IdSet l, rm, sy;
         int r;
 
-        if (!col)
-                return repl_error_set(err, -ENOENT, "Collection %s does not exist.", path_of(q, OBJECT_COLLECTION, id));
-        if (col->job_id)
-                return collection_busy_error(col, err);
+        r = collection_by_id_for_change(e, id, &col, err);
+        if (r < 0)
+                return r;
 
         r = store_begin(e->store);
         if (r >= 0)
