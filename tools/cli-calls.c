@@ -199,6 +199,15 @@ int resolve(const ObjectList *l, unsigned kinds, const char *name, ObjectFilter 
         return EXIT_OK;
 }
 
+/* The usual start of a verb on one object: the path points into l, which the caller owns. */
+int fetch_and_resolve(sd_bus *bus, ObjectList *l, unsigned kinds, const char *name, const char **ret_path) {
+        int status;
+
+        status = fetch_objects(bus, l);
+        if (status != EXIT_OK)
+                return status;
+        return resolve(l, kinds, name, NULL, NULL, ret_path);
+}
 
 void members_done(Members *m) {
         free(m->local);

@@ -113,10 +113,7 @@ int verb_add_access_point(sd_bus *bus, char **args, size_t n_args) {
                 fprintf(stderr, "Invalid address \"%s\": expected ADDRESS, ADDRESS:PORT or [IPv6]:PORT.\n", args[1]);
                 return EXIT_INVALID;
         }
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_SYSTEM), args[0], NULL, NULL, &system);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_SYSTEM), args[0], &system);
         if (status != EXIT_OK)
                 return status;
 
@@ -200,10 +197,7 @@ int verb_add_secret(sd_bus *bus, char **args, size_t n_args) {
                 return EXIT_INVALID;
         }
         if (strcmp(args[0], "/") != 0) {
-                status = fetch_objects(bus, &l);
-                if (status != EXIT_OK)
-                        return status;
-                status = resolve(&l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], NULL, NULL, &access_point);
+                status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], &access_point);
                 if (status != EXIT_OK)
                         return status;
         }
@@ -293,10 +287,7 @@ static int change_members(sd_bus *bus, char **args, const char *method, const ch
                 fputs("Name what to change with --local, --remote or --system.\n", stderr);
                 return EXIT_INVALID;
         }
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_COLLECTION), args[0], NULL, NULL, &collection);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_COLLECTION), args[0], &collection);
         if (status != EXIT_OK)
                 return status;
         status = resolve_members(&l, &members);
@@ -332,10 +323,7 @@ int verb_modify(sd_bus *bus, char **args, size_t n_args) {
                 fputs("Name a change: --element-name=, --active= or --delete-on-unassociated=.\n", stderr);
                 return EXIT_INVALID;
         }
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_COLLECTION), args[0], NULL, NULL, &collection);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_COLLECTION), args[0], &collection);
         if (status != EXIT_OK)
                 return status;
 
@@ -382,10 +370,7 @@ int verb_verify(sd_bus *bus, char **args, size_t n_args) {
         const char *access_point;
         int status;
 
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], NULL, NULL, &access_point);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], &access_point);
         if (status != EXIT_OK)
                 return status;
         status = new_call(bus, &m, access_point, ACCESS_POINT_INTERFACE, "Verify");
@@ -425,10 +410,7 @@ static int resolve_job(sd_bus *bus, const char *name, char **ret_path) {
         const char *path;
         int status;
 
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_JOB), name, NULL, NULL, &path);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_JOB), name, &path);
         if (status != EXIT_OK)
                 return status;
         *ret_path = strdup(path);
