@@ -34,7 +34,7 @@ static int append_string_entry(sd_bus_message *m, const char *key, const char *v
 }
 
 int verb_add_peer(sd_bus *bus, char **args, size_t n_args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r, status;
 
         status = new_call(bus, &m, SERVICE_ROOT_PATH, SERVICE_INTERFACE, "AddPeerSystem");
@@ -49,10 +49,7 @@ int verb_add_peer(sd_bus *bus, char **args, size_t n_args) {
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return append_failed(r);
-        status = call_authorized(bus, m, "add the peer system", &reply);
-        if (status != EXIT_OK)
-                return status;
-        return print_created(reply, "add the peer system");
+        return call_print_created(bus, m, "add the peer system");
 }
 
 /* Splits ADDRESS[:PORT]; IPv6 needs brackets to carry a port ("[fd00::1]:3260"). */
@@ -101,7 +98,7 @@ static int parse_address_port(const char *s, char **ret_address, uint16_t *ret_p
 }
 
 int verb_add_access_point(sd_bus *bus, char **args, size_t n_args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(object_list_clear) ObjectList l = {};
         _cleanup_free_ char *address = NULL;
         const char *system;
@@ -137,10 +134,7 @@ int verb_add_access_point(sd_bus *bus, char **args, size_t n_args) {
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return append_failed(r);
-        status = call_authorized(bus, m, "add the access point", &reply);
-        if (status != EXIT_OK)
-                return status;
-        return print_created(reply, "add the access point");
+        return call_print_created(bus, m, "add the access point");
 }
 
 /* The secret from file, or asked twice on the terminal; never from the command line. */
@@ -182,7 +176,7 @@ static int get_secret(const char *file, const char *what, const char *username, 
 }
 
 int verb_add_secret(sd_bus *bus, char **args, size_t n_args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(object_list_clear) ObjectList l = {};
         _cleanup_erase_ char *secret = NULL, *mutual = NULL;
         const char *access_point = "/";
@@ -231,10 +225,7 @@ int verb_add_secret(sd_bus *bus, char **args, size_t n_args) {
                 r = sd_bus_message_append(m, "o", access_point);
         if (r < 0)
                 return append_failed(r);
-        status = call_authorized(bus, m, "add the shared secret", &reply);
-        if (status != EXIT_OK)
-                return status;
-        return print_created(reply, "add the shared secret");
+        return call_print_created(bus, m, "add the shared secret");
 }
 
 int verb_create_collection(sd_bus *bus, char **args, size_t n_args) {
