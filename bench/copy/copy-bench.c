@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "net/copy.h"
-#include "../../tests/unit/tgtd.h"
+#include "tgtd.h"
 #include "util/macros.h"
 
 #define LOCAL_ADDRESS "127.0.0.91"

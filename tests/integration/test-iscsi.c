@@ -19,15 +19,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "tgtd.h"
 
 #define PROPERTIES "org.freedesktop.DBus.Properties"
 #define INITIATOR "iqn.2026-01.org.example.itest:initiator"
@@ -49,202 +47,8 @@ static const char *const debug_args[] = { "--initiator-name=" INITIATOR, "--prob
                                           NULL };
 static const HarnessConfig debug = { .daemon_args = debug_args };
 
-/* How long tgtd may take to come up; it has no readiness notification to wait for. */
-#define TGTD_START_SECONDS 5
-
-/* ------------------------------------------------------------------------ */
-/* tgtd */
-
-typedef struct Tgtd {
-        char *address;
-        guint16 port;                   /* its first portal */
-        unsigned control_port;          /* names its management socket, /run/tgtd/socket.N */
-        GPid pid;
-        char *backing_file;             /* a small file every logical unit is backed by */
-        int next_tid;
-} Tgtd;
-
-static gboolean tgtd_usable(void) {
-        g_autofree char *tgtd = g_find_program_in_path("tgtd");
-        g_autofree char *tgtadm = g_find_program_in_path("tgtadm");
-
-        if (geteuid() != 0) {
-                g_test_skip("tgtd needs root");
-                return FALSE;
-        }
-        if (!tgtd || !tgtadm) {
-                g_test_skip("tgtd/tgtadm are not installed (Debian package tgt)");
-                return FALSE;
-        }
-        return TRUE;
-}
-
-static void kill_with_parent(gpointer data) {
-        /* A test that crashes must not leave a target daemon behind. */
-        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-/* A port that was free a moment ago on address, which only these tests use. */
-static guint16 free_port(const char *address) {
-        struct sockaddr_in sa = { .sin_family = AF_INET };
-        socklen_t len = sizeof(sa);
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        g_assert_cmpint(fd, >=, 0);
-        g_assert_cmpint(inet_pton(AF_INET, address, &sa.sin_addr), ==, 1);
-        g_assert_cmpint(bind(fd, (struct sockaddr *) &sa, len), ==, 0);
-        g_assert_cmpint(getsockname(fd, (struct sockaddr *) &sa, &len), ==, 0);
-        close(fd);
-        return ntohs(sa.sin_port);
-}
-
-static gboolean port_accepts(const char *address, guint16 port) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        gboolean ok;
-
-        g_assert_cmpint(fd, >=, 0);
-        g_assert_cmpint(inet_pton(AF_INET, address, &sa.sin_addr), ==, 1);
-        ok = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
-        close(fd);
-        return ok;
-}
-
-/* tgtadm against t; the arguments are one string, split at spaces. TRUE on success. */
-static gboolean tgtd_adm(Tgtd *t, const char *format, ...) G_GNUC_PRINTF(2, 3);
-static gboolean tgtd_adm(Tgtd *t, const char *format, ...) {
-        g_autofree char *args = NULL, *command = NULL;
-        g_auto(GStrv) argv = NULL;
-        va_list ap;
-        int status = -1;
-
-        va_start(ap, format);
-        args = g_strdup_vprintf(format, ap);
-        va_end(ap);
-        command = g_strdup_printf("tgtadm -C %u --lld iscsi %s", t->control_port, args);
-        g_assert_true(g_shell_parse_argv(command, NULL, &argv, NULL));
-        if (!g_spawn_sync(NULL, argv, NULL,
-                          G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                          NULL, NULL, NULL, &status, NULL))
-                return FALSE;
-        return g_spawn_check_wait_status(status, NULL);
-}
-
-static void tgtd_reap(Tgtd *t) {
-        g_autofree char *socket_path = g_strdup_printf("/run/tgtd/socket.%u", t->control_port);
-        g_autofree char *lock_path = g_strdup_printf("/run/tgtd/socket.%u.lock", t->control_port);
-
-        if (t->pid <= 0)
-                return;
-        (void) waitpid(t->pid, NULL, 0);
-        g_spawn_close_pid(t->pid);
-        t->pid = 0;
-        (void) g_unlink(socket_path);
-        (void) g_unlink(lock_path);
-}
-
-/* SIGKILL, the way a crashing target goes: its connections are torn down by the kernel. */
-static void tgtd_kill(Tgtd *t) {
-        if (t->pid > 0) {
-                (void) kill(t->pid, SIGKILL);
-                tgtd_reap(t);
-        }
-}
-
-static void tgtd_free(Tgtd *t) {
-        if (!t)
-                return;
-        tgtd_kill(t);
-        if (t->backing_file)
-                (void) g_unlink(t->backing_file);
-        g_free(t->backing_file);
-        g_free(t->address);
-        g_free(t);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(Tgtd, tgtd_free)
-
-static gboolean tgtd_spawn(Tgtd *t) {
-        g_autofree char *portal = NULL, *control = NULL, *socket_path = NULL;
-        gint64 give_up;
-
-        t->port = free_port(t->address);
-        t->control_port = (unsigned) g_random_int_range(20000, 32000);     /* tgtd takes at most 32767 */
-        socket_path = g_strdup_printf("/run/tgtd/socket.%u", t->control_port);
-        if (g_file_test(socket_path, G_FILE_TEST_EXISTS))
-                return FALSE;
-
-        portal = g_strdup_printf("portal=%s:%u", t->address, t->port);
-        control = g_strdup_printf("%u", t->control_port);
-        const char *argv[] = { "tgtd", "-f", "--iscsi", portal, "--control-port", control, NULL };
-        if (!g_spawn_async(NULL, (char **) argv, NULL,
-                           G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                                   G_SPAWN_STDERR_TO_DEV_NULL,
-                           kill_with_parent, NULL, &t->pid, NULL))
-                return FALSE;
-
-        give_up = g_get_monotonic_time() + TGTD_START_SECONDS * G_USEC_PER_SEC;
-        while (g_get_monotonic_time() < give_up) {
-                if (waitpid(t->pid, NULL, WNOHANG) == t->pid) {
-                        g_spawn_close_pid(t->pid);
-                        t->pid = 0;
-                        return FALSE;   /* e.g. the port or control port was taken meanwhile */
-                }
-                if (port_accepts(t->address, t->port) && tgtd_adm(t, "--op show --mode sys"))
-                        return TRUE;
-                /* tgtd announces no readiness (no sd_notify, nothing on stdout): poll, bounded by give_up. */
-                g_usleep(20 * 1000);
-        }
-        tgtd_kill(t);
-        return FALSE;
-}
-
-/* A tgtd listening on address (a test host of its own), with no target yet. */
-static Tgtd *tgtd_new(const char *address) {
-        g_autoptr(GError) error = NULL;
-        Tgtd *t = g_new0(Tgtd, 1);
-        int fd;
-
-        t->address = g_strdup(address);
-        t->next_tid = 1;
-        for (unsigned attempt = 0; attempt < 5 && t->pid <= 0; attempt++)
-                (void) tgtd_spawn(t);
-        if (t->pid <= 0)
-                g_error("tgtd did not start on %s", address);
-
-        fd = g_file_open_tmp("itest-lun-XXXXXX", &t->backing_file, &error);
-        g_assert_no_error(error);
-        g_assert_cmpint(ftruncate(fd, 1024 * 1024), ==, 0);
-        close(fd);
-        return t;
-}
-
-/* A target with one logical unit, offered to every initiator; returns its tid. */
-static int tgtd_add_target(Tgtd *t, const char *name) {
-        int tid = t->next_tid++;
-
-        g_assert_true(tgtd_adm(t, "--op new --mode target --tid %d -T %s", tid, name));
-        g_assert_true(tgtd_adm(t, "--op new --mode logicalunit --tid %d --lun 1 -b %s", tid, t->backing_file));
-        g_assert_true(tgtd_adm(t, "--op bind --mode target --tid %d -I ALL", tid));
-        return tid;
-}
-
-/* Incoming: initiators must log in to tid with it. Outgoing: tid proves itself with it (mutual CHAP). */
-static void tgtd_add_account(Tgtd *t, int tid, const char *user, const char *password, gboolean outgoing) {
-        g_assert_true(tgtd_adm(t, "--op new --mode account --user %s --password %s", user, password));
-        g_assert_true(tgtd_adm(t, "--op bind --mode account --tid %d --user %s%s", tid, user,
-                               outgoing ? " --outgoing" : ""));
-}
-
-/* One more portal of the same tgtd, on a new port of its address. */
-static guint16 tgtd_add_portal(Tgtd *t) {
-        for (unsigned attempt = 0; attempt < 5; attempt++) {
-                guint16 port = free_port(t->address);
-
-                if (tgtd_adm(t, "--op new --mode portal --param portal=%s:%u", t->address, port))
-                        return port;
-        }
-        g_error("tgtd would not add a portal on %s", t->address);
-}
+/* The size of the file every logical unit of a test target is backed by. */
+#define LUN_SIZE (1024 * 1024)
 
 /* The names `iscsi-ls` lists for the portal, in its order: an answer from another initiator. */
 static char **iscsi_ls_targets(const char *address, guint16 port) {
@@ -649,9 +453,9 @@ static void assert_nothing_remote(Harness *h, const char *collection) {
 static void test_good_peer(Harness *h, gconstpointer data) {
         const char *target = "iqn.2026-01.org.example.itest:good";
 
-        if (!tgtd_usable())
+        if (!tgtd_available())
                 return;
-        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.71");
+        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.71", LUN_SIZE);
         tgtd_add_target(tgtd, target);
         g_autofree char *collection = local_collection(h, NULL);
         /* The peer is named by its target's node name, so both names are checked. */
@@ -688,9 +492,9 @@ static void test_good_peer(Harness *h, gconstpointer data) {
  * list iscsi-ls gets.
  */
 static void test_target_name_differs(Harness *h, gconstpointer data) {
-        if (!tgtd_usable())
+        if (!tgtd_available())
                 return;
-        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.72");
+        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.72", LUN_SIZE);
         tgtd_add_target(tgtd, "iqn.2026-01.org.example.itest:disk-a");
         tgtd_add_target(tgtd, "iqn.2026-01.org.example.itest:disk-b");
         g_autofree char *collection = local_collection(h, NULL);
@@ -737,9 +541,9 @@ static void test_target_name_differs(Harness *h, gconstpointer data) {
 static void test_system_name_differs(Harness *h, gconstpointer data) {
         const char *target = "iqn.2026-01.org.example.itest:disk";
 
-        if (!tgtd_usable())
+        if (!tgtd_available())
                 return;
-        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.73");
+        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.73", LUN_SIZE);
         tgtd_add_target(tgtd, target);
         g_autofree char *collection = local_collection(h, NULL);
         g_autofree char *peer = harness_add_peer(h, "iqn.2026-01.org.example.itest:another-system", NULL);
@@ -771,9 +575,9 @@ static void test_system_name_differs(Harness *h, gconstpointer data) {
 static void test_chap(Harness *h, gconstpointer data) {
         const char *target = "iqn.2026-01.org.example.itest:guarded";
 
-        if (!tgtd_usable())
+        if (!tgtd_available())
                 return;
-        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.74");
+        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.74", LUN_SIZE);
         int tid = tgtd_add_target(tgtd, target);
         tgtd_add_account(tgtd, tid, CHAP_USER, CHAP_SECRET, FALSE);
         g_autofree char *collection = local_collection(h, NULL);
@@ -816,14 +620,14 @@ static void test_mutual_chap(Harness *h, gconstpointer data) {
         const char *mutual = "iqn.2026-01.org.example.itest:mutual";
         const char *one_way = "iqn.2026-01.org.example.itest:one-way";
 
-        if (!tgtd_usable())
+        if (!tgtd_available())
                 return;
-        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.75");
+        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.75", LUN_SIZE);
         int tid = tgtd_add_target(tgtd, mutual);
         tgtd_add_account(tgtd, tid, CHAP_USER, CHAP_SECRET, FALSE);
         tgtd_add_account(tgtd, tid, MUTUAL_USER, MUTUAL_SECRET, TRUE);
         int tid2 = tgtd_add_target(tgtd, one_way);
-        g_assert_true(tgtd_adm(tgtd, "--op bind --mode account --tid %d --user %s", tid2, CHAP_USER));
+        tgtd_bind_account(tgtd, tid2, CHAP_USER);
 
         g_autofree char *collection = local_collection(h, NULL);
         g_autofree char *peer = harness_add_peer(h, "mutual.example.org", NULL);
@@ -909,9 +713,9 @@ static void test_silent_peer(Harness *h, gconstpointer data) {
 static void test_target_killed(Harness *h, gconstpointer data) {
         const char *target = "iqn.2026-01.org.example.itest:doomed";
 
-        if (!tgtd_usable())
+        if (!tgtd_available())
                 return;
-        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.77");
+        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.77", LUN_SIZE);
         tgtd_add_target(tgtd, target);
         g_autofree char *collection = local_collection(h, NULL);
         g_autofree char *peer = harness_add_peer(h, target, NULL);
@@ -973,9 +777,9 @@ static void verify_portals_in_one_job(Harness *h, const char *local, const char 
 static void test_fifty_portals(Harness *h, gconstpointer data) {
         const char *target = "iqn.2026-01.org.example.itest:busy";
 
-        if (!tgtd_usable())
+        if (!tgtd_available())
                 return;
-        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.78");
+        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.78", LUN_SIZE);
         int tid = tgtd_add_target(tgtd, target);
         tgtd_add_account(tgtd, tid, CHAP_USER, CHAP_SECRET, FALSE);
         g_autofree char *local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, LOCAL_ADDRESS, 3260, NULL);
@@ -1056,14 +860,14 @@ static void test_cancel(Harness *h, gconstpointer data) {
 static void test_secret_never_emitted(Harness *h, gconstpointer data) {
         const char *target = "iqn.2026-01.org.example.itest:secretive";
 
-        if (!tgtd_usable())
+        if (!tgtd_available())
                 return;
-        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.80");
+        g_autoptr(Tgtd) tgtd = tgtd_new("127.0.0.80", LUN_SIZE);
         int tid = tgtd_add_target(tgtd, target);
         tgtd_add_account(tgtd, tid, CHAP_USER, CHAP_SECRET, FALSE);
         tgtd_add_account(tgtd, tid, MUTUAL_USER, MUTUAL_SECRET, TRUE);
         int tid2 = tgtd_add_target(tgtd, "iqn.2026-01.org.example.itest:secretive-too");
-        g_assert_true(tgtd_adm(tgtd, "--op bind --mode account --tid %d --user %s", tid2, CHAP_USER));
+        tgtd_bind_account(tgtd, tid2, CHAP_USER);
         g_autofree char *collection = local_collection(h, NULL);
         g_autofree char *peer = harness_add_peer(h, target, NULL);
         g_autofree char *ap = harness_add_access_point(h, peer, tgtd->address, tgtd->port, target);

@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -36,29 +37,44 @@ static void die_with_parent(gpointer data) {
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-/* connect() to address:port; port 0 asks the kernel for a free port and returns it instead. */
-static guint16 tcp_probe(const char *address, guint16 port, gboolean *ret_accepts) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+/* A port that was free a moment ago on address, which only these tests use. */
+static guint16 free_port(const char *address) {
+        struct sockaddr_in sa = { .sin_family = AF_INET };
         socklen_t len = sizeof(sa);
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
         g_assert_cmpint(fd, >=, 0);
         g_assert_cmpint(inet_pton(AF_INET, address, &sa.sin_addr), ==, 1);
-        if (port == 0) {
-                g_assert_cmpint(bind(fd, (struct sockaddr *) &sa, len), ==, 0);
-                g_assert_cmpint(getsockname(fd, (struct sockaddr *) &sa, &len), ==, 0);
-                port = ntohs(sa.sin_port);
-        } else
-                *ret_accepts = connect(fd, (struct sockaddr *) &sa, len) == 0;
+        g_assert_cmpint(bind(fd, (struct sockaddr *) &sa, len), ==, 0);
+        g_assert_cmpint(getsockname(fd, (struct sockaddr *) &sa, &len), ==, 0);
         close(fd);
-        return port;
+        return ntohs(sa.sin_port);
 }
 
-static gboolean tgtadm(Tgtd *t, const char *arguments) {
-        g_autofree char *command = g_strdup_printf("tgtadm -C %u --lld iscsi %s", t->control_port, arguments);
+static gboolean port_accepts(const char *address, guint16 port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        gboolean ok;
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(inet_pton(AF_INET, address, &sa.sin_addr), ==, 1);
+        ok = connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+        close(fd);
+        return ok;
+}
+
+/* tgtadm against t; the arguments are one string, split at spaces. TRUE on success. */
+static gboolean tgtadm(Tgtd *t, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static gboolean tgtadm(Tgtd *t, const char *format, ...) {
+        g_autofree char *args = NULL, *command = NULL;
         g_auto(GStrv) argv = NULL;
+        va_list ap;
         int status = -1;
 
+        va_start(ap, format);
+        args = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        command = g_strdup_printf("tgtadm -C %u --lld iscsi %s", t->control_port, args);
         g_assert_true(g_shell_parse_argv(command, NULL, &argv, NULL));
         if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
                           NULL, NULL, NULL, NULL, &status, NULL))
@@ -86,10 +102,9 @@ void tgtd_kill(Tgtd *t) {
 
 static gboolean tgtd_spawn(Tgtd *t) {
         g_autofree char *portal = NULL, *control = NULL, *socket_path = NULL;
-        gboolean accepts = FALSE;
         gint64 give_up;
 
-        t->port = tcp_probe(t->address, 0, NULL);
+        t->port = free_port(t->address);
         t->control_port = (unsigned) g_random_int_range(20000, 32000);     /* tgtd takes at most 32767 */
         socket_path = g_strdup_printf("/run/tgtd/socket.%u", t->control_port);
         if (g_file_test(socket_path, G_FILE_TEST_EXISTS))
@@ -110,8 +125,7 @@ static gboolean tgtd_spawn(Tgtd *t) {
                         t->pid = 0;
                         return FALSE;   /* the port or control port was taken meanwhile */
                 }
-                (void) tcp_probe(t->address, t->port, &accepts);
-                if (accepts && tgtadm(t, "--op show --mode sys"))
+                if (port_accepts(t->address, t->port) && tgtadm(t, "--op show --mode sys"))
                         return TRUE;
                 /* tgtd has no readiness notification: poll, bounded by give_up. */
                 g_usleep(20 * 1000);
@@ -120,15 +134,14 @@ static gboolean tgtd_spawn(Tgtd *t) {
         return FALSE;
 }
 
-Tgtd *tgtd_start(const char *address, const char *target_name, uint64_t size) {
-        g_autofree char *new_target = NULL, *new_lun = NULL;
+Tgtd *tgtd_new(const char *address, uint64_t size) {
         g_autoptr(GError) error = NULL;
         Tgtd *t = g_new0(Tgtd, 1);
         int fd;
 
         t->address = g_strdup(address);
-        t->target_name = g_strdup(target_name);
-        fd = g_file_open_tmp("copy-lun-XXXXXX", &t->backing_file, &error);
+        t->next_tid = 1;
+        fd = g_file_open_tmp("tgtd-lun-XXXXXX", &t->backing_file, &error);
         g_assert_no_error(error);
         g_assert_cmpint(ftruncate(fd, (off_t) size), ==, 0);
         close(fd);
@@ -137,28 +150,52 @@ Tgtd *tgtd_start(const char *address, const char *target_name, uint64_t size) {
                 (void) tgtd_spawn(t);
         if (t->pid <= 0)
                 g_error("tgtd did not start on %s", address);
-
-        new_target = g_strdup_printf("--op new --mode target --tid 1 -T %s", target_name);
-        new_lun = g_strdup_printf("--op new --mode logicalunit --tid 1 --lun 1 -b %s", t->backing_file);
-        g_assert_true(tgtadm(t, new_target));
-        g_assert_true(tgtadm(t, new_lun));
-        g_assert_true(tgtadm(t, "--op bind --mode target --tid 1 -I ALL"));
         return t;
 }
 
-void tgtd_require_chap(Tgtd *t, const char *user, const char *secret) {
-        g_autofree char *account = g_strdup_printf("--op new --mode account --user %s --password %s", user, secret);
-        g_autofree char *bind = g_strdup_printf("--op bind --mode account --tid 1 --user %s", user);
+int tgtd_add_target(Tgtd *t, const char *name) {
+        int tid = t->next_tid++;
 
-        g_assert_true(tgtadm(t, account));
-        g_assert_true(tgtadm(t, bind));
+        g_assert_true(tgtadm(t, "--op new --mode target --tid %d -T %s", tid, name));
+        g_assert_true(tgtadm(t, "--op new --mode logicalunit --tid %d --lun 1 -b %s", tid, t->backing_file));
+        g_assert_true(tgtadm(t, "--op bind --mode target --tid %d -I ALL", tid));
+        return tid;
+}
+
+Tgtd *tgtd_start(const char *address, const char *target_name, uint64_t size) {
+        Tgtd *t = tgtd_new(address, size);
+
+        t->target_name = g_strdup(target_name);
+        g_assert_cmpint(tgtd_add_target(t, target_name), ==, 1);
+        return t;
+}
+
+void tgtd_add_account(Tgtd *t, int tid, const char *user, const char *password, gboolean outgoing) {
+        g_assert_true(tgtadm(t, "--op new --mode account --user %s --password %s", user, password));
+        g_assert_true(tgtadm(t, "--op bind --mode account --tid %d --user %s%s", tid, user, outgoing ? " --outgoing" : ""));
+}
+
+void tgtd_bind_account(Tgtd *t, int tid, const char *user) {
+        g_assert_true(tgtadm(t, "--op bind --mode account --tid %d --user %s", tid, user));
+}
+
+void tgtd_require_chap(Tgtd *t, const char *user, const char *secret) {
+        tgtd_add_account(t, 1, user, secret, FALSE);
 }
 
 void tgtd_allow_only(Tgtd *t, const char *initiator_address) {
-        g_autofree char *bind = g_strdup_printf("--op bind --mode target --tid 1 -I %s", initiator_address);
-
         g_assert_true(tgtadm(t, "--op unbind --mode target --tid 1 -I ALL"));
-        g_assert_true(tgtadm(t, bind));
+        g_assert_true(tgtadm(t, "--op bind --mode target --tid 1 -I %s", initiator_address));
+}
+
+guint16 tgtd_add_portal(Tgtd *t) {
+        for (unsigned attempt = 0; attempt < 5; attempt++) {
+                guint16 port = free_port(t->address);
+
+                if (tgtadm(t, "--op new --mode portal --param portal=%s:%u", t->address, port))
+                        return port;
+        }
+        g_error("tgtd would not add a portal on %s", t->address);
 }
 
 void tgtd_free(Tgtd *t) {
