@@ -18,19 +18,23 @@
 
 #define START_SECONDS 5
 
-gboolean tgtd_available(void) {
+const char *tgtd_unavailable_reason(void) {
         g_autofree char *tgtd = g_find_program_in_path("tgtd");
         g_autofree char *tgtadm = g_find_program_in_path("tgtadm");
 
-        if (geteuid() != 0) {
-                g_test_skip("tgtd needs root");
-                return FALSE;
-        }
-        if (!tgtd || !tgtadm) {
-                g_test_skip("tgtd/tgtadm are not installed (Debian package tgt)");
-                return FALSE;
-        }
-        return TRUE;
+        if (geteuid() != 0)
+                return "tgtd needs root";
+        if (!tgtd || !tgtadm)
+                return "tgtd/tgtadm are not installed (Debian package tgt)";
+        return NULL;
+}
+
+gboolean tgtd_available(void) {
+        const char *reason = tgtd_unavailable_reason();
+
+        if (reason)
+                g_test_skip(reason);
+        return !reason;
 }
 
 static void die_with_parent(gpointer data) {
@@ -134,7 +138,7 @@ static gboolean tgtd_spawn(Tgtd *t) {
         return FALSE;
 }
 
-Tgtd *tgtd_new(const char *address, uint64_t size) {
+Tgtd *tgtd_try_new(const char *address, uint64_t size) {
         g_autoptr(GError) error = NULL;
         Tgtd *t = g_new0(Tgtd, 1);
         int fd;
@@ -148,17 +152,37 @@ Tgtd *tgtd_new(const char *address, uint64_t size) {
 
         for (unsigned attempt = 0; attempt < 5 && t->pid <= 0; attempt++)
                 (void) tgtd_spawn(t);
-        if (t->pid <= 0)
+        if (t->pid <= 0) {
+                tgtd_free(t);
+                return NULL;
+        }
+        return t;
+}
+
+Tgtd *tgtd_new(const char *address, uint64_t size) {
+        Tgtd *t = tgtd_try_new(address, size);
+
+        if (!t)
                 g_error("tgtd did not start on %s", address);
         return t;
 }
 
-int tgtd_add_target(Tgtd *t, const char *name) {
+int tgtd_add_bare_target(Tgtd *t, const char *name) {
         int tid = t->next_tid++;
 
         g_assert_true(tgtadm(t, "--op new --mode target --tid %d -T %s", tid, name));
+        return tid;
+}
+
+void tgtd_bind_initiator(Tgtd *t, int tid, const char *initiator_address) {
+        g_assert_true(tgtadm(t, "--op bind --mode target --tid %d -I %s", tid, initiator_address));
+}
+
+int tgtd_add_target(Tgtd *t, const char *name) {
+        int tid = tgtd_add_bare_target(t, name);
+
         g_assert_true(tgtadm(t, "--op new --mode logicalunit --tid %d --lun 1 -b %s", tid, t->backing_file));
-        g_assert_true(tgtadm(t, "--op bind --mode target --tid %d -I ALL", tid));
+        tgtd_bind_initiator(t, tid, "ALL");
         return tid;
 }
 
@@ -185,7 +209,7 @@ void tgtd_require_chap(Tgtd *t, const char *user, const char *secret) {
 
 void tgtd_allow_only(Tgtd *t, const char *initiator_address) {
         g_assert_true(tgtadm(t, "--op unbind --mode target --tid 1 -I ALL"));
-        g_assert_true(tgtadm(t, "--op bind --mode target --tid 1 -I %s", initiator_address));
+        tgtd_bind_initiator(t, 1, initiator_address);
 }
 
 guint16 tgtd_add_portal(Tgtd *t) {

@@ -23,11 +23,23 @@ typedef struct Tgtd {
         int next_tid;
 } Tgtd;
 
+/* Why tgtd cannot run here (not root, tgt not installed), NULL when it can. */
+const char *tgtd_unavailable_reason(void);
+
 /* FALSE (and the test skipped) when not root or tgt is not installed. */
 gboolean tgtd_available(void);
 
 /* A tgtd listening on address, with no target yet; its backing file is a new sparse file of size bytes. */
 Tgtd *tgtd_new(const char *address, uint64_t size);
+
+/* As tgtd_new(), but NULL when tgtd does not come up. */
+Tgtd *tgtd_try_new(const char *address, uint64_t size);
+
+/* A target with no logical unit, offered to no initiator yet; returns its tid. */
+int tgtd_add_bare_target(Tgtd *t, const char *name);
+
+/* Offers tid to initiators connecting from initiator_address, or to all with "ALL". */
+void tgtd_bind_initiator(Tgtd *t, int tid, const char *initiator_address);
 
 /* A target with LUN 1 on the backing file, offered to every initiator; returns its tid. */
 int tgtd_add_target(Tgtd *t, const char *name);

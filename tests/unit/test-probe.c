@@ -23,18 +23,16 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "net/iscsi-connection.h"
 #include "net/probe.h"
+#include "tgtd.h"
 #include "util/strutil.h"
 
 /* A hung test fails after this long instead of blocking the whole run. */
@@ -683,119 +681,8 @@ static void wait_for_lookup_threads(void) {
 #define MUTUAL_USER "probe-target"
 #define MUTUAL_SECRET "target-secret-0123"
 
-/* How long tgtd may take to come up; it has no readiness notification to wait for. */
-#define TGT_START_USEC (5 * USEC_PER_SEC)
-
-typedef struct Tgt {
-        GPid pid;
-        unsigned control_port;
-        uint16_t port;
-        char *backing_file;
-        const char *skip_reason;        /* why the iSCSI tests cannot run, NULL when they can */
-} Tgt;
-
-static Tgt tgt = { .pid = -1 };
-
-static void tgt_child_setup(gpointer data) {
-        /* A test that crashes must not leave a target daemon behind. */
-        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-/* Runs tgtadm against our tgtd; the arguments are one string, split at spaces. */
-static bool tgtadm(const char *format, ...) G_GNUC_PRINTF(1, 2);
-static bool tgtadm(const char *format, ...) {
-        g_autofree char *args = NULL, *command = NULL, *output = NULL;
-        g_auto(GStrv) argv = NULL;
-        va_list ap;
-        int status = -1;
-
-        va_start(ap, format);
-        args = g_strdup_vprintf(format, ap);
-        va_end(ap);
-        command = g_strdup_printf("tgtadm -C %u --lld iscsi %s", tgt.control_port, args);
-        g_assert_true(g_shell_parse_argv(command, NULL, &argv, NULL));
-        if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-                          &output, NULL, &status, NULL))
-                return false;
-        return g_spawn_check_wait_status(status, NULL);
-}
-
-static bool port_accepts(const char *address, uint16_t port) {
-        struct sockaddr_storage ss;
-        socklen_t len;
-        bool ok;
-        int fd;
-
-        g_assert_true(make_sockaddr(address, port, &ss, &len));
-        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        g_assert_cmpint(fd, >=, 0);
-        ok = connect(fd, (struct sockaddr *) &ss, len) == 0;
-        close(fd);
-        return ok;
-}
-
-static void tgt_remove_control_socket(unsigned control_port) {
-        g_autofree char *socket_path = g_strdup_printf("/run/tgtd/socket.%u", control_port);
-        g_autofree char *lock_path = g_strdup_printf("/run/tgtd/socket.%u.lock", control_port);
-
-        (void) g_unlink(socket_path);
-        (void) g_unlink(lock_path);
-}
-
-static void tgt_stop(void) {
-        if (tgt.pid > 0) {
-                (void) kill(tgt.pid, SIGKILL);
-                (void) waitpid(tgt.pid, NULL, 0);
-                g_spawn_close_pid(tgt.pid);
-                tgt_remove_control_socket(tgt.control_port);
-        }
-        tgt.pid = -1;
-        if (tgt.backing_file) {
-                (void) g_unlink(tgt.backing_file);
-                g_clear_pointer(&tgt.backing_file, g_free);
-        }
-}
-
-/* One tgtd instance on a free port and its own control port; false when it does not come up. */
-static bool tgt_spawn(void) {
-        g_autofree char *portal = NULL, *control = NULL, *socket_path = NULL;
-        uint64_t give_up;
-        int listener;
-
-        /* A port that was free a moment ago on an address of our own. */
-        listener = listener_open(TGT_ADDRESS, 0, 1, &tgt.port);
-        g_assert_cmpint(listener, >=, 0);
-        close(listener);
-
-        tgt.control_port = (unsigned) g_random_int_range(20000, 32000);     /* tgtd takes at most 32767 */
-        socket_path = g_strdup_printf("/run/tgtd/socket.%u", tgt.control_port);
-        if (g_file_test(socket_path, G_FILE_TEST_EXISTS))
-                return false;
-
-        portal = g_strdup_printf("portal=%s:%u", TGT_ADDRESS, (unsigned) tgt.port);
-        control = g_strdup_printf("%u", tgt.control_port);
-        const char *argv[] = { "tgtd", "-f", "--iscsi", portal, "--control-port", control, NULL };
-        if (!g_spawn_async(NULL, (char **) argv, NULL,
-                           G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
-                                   G_SPAWN_STDERR_TO_DEV_NULL,
-                           tgt_child_setup, NULL, &tgt.pid, NULL))
-                return false;
-
-        give_up = now_usec(CLOCK_MONOTONIC) + TGT_START_USEC;
-        while (now_usec(CLOCK_MONOTONIC) < give_up) {
-                if (waitpid(tgt.pid, NULL, WNOHANG) == tgt.pid) {
-                        g_spawn_close_pid(tgt.pid);
-                        tgt.pid = -1;
-                        return false;
-                }
-                if (port_accepts(TGT_ADDRESS, tgt.port) && tgtadm("--op show --mode sys"))
-                        return true;
-                /* tgtd announces no readiness (no sd_notify, nothing on stdout): poll, bounded by give_up. */
-                g_usleep(20 * 1000);
-        }
-        tgt_stop();
-        return false;
-}
+static Tgtd *tgt;
+static const char *tgt_skip_reason;     /* why the iSCSI tests cannot run, NULL when they can */
 
 /*
  * Three targets: TGT_OPEN for anyone; TGT_CHAP, whose normal logins need
@@ -803,50 +690,31 @@ static bool tgt_spawn(void) {
  * TGT_ACL, offered to and accepting only initiators at TGT_ACL_INITIATOR.
  */
 static void tgt_start(void) {
-        g_autoptr(GError) error = NULL;
-        int fd;
+        int chap, acl;
 
-        if (geteuid() != 0) {
-                tgt.skip_reason = "tgtd needs root";
+        tgt_skip_reason = tgtd_unavailable_reason();
+        if (tgt_skip_reason)
                 return;
-        }
-        g_autofree char *tgtd = g_find_program_in_path("tgtd");
-        g_autofree char *tgtadm_path = g_find_program_in_path("tgtadm");
-        if (!tgtd || !tgtadm_path) {
-                tgt.skip_reason = "tgtd/tgtadm are not installed (Debian package tgt)";
+        tgt = tgtd_try_new(TGT_ADDRESS, 1024 * 1024);
+        if (!tgt) {
+                tgt_skip_reason = "tgtd did not start";
                 return;
         }
 
-        for (unsigned attempt = 0; attempt < 5 && tgt.pid < 0; attempt++)
-                (void) tgt_spawn();
-        if (tgt.pid < 0) {
-                tgt.skip_reason = "tgtd did not start";
-                return;
-        }
+        tgtd_add_target(tgt, TGT_OPEN);
 
-        fd = g_file_open_tmp("probe-lun-XXXXXX", &tgt.backing_file, &error);
-        g_assert_no_error(error);
-        g_assert_cmpint(ftruncate(fd, 1024 * 1024), ==, 0);
-        close(fd);
+        chap = tgtd_add_bare_target(tgt, TGT_CHAP);
+        tgtd_bind_initiator(tgt, chap, "ALL");
+        tgtd_add_account(tgt, chap, CHAP_USER, CHAP_SECRET, FALSE);
+        tgtd_add_account(tgt, chap, MUTUAL_USER, MUTUAL_SECRET, TRUE);
 
-        g_assert_true(tgtadm("--op new --mode target --tid 1 -T %s", TGT_OPEN));
-        g_assert_true(tgtadm("--op new --mode logicalunit --tid 1 --lun 1 -b %s", tgt.backing_file));
-        g_assert_true(tgtadm("--op bind --mode target --tid 1 -I ALL"));
-
-        g_assert_true(tgtadm("--op new --mode target --tid 2 -T %s", TGT_CHAP));
-        g_assert_true(tgtadm("--op bind --mode target --tid 2 -I ALL"));
-        g_assert_true(tgtadm("--op new --mode account --user %s --password %s", CHAP_USER, CHAP_SECRET));
-        g_assert_true(tgtadm("--op bind --mode account --tid 2 --user %s", CHAP_USER));
-        g_assert_true(tgtadm("--op new --mode account --user %s --password %s", MUTUAL_USER, MUTUAL_SECRET));
-        g_assert_true(tgtadm("--op bind --mode account --tid 2 --user %s --outgoing", MUTUAL_USER));
-
-        g_assert_true(tgtadm("--op new --mode target --tid 3 -T %s", TGT_ACL));
-        g_assert_true(tgtadm("--op bind --mode target --tid 3 -I %s", TGT_ACL_INITIATOR));
+        acl = tgtd_add_bare_target(tgt, TGT_ACL);
+        tgtd_bind_initiator(tgt, acl, TGT_ACL_INITIATOR);
 }
 
 static bool tgt_available(void) {
-        if (tgt.skip_reason) {
-                g_test_skip(tgt.skip_reason);
+        if (tgt_skip_reason) {
+                g_test_skip(tgt_skip_reason);
                 return false;
         }
         return true;
@@ -926,10 +794,10 @@ static void test_iscsi_discovery(void) {
         if (!tgt_available())
                 return;
 
-        t = iscsi_target(TGT_ADDRESS, tgt.port, NULL);
+        t = iscsi_target(TGT_ADDRESS, tgt->port, NULL);
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, 0);
-        expected = g_strdup_printf("Discovery session with %s:%u succeeded; targets offered: ", TGT_ADDRESS, tgt.port);
+        expected = g_strdup_printf("Discovery session with %s:%u succeeded; targets offered: ", TGT_ADDRESS, tgt->port);
         g_assert_true(g_str_has_prefix(o.message, expected));
         outcome_done(&o);
 }
@@ -942,10 +810,10 @@ static void test_iscsi_login(void) {
         if (!tgt_available())
                 return;
 
-        t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_OPEN);
+        t = iscsi_target(TGT_ADDRESS, tgt->port, TGT_OPEN);
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, 0);
-        expected = g_strdup_printf("Logged in to target %s at %s:%u.", TGT_OPEN, TGT_ADDRESS, tgt.port);
+        expected = g_strdup_printf("Logged in to target %s at %s:%u.", TGT_OPEN, TGT_ADDRESS, tgt->port);
         g_assert_cmpstr(o.message, ==, expected);
         outcome_done(&o);
 
@@ -953,7 +821,7 @@ static void test_iscsi_login(void) {
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, 0);
         bound = g_strdup_printf("Logged in to target %s at %s:%u (local address %s).", TGT_OPEN, TGT_ADDRESS,
-                                tgt.port, TGT_OTHER_SOURCE);
+                                tgt->port, TGT_OTHER_SOURCE);
         g_assert_cmpstr(o.message, ==, bound);
         outcome_done(&o);
 }
@@ -966,12 +834,12 @@ static void test_iscsi_target_missing(void) {
         if (!tgt_available())
                 return;
 
-        t = iscsi_target(TGT_ADDRESS, tgt.port, "iqn.2026-01.org.example.probe:absent");
+        t = iscsi_target(TGT_ADDRESS, tgt->port, "iqn.2026-01.org.example.probe:absent");
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -ENOENT);
         g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_TARGET_NOT_OFFERED));
         expected = g_strdup_printf("Target iqn.2026-01.org.example.probe:absent is not offered by %s:%u; it offers: ",
-                                   TGT_ADDRESS, tgt.port);
+                                   TGT_ADDRESS, tgt->port);
         g_assert_true(g_str_has_prefix(o.message, expected));
         g_assert_nonnull(strstr(o.message, TGT_OPEN));
         g_assert_nonnull(strstr(o.message, TGT_CHAP));
@@ -988,13 +856,13 @@ static void test_iscsi_node_name(void) {
         if (!tgt_available())
                 return;
 
-        t = iscsi_target(TGT_ADDRESS, tgt.port, NULL);
+        t = iscsi_target(TGT_ADDRESS, tgt->port, NULL);
         t.expected_node_name = "iqn.2026-01.org.example.probe:system";
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -ENOENT);
         g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_SYSTEM_NOT_OFFERED));
         expected = g_strdup_printf("Neither iqn.2026-01.org.example.probe:system (the peer system's Name) nor a "
-                                   "target named under it is offered by %s:%u; it offers: ", TGT_ADDRESS, tgt.port);
+                                   "target named under it is offered by %s:%u; it offers: ", TGT_ADDRESS, tgt->port);
         g_assert_true(g_str_has_prefix(o.message, expected));
         outcome_done(&o);
 
@@ -1014,10 +882,10 @@ static void test_iscsi_chap(void) {
                 return;
 
         rejected = g_strdup_printf("Login to target %s at %s:%u rejected: authentication failed.", TGT_CHAP,
-                                   TGT_ADDRESS, tgt.port);
+                                   TGT_ADDRESS, tgt->port);
 
         /* tgt lets anyone discover, and checks the secret at the normal login. */
-        t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_CHAP);
+        t = iscsi_target(TGT_ADDRESS, tgt->port, TGT_CHAP);
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, -EACCES);
         g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_AUTHENTICATION_FAILED));
@@ -1047,7 +915,7 @@ static void test_iscsi_mutual_chap(void) {
         if (!tgt_available())
                 return;
 
-        t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_CHAP);
+        t = iscsi_target(TGT_ADDRESS, tgt->port, TGT_CHAP);
         t.username = CHAP_USER;
         t.secret = CHAP_SECRET;
         t.mutual_username = MUTUAL_USER;
@@ -1063,7 +931,7 @@ static void test_iscsi_mutual_chap(void) {
         g_assert_cmpint(o.error, ==, -EACCES);
         g_assert_cmpstr(reason_to_string(o.reason), ==, reason_to_string(REASON_MUTUAL_AUTHENTICATION_FAILED));
         wrong = g_strdup_printf("Login to target %s at %s:%u failed: the target's mutual CHAP response is wrong.",
-                                TGT_CHAP, TGT_ADDRESS, tgt.port);
+                                TGT_CHAP, TGT_ADDRESS, tgt->port);
         g_assert_cmpstr(o.message, ==, wrong);
         assert_no_secret(&o);
         outcome_done(&o);
@@ -1077,7 +945,7 @@ static void test_iscsi_source_acl(void) {
         if (!tgt_available())
                 return;
 
-        t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_ACL);
+        t = iscsi_target(TGT_ADDRESS, tgt->port, TGT_ACL);
         t.source_address = TGT_ACL_INITIATOR;
         run_target_probe(&o, &t, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, 0);
@@ -1199,7 +1067,7 @@ static void test_iscsi_concurrent(void) {
         e = event_new_with_watchdog();
         started = now_usec(CLOCK_MONOTONIC);
         for (size_t i = 0; i < N_CONCURRENT; i++) {
-                ProbeTarget t = iscsi_target(TGT_ADDRESS, tgt.port, TGT_CHAP);
+                ProbeTarget t = iscsi_target(TGT_ADDRESS, tgt->port, TGT_CHAP);
 
                 t.username = CHAP_USER;
                 t.secret = CHAP_SECRET;
@@ -1273,7 +1141,7 @@ int main(int argc, char *argv[]) {
 
         tgt_start();
         r = g_test_run();
-        tgt_stop();
+        g_clear_pointer(&tgt, tgtd_free);
         wait_for_lookup_threads();
         return r;
 }
