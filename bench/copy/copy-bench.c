@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "net/copy.h"
-#include "tgtd.h"
+#include "tgtd-endpoint.h"
 #include "util/macros.h"
 
 #define LOCAL_ADDRESS "127.0.0.91"
@@ -89,14 +89,7 @@ static void on_done(Copy *copy, int error, Reason reason, const char *message, v
 }
 
 static VolumeEndpoint endpoint(const Tgtd *t) {
-        return (VolumeEndpoint) {
-                .source_address = LOCAL_ADDRESS,
-                .address = t->address,
-                .port = t->port,
-                .target_name = t->target_name,
-                .lun = 1,
-                .initiator_name = INITIATOR,
-        };
+        return tgtd_endpoint(t, LOCAL_ADDRESS, INITIATOR);
 }
 
 /* One cycle to its end; seconds it took. */

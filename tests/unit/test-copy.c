@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "net/copy.h"
-#include "tgtd.h"
+#include "tgtd-endpoint.h"
 #include "util/macros.h"
 
 #define LOCAL_ADDRESS "127.0.0.81"
@@ -75,14 +75,7 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
 }
 
 static VolumeEndpoint endpoint(const Tgtd *t) {
-        return (VolumeEndpoint) {
-                .source_address = LOCAL_ADDRESS,
-                .address = t->address,
-                .port = t->port,
-                .target_name = t->target_name,
-                .lun = 1,
-                .initiator_name = INITIATOR,
-        };
+        return tgtd_endpoint(t, LOCAL_ADDRESS, INITIATOR);
 }
 
 static bool previous_hash(uint64_t chunk, CopyHash *ret, void *userdata) {

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "net/volume-session.h"
-#include "tgtd.h"
+#include "tgtd-endpoint.h"
 #include "util/macros.h"
 
 #define LOCAL_ADDRESS "127.0.0.85"
@@ -46,14 +46,7 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
 }
 
 static VolumeEndpoint endpoint(const Tgtd *t) {
-        return (VolumeEndpoint) {
-                .source_address = LOCAL_ADDRESS,
-                .address = t->address,
-                .port = t->port,
-                .target_name = t->target_name,
-                .lun = 1,
-                .initiator_name = INITIATOR,
-        };
+        return tgtd_endpoint(t, LOCAL_ADDRESS, INITIATOR);
 }
 
 typedef struct SessionOutcome {
