@@ -263,6 +263,38 @@ test("time left is counted on the host's clock, whatever the browser's says", as
     }
 });
 
+test("a redraw keeps the rows that stay, in the new order, with the new text and handlers", async () => {
+    // the page's own module, in the page
+    const got = await s.page.evaluate(async () => {
+        const { h, patch } = await import("./dom.js");
+        const root = document.createElement("div");
+        const clicks = [];
+        const draw = (paths, tag) => paths.map(p => h("tr", { "data-path": p, class: tag },
+                                                        h("td", {}, h("button", { onclick: () => clicks.push(tag + p) }, tag + p))));
+        patch(root, draw(["/a", "/b"], "first"));
+        const [a, b] = root.querySelectorAll("tr");
+        const button = a.querySelector("button");
+        patch(root, draw(["/c", "/b", "/a"], "second"));
+        button.click();
+        const rows = [...root.querySelectorAll("tr")];
+        const out = {
+            order: rows.map(r => r.dataset.path).join(" "),
+            kept: rows[2] === a && rows[1] === b && rows[2].querySelector("button") === button,
+            text: button.textContent,
+            class: a.className,
+            clicks: clicks.join(" "),
+        };
+        patch(root, draw(["/b"], "third"));
+        out.left = root.childNodes.length === 1 && root.firstChild === b ? b.className : "replaced";
+        return out;
+    });
+    const want = { order: "/c /b /a", kept: true, text: "second/a", class: "second", clicks: "second/a", left: "third" };
+    for (const [key, value] of Object.entries(want)) {
+        if (got[key] !== value)
+            throw new Error(`${key}: ${JSON.stringify(got[key])}, not ${JSON.stringify(value)}`);
+    }
+});
+
 test("a refused call shows the D-Bus error's name and the service's sentence in the dialog", async () => {
     const page = s.page;
     const expected = env.busctlFails(s.bus, "call", env.BUS_NAME, env.ROOT, IFACE, "AddPeerSystem", "sa{sv}", "peer.example.org", "0")
