@@ -125,12 +125,16 @@ int call_with_job(sd_bus *bus, sd_bus_message *m, const char *what, sd_bus_messa
         return EXIT_OK;
 }
 
-/* Reads "uo" where the object is the created one, and prints its path. */
-int print_created(sd_bus_message *reply, const char *what) {
+/* Calls a method that answers "uo" with the object it created, and prints that object's path. */
+int call_print_created(sd_bus *bus, sd_bus_message *m, const char *what) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *path;
         uint32_t rv;
-        int r;
+        int r, status;
 
+        status = call_authorized(bus, m, what, &reply);
+        if (status != EXIT_OK)
+                return status;
         r = sd_bus_message_read(reply, "uo", &rv, &path);
         if (r < 0)
                 return report_bus_error(what, NULL, r);
@@ -199,6 +203,15 @@ int resolve(const ObjectList *l, unsigned kinds, const char *name, ObjectFilter 
         return EXIT_OK;
 }
 
+/* The usual start of a verb on one object: the path points into l, which the caller owns. */
+int fetch_and_resolve(sd_bus *bus, ObjectList *l, unsigned kinds, const char *name, const char **ret_path) {
+        int status;
+
+        status = fetch_objects(bus, l);
+        if (status != EXIT_OK)
+                return status;
+        return resolve(l, kinds, name, NULL, NULL, ret_path);
+}
 
 void members_done(Members *m) {
         free(m->local);

@@ -70,10 +70,11 @@ int call_authorized(sd_bus *bus, sd_bus_message *m, const char *what, sd_bus_mes
 int new_call(sd_bus *bus, sd_bus_message **ret, const char *path, const char *interface, const char *member);
 int append_failed(int r);
 int call_with_job(sd_bus *bus, sd_bus_message *m, const char *what, sd_bus_message **ret_reply, char ***ret_affected);
-int print_created(sd_bus_message *reply, const char *what);
+int call_print_created(sd_bus *bus, sd_bus_message *m, const char *what);
 int fetch_objects(sd_bus *bus, ObjectList *ret);
 int fetch_properties(sd_bus *bus, const char *path, const char *interface, PropertyList *ret);
 int resolve(const ObjectList *l, unsigned kinds, const char *name, ObjectFilter filter, const void *userdata, const char **ret_path);
+int fetch_and_resolve(sd_bus *bus, ObjectList *l, unsigned kinds, const char *name, const char **ret_path);
 void members_done(Members *m);
 int resolve_members(const ObjectList *l, Members *ret);
 int append_members(sd_bus_message *m, const Members *members);

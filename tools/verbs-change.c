@@ -34,7 +34,7 @@ static int append_string_entry(sd_bus_message *m, const char *key, const char *v
 }
 
 int verb_add_peer(sd_bus *bus, char **args, size_t n_args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         int r, status;
 
         status = new_call(bus, &m, SERVICE_ROOT_PATH, SERVICE_INTERFACE, "AddPeerSystem");
@@ -49,10 +49,7 @@ int verb_add_peer(sd_bus *bus, char **args, size_t n_args) {
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return append_failed(r);
-        status = call_authorized(bus, m, "add the peer system", &reply);
-        if (status != EXIT_OK)
-                return status;
-        return print_created(reply, "add the peer system");
+        return call_print_created(bus, m, "add the peer system");
 }
 
 /* Splits ADDRESS[:PORT]; IPv6 needs brackets to carry a port ("[fd00::1]:3260"). */
@@ -101,7 +98,7 @@ static int parse_address_port(const char *s, char **ret_address, uint16_t *ret_p
 }
 
 int verb_add_access_point(sd_bus *bus, char **args, size_t n_args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(object_list_clear) ObjectList l = {};
         _cleanup_free_ char *address = NULL;
         const char *system;
@@ -113,10 +110,7 @@ int verb_add_access_point(sd_bus *bus, char **args, size_t n_args) {
                 fprintf(stderr, "Invalid address \"%s\": expected ADDRESS, ADDRESS:PORT or [IPv6]:PORT.\n", args[1]);
                 return EXIT_INVALID;
         }
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_SYSTEM), args[0], NULL, NULL, &system);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_SYSTEM), args[0], &system);
         if (status != EXIT_OK)
                 return status;
 
@@ -140,10 +134,7 @@ int verb_add_access_point(sd_bus *bus, char **args, size_t n_args) {
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return append_failed(r);
-        status = call_authorized(bus, m, "add the access point", &reply);
-        if (status != EXIT_OK)
-                return status;
-        return print_created(reply, "add the access point");
+        return call_print_created(bus, m, "add the access point");
 }
 
 /* The secret from file, or asked twice on the terminal; never from the command line. */
@@ -185,7 +176,7 @@ static int get_secret(const char *file, const char *what, const char *username, 
 }
 
 int verb_add_secret(sd_bus *bus, char **args, size_t n_args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(object_list_clear) ObjectList l = {};
         _cleanup_erase_ char *secret = NULL, *mutual = NULL;
         const char *access_point = "/";
@@ -200,10 +191,7 @@ int verb_add_secret(sd_bus *bus, char **args, size_t n_args) {
                 return EXIT_INVALID;
         }
         if (strcmp(args[0], "/") != 0) {
-                status = fetch_objects(bus, &l);
-                if (status != EXIT_OK)
-                        return status;
-                status = resolve(&l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], NULL, NULL, &access_point);
+                status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], &access_point);
                 if (status != EXIT_OK)
                         return status;
         }
@@ -237,10 +225,7 @@ int verb_add_secret(sd_bus *bus, char **args, size_t n_args) {
                 r = sd_bus_message_append(m, "o", access_point);
         if (r < 0)
                 return append_failed(r);
-        status = call_authorized(bus, m, "add the shared secret", &reply);
-        if (status != EXIT_OK)
-                return status;
-        return print_created(reply, "add the shared secret");
+        return call_print_created(bus, m, "add the shared secret");
 }
 
 int verb_create_collection(sd_bus *bus, char **args, size_t n_args) {
@@ -293,10 +278,7 @@ static int change_members(sd_bus *bus, char **args, const char *method, const ch
                 fputs("Name what to change with --local, --remote or --system.\n", stderr);
                 return EXIT_INVALID;
         }
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_COLLECTION), args[0], NULL, NULL, &collection);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_COLLECTION), args[0], &collection);
         if (status != EXIT_OK)
                 return status;
         status = resolve_members(&l, &members);
@@ -332,10 +314,7 @@ int verb_modify(sd_bus *bus, char **args, size_t n_args) {
                 fputs("Name a change: --element-name=, --active= or --delete-on-unassociated=.\n", stderr);
                 return EXIT_INVALID;
         }
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_COLLECTION), args[0], NULL, NULL, &collection);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_COLLECTION), args[0], &collection);
         if (status != EXIT_OK)
                 return status;
 
@@ -382,10 +361,7 @@ int verb_verify(sd_bus *bus, char **args, size_t n_args) {
         const char *access_point;
         int status;
 
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], NULL, NULL, &access_point);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_ACCESS_POINT), args[0], &access_point);
         if (status != EXIT_OK)
                 return status;
         status = new_call(bus, &m, access_point, ACCESS_POINT_INTERFACE, "Verify");
@@ -425,10 +401,7 @@ static int resolve_job(sd_bus *bus, const char *name, char **ret_path) {
         const char *path;
         int status;
 
-        status = fetch_objects(bus, &l);
-        if (status != EXIT_OK)
-                return status;
-        status = resolve(&l, KIND_MASK(OBJECT_JOB), name, NULL, NULL, &path);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_JOB), name, &path);
         if (status != EXIT_OK)
                 return status;
         *ret_path = strdup(path);

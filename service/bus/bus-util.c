@@ -30,6 +30,18 @@ const char *bus_interface_for_kind(ObjectKind kind) {
         }
 }
 
+const sd_bus_vtable *bus_vtable_for_kind(ObjectKind kind) {
+        switch (kind) {
+        case OBJECT_SERVICE:      return bus_service_vtable;
+        case OBJECT_SYSTEM:       return bus_system_vtable;
+        case OBJECT_ACCESS_POINT: return bus_access_point_vtable;
+        case OBJECT_COLLECTION:   return bus_collection_vtable;
+        case OBJECT_SECRET:       return bus_secret_vtable;
+        case OBJECT_JOB:          return bus_job_vtable;
+        default:                  return NULL;
+        }
+}
+
 static bool model_has(const Model *m, ObjectKind kind, uint64_t id) {
         switch (kind) {
         case OBJECT_SYSTEM:       return model_get_system(m, id);
@@ -100,15 +112,8 @@ static int enumerate_objects(sd_bus *bus, const char *prefix, void *userdata, ch
 }
 
 int bus_register_objects(BusContext *ctx) {
-        static const struct {
-                ObjectKind kind;
-                const sd_bus_vtable *vtable;
-        } kinds[] = {
-                { OBJECT_SYSTEM, bus_system_vtable },
-                { OBJECT_ACCESS_POINT, bus_access_point_vtable },
-                { OBJECT_COLLECTION, bus_collection_vtable },
-                { OBJECT_SECRET, bus_secret_vtable },
-                { OBJECT_JOB, bus_job_vtable },
+        static const ObjectKind kinds[] = {
+                OBJECT_SYSTEM, OBJECT_ACCESS_POINT, OBJECT_COLLECTION, OBJECT_SECRET, OBJECT_JOB,
         };
         int r;
 
@@ -128,11 +133,11 @@ int bus_register_objects(BusContext *ctx) {
         if (r < 0)
                 return log_error_errno(r, "Failed to register the object enumerator");
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
-                r = sd_bus_add_fallback_vtable(ctx->bus, NULL, object_kind_prefix(kinds[i].kind),
-                                               bus_interface_for_kind(kinds[i].kind), kinds[i].vtable,
+                r = sd_bus_add_fallback_vtable(ctx->bus, NULL, object_kind_prefix(kinds[i]),
+                                               bus_interface_for_kind(kinds[i]), bus_vtable_for_kind(kinds[i]),
                                                find_object, ctx);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to register %s objects", object_kind_to_string(kinds[i].kind));
+                        return log_error_errno(r, "Failed to register %s objects", object_kind_to_string(kinds[i]));
         }
         observer_context = ctx;
         return 0;

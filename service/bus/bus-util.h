@@ -34,6 +34,7 @@ int bus_register_objects(BusContext *ctx);
 const EngineObserver *bus_engine_observer(void);
 
 const char *bus_interface_for_kind(ObjectKind kind);
+const sd_bus_vtable *bus_vtable_for_kind(ObjectKind kind);
 
 /* The id of the object a handler was called on (its kind is known from the vtable). */
 int bus_object_id(sd_bus_message *m, ObjectKind kind, uint64_t *ret);

@@ -121,25 +121,18 @@ static size_t job_bound(const Job *j) {
 }
 
 size_t bus_managed_objects_size_bound(const Model *m) {
-        static const struct {
-                ObjectKind kind;
-                const sd_bus_vtable *vtable;
-        } kinds[] = {
-                { OBJECT_SYSTEM, bus_system_vtable },
-                { OBJECT_ACCESS_POINT, bus_access_point_vtable },
-                { OBJECT_SECRET, bus_secret_vtable },
-                { OBJECT_COLLECTION, bus_collection_vtable },
-                { OBJECT_JOB, bus_job_vtable },
+        static const ObjectKind kinds[] = {
+                OBJECT_SYSTEM, OBJECT_ACCESS_POINT, OBJECT_SECRET, OBJECT_COLLECTION, OBJECT_JOB,
         };
         const ObjectTable *tables[] = { &m->systems, &m->access_points, &m->secrets, &m->collections, &m->jobs };
         size_t n = 64 + 8;      /* header fields, reply signature, the outer array */
 
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                 size_t fixed = ENTRY_PAD + ARRAY_BOUND + STANDARD_INTERFACES_BOUND +
-                               interface_bound(bus_interface_for_kind(kinds[k].kind), kinds[k].vtable);
+                               interface_bound(bus_interface_for_kind(kinds[k]), bus_vtable_for_kind(kinds[k]));
 
                 for (size_t i = 0; i < tables[k]->n; i++)
-                        n += fixed + path_bound(kinds[k].kind, *(const uint64_t *) tables[k]->items[i]);
+                        n += fixed + path_bound(kinds[k], *(const uint64_t *) tables[k]->items[i]);
         }
         MODEL_FOREACH(System, s, m->systems)
                 n += system_bound(s);

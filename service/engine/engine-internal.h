@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What engine.c and jobs.c share; not for other layers. */
+/* What the engine's files (engine*.c, jobs*.c) share; not for other layers. */
 
 #include <stdarg.h>
 
@@ -14,6 +14,16 @@ void engine_notify_added(Engine *e, ObjectKind kind, uint64_t id);
 void engine_notify_removed(Engine *e, ObjectKind kind, uint64_t id);
 void engine_notify_changed_strv(Engine *e, ObjectKind kind, uint64_t id, const char * const *props);
 void engine_notify_job_completed(Engine *e, const Job *j);
+
+static inline char *path_of(char buf[static OBJECT_PATH_MAX], ObjectKind kind, uint64_t id) {
+        return object_path_format(buf, kind, id);
+}
+
+/* Commits the caller's transaction, or rolls it back: see engine.c. */
+int engine_end_transaction(Engine *e, int r, ReplError *err);
+/* Object limits (API.md section 8) are checked before anything else about a call: -EDQUOT. */
+int engine_check_object_limit(size_t n, size_t max, const char *what, ReplError *err);
+int engine_check_member_limit(Engine *e, const Collection *c, ReplError *err);
 
 /* Writes a plan's rows into the open transaction; no model change. */
 int engine_stage_plan(Engine *e, const CollectionPlan *p);

@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -179,6 +180,22 @@ void iscsi_connection_forget_credentials(struct iscsi_context *iscsi) {
         filler[MAX_STRING_SIZE] = '\0';
         (void) iscsi_set_initiator_username_pwd(iscsi, filler, filler);
         (void) iscsi_set_target_username_pwd(iscsi, filler, filler);
+}
+
+bool iscsi_connection_error_status(const char *text, unsigned *ret_status) {
+        const char *status_text = text ? strstr(text, "Status: ") : NULL;
+        const char *open;
+        char *end = NULL;
+        long status;
+
+        if (!status_text)
+                return false;
+        open = strrchr(status_text, '(');
+        status = open ? strtol(open + 1, &end, 10) : -1;
+        if (!end || end == open + 1 || *end != ')' || status < 0 || status > 0xffff)
+                return false;
+        *ret_status = (unsigned) status;
+        return true;
 }
 
 int iscsi_connection_login_status(unsigned status, const char **ret_text, Reason *ret_reason) {

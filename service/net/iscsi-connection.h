@@ -11,6 +11,7 @@
  */
 
 #include <iscsi/iscsi.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -46,6 +47,9 @@ int iscsi_connection_adopt(struct iscsi_context *iscsi, int *fd, iscsi_command_c
 
 /* Overwrites every credential byte libiscsi holds, before its context is freed. */
 void iscsi_connection_forget_credentials(struct iscsi_context *iscsi);
+
+/* The Login Response status in libiscsi's text for a rejected login ("… Status: <text>(<number>)"). */
+bool iscsi_connection_error_status(const char *text, unsigned *ret_status);
 
 /*
  * The meaning of a Login Response status (RFC 7143 11.13.5) as errno,

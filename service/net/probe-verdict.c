@@ -104,9 +104,10 @@ void probe_iscsi_fail_request(Probe *p, const char *what) {
  * target by what was missing or wrong. Anything else is quoted.
  */
 void probe_iscsi_fail_login(Probe *p) {
-        const char *text = iscsi_get_error(p->iscsi), *status_text, *reason = NULL;
+        const char *text = iscsi_get_error(p->iscsi), *reason = NULL;
         char what[PEER_TEXT_MAX + FROM_TEXT_MAX + ISCSI_NAME_MAX + 32], quoted[256];
         Reason reason_code;
+        unsigned status;
         int error = -EPROTO;
 
         if (p->normal_session)
@@ -114,20 +115,13 @@ void probe_iscsi_fail_login(Probe *p) {
         else
                 snprintf(what, sizeof(what), "Discovery login to %s%s", p->peer, p->from);
 
-        status_text = strstr(text, "Status: ");
-        if (status_text) {
-                const char *open = strrchr(status_text, '(');
-                char *end = NULL;
-                long status = open ? strtol(open + 1, &end, 10) : -1;
-
-                if (end && end != open + 1 && *end == ')' && status >= 0 && status <= 0xffff) {
-                        error = iscsi_connection_login_status((unsigned) status, &reason, &reason_code);
-                        if (reason)
-                                probe_finish(p, error, reason_code, "%s rejected: %s.", what, reason);
-                        else
-                                probe_finish(p, error, reason_code, "%s rejected with status 0x%04lx.", what, status);
-                        return;
-                }
+        if (iscsi_connection_error_status(text, &status)) {
+                error = iscsi_connection_login_status(status, &reason, &reason_code);
+                if (reason)
+                        probe_finish(p, error, reason_code, "%s rejected: %s.", what, reason);
+                else
+                        probe_finish(p, error, reason_code, "%s rejected with status 0x%04x.", what, status);
+                return;
         }
 
         /* Only possible when mutual CHAP was asked for: the target did not prove its secret. */

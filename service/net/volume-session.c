@@ -135,23 +135,17 @@ static void session_fail_closed(VolumeSession *s) {
 /* ---- opening ---- */
 
 static void session_fail_login(VolumeSession *s) {
-        const char *text = iscsi_get_error(s->iscsi), *status_text, *known = NULL;
+        const char *text = iscsi_get_error(s->iscsi), *known = NULL;
         char quoted[256];
+        unsigned status;
         Reason reason;
         int error;
 
-        status_text = strstr(text, "Status: ");
-        if (status_text) {
-                const char *open = strrchr(status_text, '(');
-                char *end = NULL;
-                long status = open ? strtol(open + 1, &end, 10) : -1;
-
-                if (end && end != open + 1 && *end == ')' && status >= 0 && status <= 0xffff) {
-                        error = iscsi_connection_login_status((unsigned) status, &known, &reason);
-                        session_record(s, error, reason, "Login to %s rejected: %s.", s->description,
-                                       known ?: "unknown status");
-                        return;
-                }
+        if (iscsi_connection_error_status(text, &status)) {
+                error = iscsi_connection_login_status(status, &known, &reason);
+                session_record(s, error, reason, "Login to %s rejected: %s.", s->description,
+                               known ?: "unknown status");
+                return;
         }
         if (strstr(text, "CHAP"))
                 session_record(s, -EACCES, REASON_MUTUAL_AUTHENTICATION_FAILED,

@@ -407,6 +407,12 @@ static void test_in_use_while_running(Harness *h, gconstpointer data) {
                                                  IRD_ERROR_IN_USE);
         g_autofree char *m4 = harness_call_error(h, s.collection, IRD_IFACE_COLLECTION, "Delete", NULL,
                                                  IRD_ERROR_IN_USE);
+        /* Each refusal names the collection and the job that holds it. */
+        g_autofree char *in_use = g_strdup_printf("Collection %s is being changed by job %s.", s.collection, job);
+        g_assert_cmpstr(m1, ==, in_use);
+        g_assert_cmpstr(m2, ==, in_use);
+        g_assert_cmpstr(m3, ==, in_use);
+        g_assert_cmpstr(m4, ==, in_use);
 
         /* Running jobs can be neither deleted nor started again. */
         g_autofree char *m5 = harness_call_error(h, job, IRD_IFACE_JOB, "Delete", NULL,

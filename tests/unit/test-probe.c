@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/iscsi-connection.h"
 #include "net/probe.h"
 #include "util/strutil.h"
 
@@ -1217,12 +1218,34 @@ static void test_iscsi_concurrent(void) {
         sd_event_unref(e);
 }
 
+/* The status a rejected login reports, read from libiscsi's text as both login paths read it. */
+static void test_login_error_status(void) {
+        unsigned status = 0;
+
+        g_assert_true(iscsi_connection_error_status("Failed to log in to target. Status: Authentication failure(513)",
+                                                    &status));
+        g_assert_cmpuint(status, ==, 0x0201);
+        g_assert_true(iscsi_connection_error_status("x (1) Status: Target not found(515)", &status));
+        g_assert_cmpuint(status, ==, 0x0203);
+
+        status = 7;
+        g_assert_false(iscsi_connection_error_status("Failed to log in: Invalid CHAP_R", &status));
+        g_assert_false(iscsi_connection_error_status("Status: no number", &status));
+        g_assert_false(iscsi_connection_error_status("Status: empty()", &status));
+        g_assert_false(iscsi_connection_error_status("Status: unclosed(513", &status));
+        g_assert_false(iscsi_connection_error_status("Status: too large(65536)", &status));
+        g_assert_false(iscsi_connection_error_status("Status: negative(-1)", &status));
+        g_assert_false(iscsi_connection_error_status(NULL, &status));
+        g_assert_cmpuint(status, ==, 7);        /* written only when found */
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
         g_test_init(&argc, &argv, NULL);
 
         g_test_add_func("/probe/start/invalid", test_start_invalid);
+        g_test_add_func("/probe/login/error-status", test_login_error_status);
         g_test_add_func("/probe/connect/success", test_connect_success);
         g_test_add_func("/probe/connect/refused", test_connect_refused);
         g_test_add_func("/probe/connect/timeout", test_connect_timeout);

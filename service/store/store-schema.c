@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The database's shape: the schema text of every version, the migration steps
+ * between them, and PRAGMA user_version, which says where a file stands. A
+ * file from a newer service is refused before anything writes to it.
+ *
+ * Referential integrity between systems, access points, secrets and
+ * collections is the model's business; the database only enforces what
+ * protects its own shape (member rows belong to a collection row, enum
+ * columns hold known values), so the order in which one transaction saves
+ * and deletes rows never matters.
+ */
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "store-internal.h"
+#include "util/log.h"
+#include "util/macros.h"
+
+/*
+ * Schema version 1. Strings are NOT NULL with "" for "not set", as in the
+ * model. Unsigned 64-bit values are stored bit for bit in SQLite's signed
+ * INTEGER; the CHECKs on narrower fields guard the casts made at load.
+ */
+static const char schema_v1[] =
+        "CREATE TABLE meta ("
+        "        singleton INTEGER PRIMARY KEY NOT NULL CHECK (singleton = 0),"
+        "        next_id INTEGER NOT NULL"
+        ");"
+        "INSERT INTO meta (singleton, next_id) VALUES (0, 1);"
+        ""
+        "CREATE TABLE systems ("
+        "        id INTEGER PRIMARY KEY NOT NULL CHECK (id <> 0),"
+        "        name TEXT NOT NULL,"
+        "        element_name TEXT NOT NULL,"
+        "        reachable TEXT NOT NULL CHECK (reachable IN ('unknown', 'yes', 'no')),"
+        "        last_verified INTEGER NOT NULL"
+        ");"
+        ""
+        "CREATE TABLE access_points ("
+        "        id INTEGER PRIMARY KEY NOT NULL,"
+        "        system_id INTEGER NOT NULL,"
+        "        element_name TEXT NOT NULL,"
+        "        address TEXT NOT NULL,"
+        "        port INTEGER NOT NULL CHECK (port BETWEEN 0 AND 65535),"
+        "        target_name TEXT NOT NULL,"
+        "        portal_group_tag INTEGER NOT NULL CHECK (portal_group_tag BETWEEN 0 AND 65535),"
+        "        secret_id INTEGER NOT NULL,"
+        "        reachable TEXT NOT NULL CHECK (reachable IN ('unknown', 'yes', 'no')),"
+        "        last_verified INTEGER NOT NULL,"
+        "        last_error TEXT NOT NULL"
+        ");"
+        ""
+        "CREATE TABLE secrets ("
+        "        id INTEGER PRIMARY KEY NOT NULL,"
+        "        access_point_id INTEGER NOT NULL,"
+        "        username TEXT NOT NULL,"
+        "        secret TEXT NOT NULL,"
+        "        mutual_username TEXT NOT NULL,"
+        "        mutual_secret TEXT NOT NULL"
+        ");"
+        ""
+        "CREATE TABLE collections ("
+        "        id INTEGER PRIMARY KEY NOT NULL,"
+        "        element_name TEXT NOT NULL,"
+        "        active INTEGER NOT NULL CHECK (active IN (0, 1)),"
+        "        delete_on_unassociated INTEGER NOT NULL CHECK (delete_on_unassociated IN (0, 1))"
+        ");"
+        ""
+        "CREATE TABLE collection_members ("
+        "        collection_id INTEGER NOT NULL REFERENCES collections (id) ON DELETE CASCADE,"
+        "        kind TEXT NOT NULL CHECK (kind IN ('local', 'remote', 'system')),"
+        "        member_id INTEGER NOT NULL,"
+        "        PRIMARY KEY (collection_id, kind, member_id)"
+        ") WITHOUT ROWID;"
+        ""
+        "CREATE TABLE jobs ("
+        "        id INTEGER PRIMARY KEY NOT NULL,"
+        "        name TEXT NOT NULL,"
+        "        state INTEGER NOT NULL CHECK (state IN (2, 4, 5, 7, 8, 9, 10)),"
+        "        status TEXT NOT NULL,"
+        "        percent_complete INTEGER NOT NULL CHECK (percent_complete BETWEEN 0 AND 4294967295),"
+        "        expected_end_time INTEGER NOT NULL,"
+        "        time_submitted INTEGER NOT NULL,"
+        "        start_time INTEGER NOT NULL,"
+        "        time_of_last_state_change INTEGER NOT NULL,"
+        "        delete_on_completion INTEGER NOT NULL CHECK (delete_on_completion IN (0, 1)),"
+        "        time_before_removal INTEGER NOT NULL,"
+        "        error_code INTEGER NOT NULL CHECK (error_code BETWEEN 0 AND 65535),"
+        "        error_description TEXT NOT NULL,"
+        "        error_source TEXT NOT NULL,"
+        "        error_type INTEGER NOT NULL CHECK (error_type BETWEEN 0 AND 65535),"
+        "        started_by_uid INTEGER NOT NULL CHECK (started_by_uid BETWEEN 0 AND 4294967295),"
+        "        owner TEXT NOT NULL,"
+        "        affected_elements TEXT NOT NULL,"
+        "        collection_id INTEGER NOT NULL"
+        ");";
+
+/*
+ * Version 2: the stable failure reasons (API.md sections 6 and 7), a job's
+ * MessageID and an access point's LastErrorID. Jobs of version 1 keep what
+ * can be told from their state and description; other reasons of old
+ * failures were never recorded and stay "".
+ */
+static const char schema_v2[] =
+        "ALTER TABLE jobs ADD COLUMN message_id TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE access_points ADD COLUMN last_error_id TEXT NOT NULL DEFAULT '';"
+        "UPDATE jobs SET message_id = CASE"
+        "        WHEN state = 8 THEN 'Terminated'"
+        "        WHEN state = 9 THEN 'Killed'"
+        "        WHEN state = 10 AND error_description LIKE 'Interrupted:%' THEN 'Interrupted'"
+        "        WHEN state = 10 AND error_code = 3 THEN 'Timeout'"
+        "        ELSE '' END;";
+
+/*
+ * migrations[n] turns a version-n database into a version-n+1 one. Steps are
+ * only ever appended: a released step is never edited, since databases in
+ * the field have already run it.
+ */
+static const char * const migrations[] = {
+        [0] = schema_v1,
+        [1] = schema_v2,
+};
+
+_Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
+               "every schema version needs the step that leads to it");
+
+/**
+ * store_get_schema_version() - the schema version of the open database
+ * @s:   the store
+ * @ret: the version, written only on success
+ *
+ * Return: 0 or -EIO.
+ */
+int store_get_schema_version(Store *s, int *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_prepare(s, "PRAGMA user_version", &st);
+        if (r < 0)
+                return r;
+        r = store_step_row(s, st, "read the schema version");
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                log_error("Store %s: the schema version could not be read.", s->path);
+                return -EIO;
+        }
+        *ret = sqlite3_column_int(st, 0);
+        return 0;
+}
+
+int store_refuse_version(Store *s, int version) {
+        log_error("Store %s has schema version %d, but this version of the service only knows up to %d; "
+                  "refusing to open it. Upgrade the service or restore a backup.",
+                  s->path, version, STORE_SCHEMA_VERSION);
+        return -EPROTONOSUPPORT;
+}
+
+int store_migrate(Store *s) {
+        for (;;) {
+                char sql[64];
+                int version, r;
+
+                r = store_begin(s);
+                if (r < 0)
+                        return r;
+
+                /* Read again under the write lock: another opener may have migrated meanwhile. */
+                r = store_get_schema_version(s, &version);
+                if (r < 0) {
+                        store_rollback(s);
+                        return r;
+                }
+                if (version == STORE_SCHEMA_VERSION) {
+                        store_rollback(s);
+                        return 0;
+                }
+                if (version < 0 || version > STORE_SCHEMA_VERSION) {
+                        store_rollback(s);
+                        return store_refuse_version(s, version);
+                }
+
+                r = store_exec(s, migrations[version]);
+                if (r < 0) {
+                        store_rollback(s);
+                        return log_error_errno(r, "Store %s: migration from schema version %d failed",
+                                               s->path, version);
+                }
+
+                /* PRAGMA takes no bound parameters; the number is ours, not data. */
+                snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+                r = store_exec(s, sql);
+                if (r < 0) {
+                        store_rollback(s);
+                        return r;
+                }
+
+                r = store_commit(s);
+                if (r < 0)
+                        return r;
+
+                if (version == 0)
+                        log_info("Store %s: created schema version 1.", s->path);
+                else
+                        log_info("Store %s: migrated from schema version %d to %d.", s->path, version, version + 1);
+        }
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The store's way of talking to SQLite: preparing, stepping and the cache of
+ * the write path's statements, binding and reading columns, turning SQLite's
+ * failures into a logged -EIO, and the transaction around every change
+ * (including emptying the write-ahead log after a secret is deleted).
+ */
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store-internal.h"
+#include "util/log.h"
+#include "util/macros.h"
+#include "util/strutil.h"
+
+_printf_(2, 3)
+int store_error(Store *s, const char *format, ...) {
+        char what[256];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(what, sizeof(what), format, ap);
+        va_end(ap);
+
+        log_error("Store %s: failed to %s: %s", s->path, what, sqlite3_errmsg(s->db));
+        return -EIO;
+}
+
+int store_exec(Store *s, const char *sql) {
+        if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+                return store_error(s, "execute \"%s\"", sql);
+        return 0;
+}
+
+int store_prepare(Store *s, const char *sql, sqlite3_stmt **ret) {
+        sqlite3_stmt *st = NULL;
+
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+                sqlite3_finalize(st);
+                return store_error(s, "prepare \"%s\"", sql);
+        }
+        *ret = st;
+        return 0;
+}
+
+/*
+ * The write path's statements are prepared once and kept until the store is
+ * closed: preparing one costs more than running it. sql must be a string
+ * literal (the cache compares addresses); release the statement with
+ * _cleanup_stmt_release_, never finalize it.
+ */
+int store_prepare_cached(Store *s, const char *sql, sqlite3_stmt **ret) {
+        int r;
+
+        for (size_t i = 0; i < s->n_statements; i++)
+                if (s->statements[i].sql == sql) {
+                        *ret = s->statements[i].st;
+                        return 0;
+                }
+        if (s->n_statements >= STORE_STATEMENTS_MAX) {
+                log_error("Store %s: more distinct statements than the cache holds.", s->path);
+                return -EIO;
+        }
+        r = store_prepare(s, sql, ret);
+        if (r < 0)
+                return r;
+        s->statements[s->n_statements].sql = sql;
+        s->statements[s->n_statements++].st = *ret;
+        return 0;
+}
+
+/* Runs a statement that returns no rows. */
+int store_step_done(Store *s, sqlite3_stmt *st, const char *what) {
+        if (store_fault_plan_hit(&s->fault, STORE_FAULT_WRITE)) {
+                log_error("Store %s: failed to %s: injected fault", s->path, what);
+                return -EIO;
+        }
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return store_error(s, "%s", what);
+        return 0;
+}
+
+/* Returns 1 with a row, 0 when done. */
+int store_step_row(Store *s, sqlite3_stmt *st, const char *what) {
+        switch (sqlite3_step(st)) {
+        case SQLITE_ROW:
+                return 1;
+        case SQLITE_DONE:
+                return 0;
+        default:
+                return store_error(s, "%s", what);
+        }
+}
+
+int store_bind_u64(sqlite3_stmt *st, int i, uint64_t v) {
+        return sqlite3_bind_int64(st, i, (sqlite3_int64) v);
+}
+
+/* The strings stay alive until the statement is stepped, so SQLite need not copy them. */
+int store_bind_text(sqlite3_stmt *st, int i, const char *v) {
+        return sqlite3_bind_text(st, i, v ?: "", -1, SQLITE_STATIC);
+}
+
+uint64_t store_column_u64(sqlite3_stmt *st, int i) {
+        return (uint64_t) sqlite3_column_int64(st, i);
+}
+
+int store_column_strdup(sqlite3_stmt *st, int i, char **p) {
+        const char *v = (const char *) sqlite3_column_text(st, i);
+
+        if (!v && sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM)
+                return -ENOMEM;
+        return free_and_strdup(p, v);
+}
+
+Reachability store_column_reachability(Store *s, sqlite3_stmt *st, int i) {
+        const char *v = (const char *) sqlite3_column_text(st, i);
+        int r = reachability_from_string(v);
+
+        /* A probe verdict is a cache: an unreadable one is simply not known. */
+        if (r < 0) {
+                log_warning("Store %s: unknown reachability \"%s\", treating it as unknown.", s->path, v ?: "");
+                return REACHABLE_UNKNOWN;
+        }
+        return r;
+}
+
+Reason store_column_reason(Store *s, sqlite3_stmt *st, int i) {
+        const char *v = (const char *) sqlite3_column_text(st, i);
+        int r = reason_from_string(v);
+
+        /* Only a newer service writes names this one does not know; the description still says it. */
+        if (r < 0) {
+                log_warning("Store %s: unknown failure reason \"%s\", reporting none.", s->path, v ?: "");
+                return REASON_NONE;
+        }
+        return r;
+}
+
+/*
+ * secure_delete zeroes a deleted row where it lies, but in WAL mode the
+ * pages that held it stay in the write-ahead log until a checkpoint, and a
+ * plain checkpoint leaves the log's bytes in place for reuse. A TRUNCATE
+ * checkpoint copies the zeroed pages into the database and cuts the log to
+ * nothing, so no copy of a deleted secret is left in any file. It runs after
+ * the commit, before the caller hears of it. Failing it does not undo the
+ * commit; it is logged, and the next one catches up.
+ */
+void store_erase_wal(Store *s) {
+        int log_frames = -1, checkpointed = -1;
+
+        s->secret_deleted = false;
+        if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed) != SQLITE_OK)
+                log_warning("Store %s: could not empty the write-ahead log after deleting a secret: %s", s->path,
+                            sqlite3_errmsg(s->db));
+}
+
+/**
+ * store_begin() - start a write transaction
+ * @s: the store
+ *
+ * Takes the write lock at once (BEGIN IMMEDIATE), so a transaction that has
+ * begun cannot fail later for want of the lock.
+ *
+ * Return: 0; -EBUSY when a transaction is open already (a bug in the
+ * caller); -EIO.
+ */
+int store_begin(Store *s) {
+        if (!sqlite3_get_autocommit(s->db)) {
+                log_error("Store %s: a transaction is open already.", s->path);
+                return -EBUSY;
+        }
+        return store_exec(s, "BEGIN IMMEDIATE");
+}
+
+/**
+ * store_commit() - commit the open transaction
+ * @s: the store
+ *
+ * Durable on return: with synchronous=FULL the WAL has been synced.
+ * On failure the transaction has been rolled back, so nothing of it stays
+ * and a following store_rollback() is harmless.
+ *
+ * Return: 0 or -EIO.
+ */
+int store_commit(Store *s) {
+        int r;
+
+        r = store_exec(s, "COMMIT");
+        if (r < 0) {
+                store_rollback(s);
+                return r;
+        }
+        if (s->secret_deleted)
+                store_erase_wal(s);
+        return 0;
+}
+
+/**
+ * store_rollback() - abandon the open transaction, if any
+ * @s: the store
+ *
+ * SQLite itself rolls back on some errors, so there may be nothing left to
+ * abandon; that is not an error.
+ */
+void store_rollback(Store *s) {
+        s->secret_deleted = false;
+        if (sqlite3_get_autocommit(s->db))
+                return;
+        (void) store_exec(s, "ROLLBACK");
+}
