@@ -2,10 +2,11 @@
 /*
  * The page: three sections on one page, as Cockpit's Storage page has them —
  * systems with their access points, collections, jobs — redrawn from the
- * proxies whenever a signal changes something.
+ * proxies whenever a signal changes something, onto the nodes already shown
+ * (dom.js's patch), so that what stays the same is not replaced.
  */
 
-import { h, replaceChildren, alert } from "./dom.js";
+import { h, patch, alert } from "./dom.js";
 import { createClient, describeError, measureClockOffset, ROOT } from "./client.js";
 import { renderPeers } from "./peers.js";
 import { renderCollections } from "./collections.js";
@@ -60,12 +61,12 @@ function notices() {
 function render() {
     scheduled = false;
     ctx.canChange = ctx.permission.allowed === true && !ctx.client.closed;
-    replaceChildren(sections.notices, notices());
+    patch(sections.notices, notices());
     if (!loaded)
         return;
-    replaceChildren(sections.peers, renderPeers(ctx));
-    replaceChildren(sections.collections, renderCollections(ctx));
-    replaceChildren(sections.jobs, renderJobs(ctx));
+    patch(sections.peers, renderPeers(ctx));
+    patch(sections.collections, renderCollections(ctx));
+    patch(sections.jobs, renderJobs(ctx));
     document.body.setAttribute("data-loaded", "true");
 }
 

@@ -2,7 +2,22 @@
 /*
  * Building DOM nodes. Text always goes in as text nodes, never as markup, so
  * nothing the service or a user typed can become HTML.
+ * A redraw builds the new tree with h() and patch() carries it over onto the
+ * nodes already shown: a node whose tag and key (data-path) stay the same is
+ * kept and only what differs in it changes, so a button under the mouse (or
+ * holding the focus) stays where it is while a signal updates its row.
  */
+
+/* The event handlers of an element built by h(), behind one listener per event type, for patch() to hand over. */
+const HANDLERS = Symbol("handlers");
+
+function listen(el, type, fn) {
+    if (!el[HANDLERS])
+        el[HANDLERS] = {};
+    if (!(type in el[HANDLERS]))
+        el.addEventListener(type, event => el[HANDLERS][type](event));
+    el[HANDLERS][type] = fn;
+}
 
 /* h("tr", { class: "x", "data-path": p, onclick: f }, child, [children], "text") */
 export function h(tag, attrs, ...children) {
@@ -11,7 +26,7 @@ export function h(tag, attrs, ...children) {
         if (value === undefined || value === null || value === false)
             continue;
         if (key.startsWith("on") && typeof value === "function")
-            el.addEventListener(key.substring(2), value);
+            listen(el, key.substring(2), value);
         else if (key === "text")
             el.textContent = value;
         else if (key === "value" || key === "checked")
@@ -23,23 +38,100 @@ export function h(tag, attrs, ...children) {
     return el;
 }
 
-function append(el, children) {
+function flatten(children, out = []) {
     for (const child of children) {
         if (child === undefined || child === null || child === false)
             continue;
         if (Array.isArray(child))
-            append(el, child);
-        else if (child instanceof Node)
-            el.appendChild(child);
+            flatten(child, out);
         else
-            el.appendChild(document.createTextNode(String(child)));
+            out.push(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return out;
+}
+
+function append(el, children) {
+    for (const node of flatten(children))
+        el.appendChild(node);
+}
+
+function key(node) {
+    return node.nodeType === Node.ELEMENT_NODE ? node.getAttribute("data-path") : null;
+}
+
+function sameKind(a, b) {
+    return a.nodeType === b.nodeType && a.nodeName === b.nodeName && key(a) === key(b);
+}
+
+function patchAttributes(shown, wanted) {
+    for (const name of shown.getAttributeNames()) {
+        if (!wanted.hasAttribute(name))
+            shown.removeAttribute(name);
+    }
+    for (const name of wanted.getAttributeNames()) {
+        const value = wanted.getAttribute(name);
+        if (shown.getAttribute(name) === value)
+            continue;
+        /* Cockpit's content security policy refuses a style attribute, not the CSSOM */
+        if (name === "style")
+            shown.style.cssText = wanted.style.cssText;
+        else
+            shown.setAttribute(name, value);
     }
 }
 
-/* Replace what ROOT shows, keeping the element (and so its place and focus ring) itself. */
-export function replaceChildren(root, ...children) {
-    root.textContent = "";
-    append(root, children);
+function patchHandlers(shown, wanted) {
+    const handlers = wanted[HANDLERS] || {};
+    for (const type of Object.keys(shown[HANDLERS] || {})) {
+        if (!(type in handlers))
+            shown[HANDLERS][type] = () => {};
+    }
+    for (const [type, fn] of Object.entries(handlers))
+        listen(shown, type, fn);
+}
+
+/* Make SHOWN look like WANTED, a node of the same kind, keeping SHOWN and whichever of its children stay. */
+function patchNode(shown, wanted) {
+    if (shown.nodeType !== Node.ELEMENT_NODE) {
+        if (shown.nodeValue !== wanted.nodeValue)
+            shown.nodeValue = wanted.nodeValue;
+        return;
+    }
+    patchAttributes(shown, wanted);
+    patchHandlers(shown, wanted);
+    patchChildren(shown, [...wanted.childNodes]);
+}
+
+/* A keyed node shown further on, of the kind of WANTED: a row that moved. */
+function findMoved(parent, from, wanted) {
+    if (key(wanted) === null)
+        return null;
+    for (let node = parent.childNodes[from]; node; node = node.nextSibling) {
+        if (sameKind(node, wanted))
+            return node;
+    }
+    return null;
+}
+
+function patchChildren(parent, wanted) {
+    wanted.forEach((next, i) => {
+        const current = parent.childNodes[i] || null;
+        const kept = current && sameKind(current, next) ? current : findMoved(parent, i + 1, next);
+        if (kept) {
+            if (kept !== current)
+                parent.insertBefore(kept, current);
+            patchNode(kept, next);
+        } else {
+            parent.insertBefore(next, current);
+        }
+    });
+    while (parent.childNodes.length > wanted.length)
+        parent.lastChild.remove();
+}
+
+/* Show CHILDREN in ROOT (keeping ROOT itself), keeping the nodes shown that stay the same kind. */
+export function patch(root, ...children) {
+    patchChildren(root, flatten(children));
 }
 
 export function button(label, onclick, { variant = "secondary", small = true, disabled = false, title, ...rest } = {}) {

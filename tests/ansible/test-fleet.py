@@ -26,13 +26,7 @@ recap = testenv.recap
 class Fleet(unittest.TestCase):
 
     def setUp(self):
-        if os.geteuid() != 0:
-            self.skipTest('tgtd needs root')
-        self.env = testenv.Env()
-        self.addCleanup(self.env.close)
-        self.tgtd = testenv.Tgtd(self.env, PEER_ADDRESS)
-        tid = self.tgtd.add_target(TARGET)
-        self.tgtd.add_account(tid, CHAP_USER, CHAP_SECRET)
+        self.env, self.tgtd = testenv.partner_env(self, PEER_ADDRESS, TARGET, CHAP_USER, CHAP_SECRET)
         self.sshd = testenv.Sshd(self.env, SSH_ADDRESS)
         self.hosts = dict((name, testenv.Host(self.env, name)) for name, _ in HOSTS)
         self.inventory = os.path.join(self.env.dir, 'fleet.ini')
@@ -43,10 +37,9 @@ class Fleet(unittest.TestCase):
                 out.write('%s %s bus_address=%s local_address=%s\n'
                           % (name, connection, self.hosts[name].bus_address, local_address))
             out.write('\n[replicators:vars]\n')
-            for key, value in (('peer_name', PEER_NAME), ('peer_address', PEER_ADDRESS),
-                               ('peer_port', self.tgtd.port), ('target_name', TARGET),
-                               ('chap_user', CHAP_USER), ('chap_secret', CHAP_SECRET)):
-                out.write("%s='%s'\n" % (key, value))
+            testenv.write_vars(out, (('peer_name', PEER_NAME), ('peer_address', PEER_ADDRESS),
+                                     ('peer_port', self.tgtd.port), ('target_name', TARGET),
+                                     ('chap_user', CHAP_USER), ('chap_secret', CHAP_SECRET)))
 
     def test_one_play_three_hosts(self):
         rc, output = self.env.playbook('site.yml', self.inventory, '--forks', '3')

@@ -28,24 +28,17 @@ recap = testenv.recap
 class Playbooks(unittest.TestCase):
 
     def setUp(self):
-        if os.geteuid() != 0:
-            self.skipTest('tgtd needs root')
-        self.env = testenv.Env()
-        self.addCleanup(self.env.close)
-        self.tgtd = testenv.Tgtd(self.env, PEER_ADDRESS)
-        tid = self.tgtd.add_target(TARGET)
-        self.tgtd.add_account(tid, CHAP_USER, CHAP_SECRET)
+        self.env, self.tgtd = testenv.partner_env(self, PEER_ADDRESS, TARGET, CHAP_USER, CHAP_SECRET)
         self.tgtd.add_target(OTHER_TARGET)
         self.host = testenv.Host(self.env, 'host')
         self.inventory = os.path.join(self.env.dir, 'inventory.ini')
         with open(self.inventory, 'w') as out:
             out.write('[replicators]\nhost ansible_connection=local\n\n[replicators:vars]\n')
-            for key, value in (('bus_address', self.host.bus_address), ('peer_name', PEER_NAME),
-                               ('peer_address', PEER_ADDRESS), ('peer_port', self.tgtd.port),
-                               ('target_name', TARGET), ('other_target_name', OTHER_TARGET),
-                               ('local_address', LOCAL_ADDRESS), ('chap_user', CHAP_USER),
-                               ('chap_secret', CHAP_SECRET)):
-                out.write("%s='%s'\n" % (key, value))
+            testenv.write_vars(out, (('bus_address', self.host.bus_address), ('peer_name', PEER_NAME),
+                                     ('peer_address', PEER_ADDRESS), ('peer_port', self.tgtd.port),
+                                     ('target_name', TARGET), ('other_target_name', OTHER_TARGET),
+                                     ('local_address', LOCAL_ADDRESS), ('chap_user', CHAP_USER),
+                                     ('chap_secret', CHAP_SECRET)))
 
     def play(self, playbook, *args, expect_rc=0, extra_env=None):
         rc, output = self.env.playbook(playbook, self.inventory, *args, extra_env=extra_env)

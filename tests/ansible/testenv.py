@@ -39,6 +39,25 @@ def recap(output):
                                   failed=int(m.group(5)))) for m in RECAP.finditer(output))
 
 
+def partner_env(test, address, target, chap_user, chap_secret):
+    """Skips TEST unless it runs as root; else an Env (closed when TEST ends) and a tgtd on ADDRESS
+    offering TARGET behind CHAP_USER/CHAP_SECRET: (env, tgtd)."""
+    if os.geteuid() != 0:
+        test.skipTest('tgtd needs root')
+    env = Env()
+    test.addCleanup(env.close)
+    tgtd = Tgtd(env, address)
+    tid = tgtd.add_target(target)
+    tgtd.add_account(tid, chap_user, chap_secret)
+    return env, tgtd
+
+
+def write_vars(out, pairs):
+    """Writes each (key, value) of PAIRS as an inventory variable line."""
+    for key, value in pairs:
+        out.write("%s='%s'\n" % (key, value))
+
+
 def _die_with_parent():
     # A test that crashes must not leave a daemon behind.
     import ctypes

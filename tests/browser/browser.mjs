@@ -2,6 +2,10 @@
 //
 // Debian's chromium, headless, driven over the DevTools protocol with
 // puppeteer-core. Every wait is for a DOM condition, with a deadline.
+// The page redraws on every signal: nothing here holds an element handle
+// across an await. Reads find and read in one evaluation in the page; clicks
+// go through puppeteer's locators, which find the element again (enabled,
+// visible, not moving) when it was replaced before the click landed.
 
 import fs from "node:fs";
 import path from "node:path";
@@ -63,13 +67,34 @@ export async function waitForText(page, selector, text) {
     return handle.jsonValue();
 }
 
+// The text of the element SELECTOR finds, found and read in one step in the page.
 export async function text(page, selector) {
-    return page.$eval(selector, el => el.textContent.trim());
+    const value = await page.evaluate(sel => document.querySelector(sel)?.textContent.trim() ?? null, selector);
+    if (value === null)
+        throw new Error("nothing on the page matches " + selector);
+    return value;
 }
 
+// The object path (data-path) of the row SELECTOR finds, found and read in one step.
+export async function pathOf(page, selector) {
+    const value = await page.evaluate(sel => document.querySelector(sel)?.dataset.path ?? null, selector);
+    if (value === null)
+        throw new Error("no row with a path matches " + selector);
+    return value;
+}
+
+// The paths of all rows SELECTOR finds, in one step.
+export async function pathsOf(page, selector) {
+    return page.evaluate(sel => [...document.querySelectorAll(sel)].map(el => el.dataset.path), selector);
+}
+
+export async function exists(page, selector) {
+    return page.evaluate(sel => document.querySelector(sel) !== null, selector);
+}
+
+// Click SELECTOR once it is enabled, finding it again if a redraw replaced it.
 export async function click(page, selector) {
-    await waitFor(page, selector + ":not([disabled])");
-    await page.click(selector);
+    await page.locator(selector).setTimeout(WAIT_MS).click();
 }
 
 // Fill the open dialog's fields: { Name: "x" } for text, { "@Select": value } selects, [ "path" ] checks boxes.
@@ -79,11 +104,11 @@ export async function fillDialog(page, fields) {
         const selector = "#dialog-field-" + name;
         if (Array.isArray(value)) {
             for (const v of value)
-                await page.click(`${selector} input[value="${v}"]`);
+                await click(page, `${selector} input[value="${v}"]`);
         } else if (typeof value === "boolean") {
             const checked = await page.$eval(selector, el => el.checked);
             if (checked !== value)
-                await page.click(selector);
+                await click(page, selector);
         } else if (await page.$eval(selector, el => el.tagName) === "SELECT") {
             await page.select(selector, value);
         } else {
@@ -94,7 +119,7 @@ export async function fillDialog(page, fields) {
 }
 
 export async function submitDialog(page) {
-    await page.click(".pf-v5-c-modal-box__footer button[type=submit]");
+    await click(page, ".pf-v5-c-modal-box__footer button[type=submit]");
 }
 
 export async function dialogClosed(page) {

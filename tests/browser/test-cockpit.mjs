@@ -3,9 +3,9 @@
 // The Cockpit page in a real browser against the real service: what exists
 // is shown, a change made with busctl appears without a reload, a collection
 // made through the page gets a remote access point by a job that runs to
-// completion, Cancel terminates a running job, errors are shown by name, the
-// page works dark and narrow, a limited user gets it read-only, and what was
-// made can be deleted again.
+// completion, Cancel terminates a running job (whose button a redraw keeps),
+// errors are shown by name, the page works dark and narrow, a limited user
+// gets it read-only, and what was made can be deleted again.
 // Screenshots of each state go to IRD_SCREENSHOT_DIR (meson-logs/browser).
 // TAP output.
 
@@ -109,7 +109,7 @@ test("a peer system and an access point are added and deleted through the page",
     await b.submitDialog(page);
     await b.dialogClosed(page);
     await b.waitFor(page, '#systems tr[data-name="third.example.org"]');
-    const third = await page.$eval('#systems tr[data-name="third.example.org"]', el => el.dataset.path);
+    const third = await b.pathOf(page, '#systems tr[data-name="third.example.org"]');
     if (env.getProperty(s.bus, third, ".ComputerSystem", "ElementName") !== "third")
         throw new Error("the peer's ElementName was not set");
 
@@ -119,7 +119,7 @@ test("a peer system and an access point are added and deleted through the page",
     await b.dialogClosed(page);
     const name = `${s.ip(7)}:3262`;
     await b.waitFor(page, `${row(third)} + tr tr[data-name="${name}"]`);
-    const ap = await page.$eval(`tr[data-name="${name}"]`, el => el.dataset.path);
+    const ap = await b.pathOf(page, `tr[data-name="${name}"]`);
     if (env.getProperty(s.bus, ap, ".ServiceAccessPoint", "System") !== third ||
         env.getProperty(s.bus, ap, ".ServiceAccessPoint", "TargetName") !== "iqn.2026-11.org.example:third.disk")
         throw new Error("the access point was not added to the peer as typed");
@@ -144,7 +144,7 @@ test("a collection created through the page gets a remote access point by a job 
     await b.submitDialog(page);
     await b.dialogClosed(page);
     await b.waitFor(page, '#collections tr[data-name="backup-set"]');
-    s.collection = await page.$eval('#collections tr[data-name="backup-set"]', el => el.dataset.path);
+    s.collection = await b.pathOf(page, '#collections tr[data-name="backup-set"]');
     await b.waitFor(page, `${row(s.collection)} li[data-member="${s.localAp}"]`);
 
     await b.click(page, `${row(s.collection)} button[data-action=add-members]`);
@@ -152,7 +152,7 @@ test("a collection created through the page gets a remote access point by a job 
     await b.submitDialog(page);
     await b.dialogClosed(page);
     await b.waitFor(page, "#jobs tr[data-state]");
-    const job = await page.$eval("#jobs tr[data-state]", el => el.dataset.path);
+    const job = await b.pathOf(page, "#jobs tr[data-state]");
     await b.waitFor(page, `#jobs ${row(job)}[data-state="7"]`);
     const shown = await b.text(page, `${row(job)} [data-field=JobStatus]`);
     if (shown !== jobProperty(job, "JobStatus"))
@@ -196,12 +196,21 @@ test("Cancel terminates a running job", async () => {
     s.holeAp = ap;
     await b.click(page, `${row(ap)} button[data-action=verify]`);
     await b.waitFor(page, `#jobs tr[data-state="4"] button[data-action=cancel]:not([disabled])`);
-    const job = await page.$eval('#jobs tr[data-state="4"]', el => el.dataset.path);
+    const job = await b.pathOf(page, '#jobs tr[data-state="4"]');
     const label = await b.text(page, `${row(job)} button[data-action=cancel]`);
     if (label !== "Cancel")
         throw new Error(`the button says "${label}"`);
     await b.screenshot(page, "05-job-running");
-    await page.click(`${row(job)} button[data-action=cancel]`);
+    // a redraw (for a peer added with busctl) keeps the running job's row and its button: a click on it cannot miss
+    const cancel = `${row(job)} button[data-action=cancel]`;
+    await page.evaluate(sel => { window.irdCancelButton = document.querySelector(sel) }, cancel);
+    const extra = env.callService(s.bus, "AddPeerSystem", "sa{sv}", "redraw.example.org", 0)[1];
+    await b.waitForText(page, `#systems ${row(extra)}`, "redraw.example.org");
+    if (!await page.evaluate(sel => window.irdCancelButton === document.querySelector(sel), cancel))
+        throw new Error("a redraw replaced the running job's Cancel button");
+    env.busctl(s.bus, "call", env.BUS_NAME, extra, IFACE + ".ComputerSystem", "Delete");
+    await b.waitFor(page, row(extra), { hidden: true });
+    await b.click(page, cancel);
     await b.waitFor(page, `#jobs ${row(job)}[data-state="8"]`);
     await b.waitForText(page, `${row(job)} [data-field=JobState]`, "Terminated");
     if (jobProperty(job, "JobState") !== 8)
@@ -229,7 +238,7 @@ test("a collection's running job shows in its row, which waits for it", async ()
     await b.waitFor(page, `#jobs ${row(job)}[data-state="8"]`);
     await b.waitForText(page, `${row(c)} td[data-label=Job]`, "Idle");
     await b.waitFor(page, `${row(c)} button[data-action=modify]:not([disabled])`);
-    if (await page.$(`${row(c)} li[data-member="${s.holeAp}"]`))
+    if (await b.exists(page, `${row(c)} li[data-member="${s.holeAp}"]`))
         throw new Error("the cancelled job's access point is shown as a member");
     b.assertNoScriptErrors(page);
 });
@@ -254,6 +263,38 @@ test("time left is counted on the host's clock, whatever the browser's says", as
     }
 });
 
+test("a redraw keeps the rows that stay, in the new order, with the new text and handlers", async () => {
+    // the page's own module, in the page
+    const got = await s.page.evaluate(async () => {
+        const { h, patch } = await import("./dom.js");
+        const root = document.createElement("div");
+        const clicks = [];
+        const draw = (paths, tag) => paths.map(p => h("tr", { "data-path": p, class: tag },
+                                                        h("td", {}, h("button", { onclick: () => clicks.push(tag + p) }, tag + p))));
+        patch(root, draw(["/a", "/b"], "first"));
+        const [a, b] = root.querySelectorAll("tr");
+        const button = a.querySelector("button");
+        patch(root, draw(["/c", "/b", "/a"], "second"));
+        button.click();
+        const rows = [...root.querySelectorAll("tr")];
+        const out = {
+            order: rows.map(r => r.dataset.path).join(" "),
+            kept: rows[2] === a && rows[1] === b && rows[2].querySelector("button") === button,
+            text: button.textContent,
+            class: a.className,
+            clicks: clicks.join(" "),
+        };
+        patch(root, draw(["/b"], "third"));
+        out.left = root.childNodes.length === 1 && root.firstChild === b ? b.className : "replaced";
+        return out;
+    });
+    const want = { order: "/c /b /a", kept: true, text: "second/a", class: "second", clicks: "second/a", left: "third" };
+    for (const [key, value] of Object.entries(want)) {
+        if (got[key] !== value)
+            throw new Error(`${key}: ${JSON.stringify(got[key])}, not ${JSON.stringify(value)}`);
+    }
+});
+
 test("a refused call shows the D-Bus error's name and the service's sentence in the dialog", async () => {
     const page = s.page;
     const expected = env.busctlFails(s.bus, "call", env.BUS_NAME, env.ROOT, IFACE, "AddPeerSystem", "sa{sv}", "peer.example.org", "0")
@@ -269,14 +310,14 @@ test("a refused call shows the D-Bus error's name and the service's sentence in 
     if (description !== expected)
         throw new Error(`alert says "${description}", the service "${expected}"`);
     await b.screenshot(page, "08-error-in-dialog");
-    await page.click(".pf-v5-c-modal-box__footer .pf-m-link");
+    await b.click(page, ".pf-v5-c-modal-box__footer .pf-m-link");
     await b.dialogClosed(page);
     b.assertNoScriptErrors(page);
 });
 
 // Runs the verification of AP through the page and waits for the job to end in STATE.
 async function verifyThroughPage(page, ap, state) {
-    const before = await page.$$eval("#jobs tr[data-path]", rows => rows.map(r => r.dataset.path));
+    const before = await b.pathsOf(page, "#jobs tr[data-path]");
     await b.click(page, `${row(ap)} button[data-action=verify]`);
     const handle = await page.waitForFunction(known => {
         const fresh = [...document.querySelectorAll("#jobs tr[data-path]")].find(r => !known.includes(r.dataset.path));
@@ -338,7 +379,7 @@ test("a CHAP login failure leads to setting the secret, after which verification
     await b.waitForText(page, row(ap), CHAP_USER);
     await verifyThroughPage(page, ap, 7);
     await b.waitForText(page, `${row(ap)} [data-field=Reachable]`, "Reachable");
-    if (await page.$(`${row(ap)} [data-field=LastError]`))
+    if (await b.exists(page, `${row(ap)} [data-field=LastError]`))
         throw new Error("the last error is still shown after a successful verification");
     b.assertNoScriptErrors(page);
 });
@@ -374,7 +415,8 @@ test("a limited user sees the data read-only with the actions disabled", async (
     await b.waitFor(page, "#limited-access");
     await b.waitFor(page, `#collections ${row(s.collection)}`);
     await b.waitFor(page, `#systems ${row(s.remoteAp)}`);
-    const buttons = await page.$$eval("button[data-action]", list => list.map(el => ({ action: el.dataset.action, disabled: el.disabled })));
+    const buttons = await page.evaluate(() => [...document.querySelectorAll("button[data-action]")]
+            .map(el => ({ action: el.dataset.action, disabled: el.disabled })));
     if (buttons.length < 5)
         throw new Error("too few actions on the page: " + buttons.length);
     const enabled = buttons.filter(x => !x.disabled);
@@ -417,7 +459,7 @@ test("a collection is deleted and a finished job removed through the page", asyn
     await b.waitFor(page, row(s.collection), { hidden: true });
     await b.waitForText(page, "#collections", "No collections");
 
-    const job = await page.$eval('#jobs tr[data-state="7"]', el => el.dataset.path);
+    const job = await b.pathOf(page, '#jobs tr[data-state="7"]');
     await b.click(page, `${row(job)} button[data-action=remove]`);
     await b.submitDialog(page);
     await b.dialogClosed(page);

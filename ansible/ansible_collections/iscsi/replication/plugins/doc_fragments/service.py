@@ -34,3 +34,39 @@ requirements:
 notes:
   - Changing calls need the polkit authorizations of the service; as root they are always allowed.
 '''
+
+    # The modules that change an object (extends_documentation_fragment iscsi.replication.service.state): the
+    # type of state and the check and diff support; each module says what they mean for its object.
+    STATE = r'''
+options:
+  state:
+    type: str
+    choices: [present, absent]
+    default: present
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+'''
+
+    # The options that name an access point (iscsi.replication.service.access_point).
+    ACCESS_POINT = r'''
+options:
+  system:
+    description: The C(name) of M(iscsi.replication.peer_system) of the peer whose access point this is.
+    type: str
+    required: true
+  address:
+    description: The access point's address.
+    type: str
+    required: true
+  port:
+    description: The access point's TCP port.
+    type: int
+    default: 3260
+  target_name:
+    description: The access point's target name; empty for none.
+    type: str
+    default: ''
+'''

@@ -63,6 +63,15 @@ def argument_spec(**specific):
     return spec
 
 
+def access_point_spec():
+    """The options that name an access point: its peer system, address, port and target name."""
+    return dict(system=dict(type='str', required=True), address=dict(type='str', required=True),
+                port=dict(type='int', default=3260), target_name=dict(type='str', default=''))
+
+
+STATE_SPEC = dict(type='str', default='present', choices=['present', 'absent'])
+
+
 class ServiceError(Exception):
     """A D-Bus error reply: its name and its message."""
 
@@ -172,6 +181,14 @@ class Service(object):
                     props.get('Port') == port and props.get('TargetName') == target_name):
                 return path, props
         return None
+
+    def find_named_access_point(self, params):
+        """(system, access point) named by params system, address, port and target_name; each
+        (path, properties) or None."""
+        system = self.find_system(params['system'])
+        if not system:
+            return None, None
+        return system, self.find_access_point(system[0], params['address'], params['port'], params['target_name'])
 
     def find_collection(self, name):
         """(path, properties) of the collection whose ElementName is name, or None."""
@@ -290,6 +307,53 @@ def fail_service_error(module, error, **result):
     """Fail the task with the D-Bus error's name and message."""
     module.fail_json(msg='%s: %s' % (error.name, error.message),
                      error_name=error.name, error_message=error.message, **result)
+
+
+def run_ensure(module, ensure):
+    """Connects, runs ensure(module, service) and exits with its result; a refused call fails the task."""
+    service = connect(module)
+    try:
+        result = ensure(module, service)
+    except ServiceError as error:
+        fail_service_error(module, error)
+    module.exit_json(**result)
+
+
+def delete_object(module, service, result, path, iface):
+    """Records in result that the object at path goes, and deletes it unless in check mode."""
+    result.update(changed=True, path='')
+    if not module.check_mode:
+        service.call(path, iface, 'Delete')
+
+
+def ensure_object(module, service, found, iface, planned, refuse, create, view):
+    """Brings one object that can be added and deleted, but not changed, to the task's state.
+
+    found is its (path, properties) or None; refuse(module, path, properties) fails the task when the options ask for
+    a change; planned is the properties a new object would have; create() adds it: (path, properties).
+    The result holds changed, path and the diff of view(properties)."""
+    path, before = found if found else ('', None)
+    result = dict(changed=False, path=path)
+    if module.params['state'] == 'absent':
+        after = None
+        if found:
+            delete_object(module, service, result, path, iface)
+    elif found:
+        after = before
+        refuse(module, path, before)
+    else:
+        result['changed'] = True
+        after = planned
+        if not module.check_mode:
+            result['path'], after = create()
+    return with_diff(module, result, before, after, view)
+
+
+def with_diff(module, result, before, after, view):
+    """result, with the diff of view(before) and view(after) when the task asks for one."""
+    if module._diff:
+        result['diff'] = dict(before=view(before), after=view(after))
+    return result
 
 
 def fail_job(module, failure, **result):

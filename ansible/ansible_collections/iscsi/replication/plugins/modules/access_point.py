@@ -20,21 +20,13 @@ options:
   system:
     description:
       - C(local) for this host, else the C(name) of M(iscsi.replication.peer_system) of a registered peer.
-    type: str
-    required: true
   address:
     description:
       - IPv4 or IPv6 literal; for a peer also a host name. For C(local), an address of this host.
-    type: str
-    required: true
   port:
     description: TCP port of the portal.
-    type: int
-    default: 3260
   target_name:
     description: The iSCSI target node name behind the portal; empty for none.
-    type: str
-    default: ''
   portal_group_tag:
     description: The portal group tag. Left to the service's default when not given.
     type: int
@@ -45,17 +37,14 @@ options:
     description:
       - C(present) registers the access point; C(absent) deletes it (and its shared secret). Deleting fails
         with C(InUse) while a collection holds it.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - iscsi.replication.service
+  - iscsi.replication.service.state
+  - iscsi.replication.service.access_point
 attributes:
   check_mode:
-    support: full
     description: Nothing is changed; C(changed) says whether the access point would be added or deleted.
   diff_mode:
-    support: full
     description: C(before) and C(after) hold the access point's identity and names, empty when it does not exist.
 author:
   - iscsi-replicationd contributors
@@ -86,8 +75,8 @@ path:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.iscsi.replication.plugins.module_utils.replication import (
-    ACCESS_POINT_IFACE, ROOT_PATH, SERVICE_IFACE, ServiceError, argument_spec, check_port, connect, dbus_properties,
-    fail_service_error)
+    ACCESS_POINT_IFACE, ROOT_PATH, SERVICE_IFACE, STATE_SPEC, access_point_spec, argument_spec, check_port,
+    dbus_properties, ensure_object, run_ensure)
 
 
 def view(system, props):
@@ -119,58 +108,32 @@ def add(module, service, system_path):
 
 def ensure(module, service):
     params = module.params
-    system = service.find_system(params['system'])
-    found = None
-    if system:
-        found = service.find_access_point(system[0], params['address'], params['port'], params['target_name'])
-    elif params['state'] == 'present' and not module.check_mode:
+    system, found = service.find_named_access_point(params)
+    if not system and params['state'] == 'present' and not module.check_mode:
         module.fail_json(msg='no peer system is called "%s" (register it with iscsi.replication.peer_system)'
                          % params['system'])
-    path, before = found if found else ('', None)
-    result = dict(changed=False, path=path)
-
-    if params['state'] == 'absent':
-        after = None
-        if found:
-            result.update(changed=True, path='')
-            if not module.check_mode:
-                service.call(path, ACCESS_POINT_IFACE, 'Delete')
-    elif found:
-        after = before
-        refuse_changes(module, path, before)
-    else:
-        result['changed'] = True
-        after = dict(Address=params['address'], Port=params['port'], TargetName=params['target_name'],
-                     ElementName=params['element_name'] or '', PortalGroupTag=params['portal_group_tag'])
-        if not module.check_mode:
-            result['path'], after = add(module, service, system[0])
-    if module._diff:
-        result['diff'] = dict(before=view(params['system'], before), after=view(params['system'], after))
-    return result
+    planned = dict(Address=params['address'], Port=params['port'], TargetName=params['target_name'],
+                   ElementName=params['element_name'] or '', PortalGroupTag=params['portal_group_tag'])
+    return ensure_object(module, service, found, ACCESS_POINT_IFACE, planned,
+                         refuse=refuse_changes,
+                         create=lambda: add(module, service, system[0]),
+                         view=lambda props: view(params['system'], props))
 
 
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
-            system=dict(type='str', required=True),
-            address=dict(type='str', required=True),
-            port=dict(type='int', default=3260),
-            target_name=dict(type='str', default=''),
             portal_group_tag=dict(type='int'),
             element_name=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+            state=STATE_SPEC,
+            **access_point_spec()
         ),
         supports_check_mode=True,
     )
     check_port(module, module.params['port'])
     if module.params['portal_group_tag'] is not None and not 0 <= module.params['portal_group_tag'] < 65536:
         module.fail_json(msg='portal_group_tag must be 0-65535')
-    service = connect(module)
-    try:
-        result = ensure(module, service)
-    except ServiceError as error:
-        fail_service_error(module, error)
-    module.exit_json(**result)
+    run_ensure(module, ensure)
 
 
 if __name__ == '__main__':

@@ -76,17 +76,13 @@ options:
     type: bool
   state:
     description: C(present) creates or updates the collection; C(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - iscsi.replication.service
+  - iscsi.replication.service.state
 attributes:
   check_mode:
-    support: full
     description: No changing call is made; C(changed) and the diff say what would happen. No job is started.
   diff_mode:
-    support: full
     description: C(before) and C(after) hold the name, flags and members (as they are given in the options).
 author:
   - iscsi-replicationd contributors
@@ -145,7 +141,7 @@ message_id:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.iscsi.replication.plugins.module_utils.replication import (
-    JobFailed, ServiceError, WaitTimeout, argument_spec, check_port, connect,
+    STATE_SPEC, JobFailed, ServiceError, WaitTimeout, access_point_spec, argument_spec, check_port, connect,
     fail_job, fail_service_error, split_portal)
 from ansible_collections.iscsi.replication.plugins.module_utils.collection_plan import Members, NotRegistered, Planner
 
@@ -155,17 +151,12 @@ def main():
         argument_spec=argument_spec(
             name=dict(type='str', required=True),
             local_access_points=dict(type='list', elements='str', default=[]),
-            remote_access_points=dict(type='list', elements='dict', default=[], options=dict(
-                system=dict(type='str', required=True),
-                address=dict(type='str', required=True),
-                port=dict(type='int', default=3260),
-                target_name=dict(type='str', default=''),
-            )),
+            remote_access_points=dict(type='list', elements='dict', default=[], options=access_point_spec()),
             remote_systems=dict(type='list', elements='str', default=[]),
             members=dict(type='str', default='present', choices=['present', 'exact']),
             active=dict(type='bool'),
             delete_on_unassociated=dict(type='bool'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+            state=STATE_SPEC,
         ),
         supports_check_mode=True,
     )

@@ -28,17 +28,13 @@ options:
   state:
     description:
       - C(present) registers the peer; C(absent) deletes it (fails with C(InUse) while a collection holds it).
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - iscsi.replication.service
+  - iscsi.replication.service.state
 attributes:
   check_mode:
-    support: full
     description: Nothing is changed; C(changed) says whether the peer would be added or deleted.
   diff_mode:
-    support: full
     description: C(before) and C(after) hold the peer's C(Name) and C(ElementName), empty when it does not exist.
 author:
   - iscsi-replicationd contributors
@@ -67,8 +63,7 @@ path:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.iscsi.replication.plugins.module_utils.replication import (
-    ROOT_PATH, SERVICE_IFACE, SYSTEM_IFACE, ServiceError, argument_spec, connect, dbus_properties,
-    fail_service_error)
+    ROOT_PATH, SERVICE_IFACE, STATE_SPEC, SYSTEM_IFACE, argument_spec, dbus_properties, ensure_object, run_ensure)
 
 
 def view(props):
@@ -77,35 +72,26 @@ def view(props):
     return dict(name=props.get('Name'), element_name=props.get('ElementName'))
 
 
+def refuse_rename(module, path, props):
+    wanted = module.params['element_name']
+    if wanted is not None and wanted != props.get('ElementName'):
+        module.fail_json(msg='peer %s is called "%s"; the service cannot rename a peer (delete and add it again)'
+                         % (module.params['name'], props.get('ElementName')), path=path)
+
+
+def add(module, service, planned):
+    params = module.params
+    props = dbus_properties(('ElementName', 's', params['element_name']))
+    path = service.call(ROOT_PATH, SERVICE_IFACE, 'AddPeerSystem', '(sa{sv})', (params['name'], props), '(uo)')[1]
+    return path, service.objects_by_path(SYSTEM_IFACE).get(path, planned)
+
+
 def ensure(module, service):
     params = module.params
-    found = service.find_system(params['name'])
-    path, before = found if found else ('', None)
-    result = dict(changed=False, path=path)
-
-    if params['state'] == 'absent':
-        after = None
-        if found:
-            result.update(changed=True, path='')
-            if not module.check_mode:
-                service.call(path, SYSTEM_IFACE, 'Delete')
-    elif found:
-        after = before
-        wanted = params['element_name']
-        if wanted is not None and wanted != before.get('ElementName'):
-            module.fail_json(msg='peer %s is called "%s"; the service cannot rename a peer (delete and add it again)'
-                             % (params['name'], before.get('ElementName')), path=path)
-    else:
-        after = dict(Name=params['name'], ElementName=params['element_name'] or '')
-        result['changed'] = True
-        if not module.check_mode:
-            props = dbus_properties(('ElementName', 's', params['element_name']))
-            result['path'] = service.call(ROOT_PATH, SERVICE_IFACE, 'AddPeerSystem', '(sa{sv})',
-                                          (params['name'], props), '(uo)')[1]
-            after = service.objects_by_path(SYSTEM_IFACE).get(result['path'], after)
-    if module._diff:
-        result['diff'] = dict(before=view(before), after=view(after))
-    return result
+    planned = dict(Name=params['name'], ElementName=params['element_name'] or '')
+    return ensure_object(module, service, service.find_system(params['name']), SYSTEM_IFACE, planned,
+                         refuse=refuse_rename,
+                         create=lambda: add(module, service, planned), view=view)
 
 
 def main():
@@ -113,18 +99,13 @@ def main():
         argument_spec=argument_spec(
             name=dict(type='str', required=True),
             element_name=dict(type='str'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+            state=STATE_SPEC,
         ),
         supports_check_mode=True,
     )
     if module.params['name'] == 'local':
         module.fail_json(msg='"local" names this host, which is not a peer system')
-    service = connect(module)
-    try:
-        result = ensure(module, service)
-    except ServiceError as error:
-        fail_service_error(module, error)
-    module.exit_json(**result)
+    run_ensure(module, ensure)
 
 
 if __name__ == '__main__':

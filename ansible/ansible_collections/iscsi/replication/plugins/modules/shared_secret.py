@@ -19,22 +19,6 @@ description:
     it replaces the secret on every run and reports a change.
   - Secrets never appear in the task's output, also not at C(-vvv).
 options:
-  system:
-    description: The C(name) of M(iscsi.replication.peer_system) of the peer whose access point this is.
-    type: str
-    required: true
-  address:
-    description: The access point's address.
-    type: str
-    required: true
-  port:
-    description: The access point's port.
-    type: int
-    default: 3260
-  target_name:
-    description: The access point's target name.
-    type: str
-    default: ''
   username:
     description: The CHAP user name. Required when C(state=present).
     type: str
@@ -58,17 +42,14 @@ options:
     default: on_create
   state:
     description: C(present) stores the credentials; C(absent) deletes the access point's secret.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
   - iscsi.replication.service
+  - iscsi.replication.service.state
+  - iscsi.replication.service.access_point
 attributes:
   check_mode:
-    support: full
     description: Nothing is changed; C(changed) says whether the secret would be stored or deleted.
   diff_mode:
-    support: full
     description: C(before) and C(after) hold the user names, never a secret.
 author:
   - iscsi-replicationd contributors
@@ -110,8 +91,8 @@ access_point:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.iscsi.replication.plugins.module_utils.replication import (
-    NULL_PATH, ROOT_PATH, SECRET_IFACE, SERVICE_IFACE, ServiceError, argument_spec, check_port, connect,
-    dbus_properties, fail_service_error)
+    NULL_PATH, ROOT_PATH, SECRET_IFACE, SERVICE_IFACE, STATE_SPEC, access_point_spec, argument_spec, check_port,
+    dbus_properties, delete_object, run_ensure, with_diff)
 
 
 def view(props):
@@ -122,10 +103,7 @@ def view(props):
 
 def find_access_point(module, service):
     params = module.params
-    system = service.find_system(params['system'])
-    found = None
-    if system:
-        found = service.find_access_point(system[0], params['address'], params['port'], params['target_name'])
+    found = service.find_named_access_point(params)[1]
     if not found and not (module.check_mode or params['state'] == 'absent'):
         module.fail_json(msg='no access point %s:%d with target name "%s" is registered for system "%s"'
                          % (params['address'], params['port'], params['target_name'], params['system']))
@@ -163,9 +141,7 @@ def ensure(module, service):
     if params['state'] == 'absent':
         after = None
         if before:
-            result.update(changed=True, path='')
-            if not module.check_mode:
-                service.call(path, SECRET_IFACE, 'Delete')
+            delete_object(module, service, result, path, SECRET_IFACE)
     elif wanted_change(params, before):
         result['changed'] = True
         after = dict(Username=params['username'], MutualUsername=params['mutual_username'])
@@ -173,24 +149,19 @@ def ensure(module, service):
             result['path'] = store(service, params, access_point[0])
     else:
         after = before
-    if module._diff:
-        result['diff'] = dict(before=view(before), after=view(after))
-    return result
+    return with_diff(module, result, before, after, view)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(
-            system=dict(type='str', required=True),
-            address=dict(type='str', required=True),
-            port=dict(type='int', default=3260),
-            target_name=dict(type='str', default=''),
             username=dict(type='str'),
             secret=dict(type='str', no_log=True),
             mutual_username=dict(type='str', default=''),
             mutual_secret=dict(type='str', no_log=True),
             update_secret=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
+            state=STATE_SPEC,
+            **access_point_spec()
         ),
         required_if=[('state', 'present', ('username', 'secret'))],
         required_by={'mutual_secret': 'mutual_username'},
@@ -200,12 +171,7 @@ def main():
     if module.params['mutual_username'] and not module.params['mutual_secret'] and \
             module.params['state'] == 'present':
         module.fail_json(msg='mutual_username needs mutual_secret')
-    service = connect(module)
-    try:
-        result = ensure(module, service)
-    except ServiceError as error:
-        fail_service_error(module, error)
-    module.exit_json(**result)
+    run_ensure(module, ensure)
 
 
 if __name__ == '__main__':
