@@ -198,7 +198,7 @@ static int collection_by_id_for_change(Engine *e, uint64_t id, Collection **ret,
 int engine_add_to_collection(Engine *e, const Caller *c, const char *collection_path, const MemberArgs *a,
                              Job **ret_job, ReplError *err) {
         _cleanup_(collection_plan_done) CollectionPlan p = COLLECTION_PLAN_INIT;
-        Collection *col;
+        Collection *col = NULL;
         int r;
 
         r = collection_for_change(e, collection_path, &col, err);
@@ -224,7 +224,7 @@ int engine_add_to_collection(Engine *e, const Caller *c, const char *collection_
 int engine_remove_from_collection(Engine *e, const Caller *c, const char *collection_path, const MemberArgs *a,
                                   ReplError *err) {
         _cleanup_(collection_plan_done) CollectionPlan p = COLLECTION_PLAN_INIT;
-        Collection *col;
+        Collection *col = NULL;
         int r;
 
         r = collection_for_change(e, collection_path, &col, err);
@@ -242,7 +242,7 @@ int engine_remove_from_collection(Engine *e, const Caller *c, const char *collec
 int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const CollectionSettings *s, ReplError *err) {
         _cleanup_(collection_freep) Collection *n = NULL;
         char q[OBJECT_PATH_MAX];
-        Collection *col;
+        Collection *col = NULL;
         const char *props[4];
         size_t k = 0;
         int r;
@@ -295,7 +295,7 @@ int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const Coll
 
 int engine_delete_collection(Engine *e, const Caller *c, uint64_t id, ReplError *err) {
         char q[OBJECT_PATH_MAX];
-        Collection *col;
+        Collection *col = NULL;
         IdSet l, rm, sy;
         int r;
 
