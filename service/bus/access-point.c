@@ -83,6 +83,7 @@ static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = engine_verify_access_point(ctx->engine, &c, id, &job, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
+        bus_flush_signals(ctx);
         return sd_bus_reply_method_return(m, "uo", (uint32_t) CIM_JOB_STARTED, object_path_format(p, OBJECT_JOB, job->id));
 }
 

@@ -7,7 +7,7 @@
  * InterfacesAdded, InterfacesRemoved, PropertiesChanged and a job's
  * Completed are queued in the order the engine reports them and sent by a
  * defer source that runs before anything else the loop has pending, or at
- * once by bus_signals_flush().
+ * once by bus_signals_flush(), which handlers call before they reply.
  *
  * Within one batch:
  *  - all changes to one object go out as one PropertiesChanged naming every

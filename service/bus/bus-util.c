@@ -325,6 +325,7 @@ int bus_method_delete_object(sd_bus_message *m, BusContext *ctx, ObjectKind kind
         r = f(ctx->engine, &c, id, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
+        bus_flush_signals(ctx);
         return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -42,9 +42,10 @@ void bus_unregister_objects(BusContext *ctx);
  */
 const EngineObserver *bus_engine_observer(void);
 /*
- * Sends the queued signals now: for code that must have them on the bus
- * before it goes on (a committer before its replies; the daemon after the
- * loop has stopped).
+ * Sends the queued signals now, for code that must have them on the bus
+ * before it goes on: a handler before it replies (a reply comes after the
+ * signals of the change it reports), a committer before its replies, the
+ * daemon after the loop has stopped.
  */
 void bus_flush_signals(BusContext *ctx);
 

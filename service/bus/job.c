@@ -137,6 +137,8 @@ static int property_set(sd_bus *bus, const char *path, const char *interface, co
                 return -ENOENT;
         if (r < 0)
                 return bus_error_set_repl(error, &err);
+        /* sd-bus sends the reply when the setter returns. */
+        bus_flush_signals(ctx);
         return 1;
 }
 
@@ -165,6 +167,7 @@ static int method_request_state_change(sd_bus_message *m, void *userdata, sd_bus
         r = engine_job_request_state_change(ctx->engine, &c, j->id, requested, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
+        bus_flush_signals(ctx);
         return sd_bus_reply_method_return(m, "u", (uint32_t) CIM_OK);
 }
 
@@ -213,6 +216,7 @@ static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = engine_job_delete(ctx->engine, &c, j->id, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
+        bus_flush_signals(ctx);
         return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -14,10 +14,12 @@
 #include "bus-util.h"
 #include "errors.h"
 
-static int reply_job_started(sd_bus_message *m, const Job *j, unsigned n_empty_paths, unsigned n_empty_arrays) {
+static int reply_job_started(sd_bus_message *m, BusContext *ctx, const Job *j, unsigned n_empty_paths,
+                             unsigned n_empty_arrays) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
+        bus_flush_signals(ctx);
         r = sd_bus_message_new_method_return(m, &reply);
         if (r >= 0)
                 r = sd_bus_message_append(reply, "u", (uint32_t) (j ? CIM_JOB_STARTED : CIM_OK));
@@ -109,7 +111,8 @@ static int method_create_collection(sd_bus_message *m, void *userdata, sd_bus_er
         if (r < 0)
                 return bus_error_set_repl(error, &err);
         if (job)
-                return reply_job_started(m, job, 1, 0);
+                return reply_job_started(m, ctx, job, 1, 0);
+        bus_flush_signals(ctx);
         return sd_bus_reply_method_return(m, "uoo", (uint32_t) CIM_OK, NULL_PATH,
                                           object_path_format((char[OBJECT_PATH_MAX]) {}, OBJECT_COLLECTION, col->id));
 }
@@ -131,7 +134,7 @@ static int method_add_to_collection(sd_bus_message *m, void *userdata, sd_bus_er
         r = engine_add_to_collection(ctx->engine, &c, collection, &b.args, &job, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return reply_job_started(m, job, 0, 0);
+        return reply_job_started(m, ctx, job, 0, 0);
 }
 
 static int method_remove_from_collection(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -150,7 +153,7 @@ static int method_remove_from_collection(sd_bus_message *m, void *userdata, sd_b
         r = engine_remove_from_collection(ctx->engine, &c, collection, &b.args, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return reply_job_started(m, NULL, 0, 0);
+        return reply_job_started(m, ctx, NULL, 0, 0);
 }
 
 static int method_add_peer_system(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -180,6 +183,7 @@ static int method_add_peer_system(sd_bus_message *m, void *userdata, sd_bus_erro
         r = engine_add_peer_system(ctx->engine, &c, name, element_name, &s, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
+        bus_flush_signals(ctx);
         return sd_bus_reply_method_return(m, "uo", (uint32_t) CIM_OK, object_path_format(p, OBJECT_SYSTEM, s->id));
 }
 
@@ -216,6 +220,7 @@ static int method_add_access_point(sd_bus_message *m, void *userdata, sd_bus_err
         r = engine_add_access_point(ctx->engine, &c, system, &spec, &a, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
+        bus_flush_signals(ctx);
         return sd_bus_reply_method_return(m, "uo", (uint32_t) CIM_OK, object_path_format(p, OBJECT_ACCESS_POINT, a->id));
 }
 
@@ -252,6 +257,7 @@ static int method_add_shared_secret(sd_bus_message *m, void *userdata, sd_bus_er
         r = engine_add_secret(ctx->engine, &c, access_point, &spec, &s, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
+        bus_flush_signals(ctx);
         return sd_bus_reply_method_return(m, "uo", (uint32_t) CIM_OK, object_path_format(p, OBJECT_SECRET, s->id));
 }
 
@@ -281,7 +287,7 @@ static int method_get_peer_systems(sd_bus_message *m, void *userdata, sd_bus_err
                 r = engine_probe_peer_systems(ctx->engine, &c, &job, &err);
                 if (r < 0)
                         return bus_error_set_repl(error, &err);
-                return reply_job_started(m, job, 0, 1);
+                return reply_job_started(m, ctx, job, 0, 1);
         }
 
         r = sd_bus_message_new_method_return(m, &reply);

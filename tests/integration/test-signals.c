@@ -331,6 +331,105 @@ static void test_added_before_referenced(Harness *h, gconstpointer data) {
                 g_free(remotes[i]);
 }
 
+/* Every message the client connection received, in order, as seen on its worker thread. */
+typedef struct Arrivals {
+        GMutex lock;
+        GPtrArray *seen;        /* "return <reply serial>" or "<member> <object path>" */
+} Arrivals;
+
+static GDBusMessage *record_arrival(GDBusConnection *c, GDBusMessage *m, gboolean incoming, gpointer userdata) {
+        Arrivals *a = userdata;
+        char *what = NULL;
+
+        if (!incoming)
+                return m;
+        if (g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_METHOD_RETURN)
+                what = g_strdup_printf("return %u", g_dbus_message_get_reply_serial(m));
+        else if (g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_SIGNAL) {
+                const char *object = g_dbus_message_get_path(m);
+                GVariant *body = g_dbus_message_get_body(m);
+                /* InterfacesAdded and InterfacesRemoved name their object first. */
+                if (body && g_str_has_prefix(g_dbus_message_get_member(m), "Interfaces"))
+                        g_variant_get_child(body, 0, "&o", &object);
+                what = g_strdup_printf("%s %s", g_dbus_message_get_member(m), object);
+        }
+        if (what) {
+                g_mutex_lock(&a->lock);
+                g_ptr_array_add(a->seen, what);
+                g_mutex_unlock(&a->lock);
+        }
+        return m;
+}
+
+/* Calls method on the service; returns the reply's position in a->seen. */
+static guint call_and_locate_reply(Harness *h, Arrivals *a, const char *method, GVariant *params,
+                                   char **ret_path) {
+        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, IRD_ROOT, IRD_IFACE_SERVICE,
+                                                                      method);
+        g_autoptr(GError) error = NULL;
+        guint32 serial = 0;
+
+        g_dbus_message_set_body(call, params);
+        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync(
+                h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, &serial, NULL, &error);
+        g_assert_no_error(error);
+        g_dbus_message_to_gerror(reply, &error);
+        g_assert_no_error(error);
+        g_variant_get(g_dbus_message_get_body(reply), "(uo)", NULL, ret_path);
+
+        g_autofree char *want = g_strdup_printf("return %u", serial);
+        g_mutex_lock(&a->lock);
+        guint at = a->seen->len;
+        for (guint i = 0; i < a->seen->len && at == a->seen->len; i++)
+                if (g_str_equal(a->seen->pdata[i], want))
+                        at = i;
+        g_mutex_unlock(&a->lock);
+        g_assert_cmpuint(at, <, a->seen->len);
+        return at;
+}
+
+static void assert_arrived_before(Arrivals *a, const char *member, const char *object, guint reply_at) {
+        g_autofree char *want = g_strdup_printf("%s %s", member, object);
+
+        g_mutex_lock(&a->lock);
+        for (guint i = 0; i < reply_at; i++)
+                if (g_str_equal(a->seen->pdata[i], want)) {
+                        g_mutex_unlock(&a->lock);
+                        return;
+                }
+        g_mutex_unlock(&a->lock);
+        g_error("%s did not arrive before the reply of the call that caused it", want);
+}
+
+/*
+ * A call's reply comes after the signals of its change, as it did before
+ * signals were batched: a client that gets a new object's path finds the
+ * object already announced, and its parent already changed.
+ */
+static void test_announced_before_reply(Harness *h, gconstpointer data) {
+        Arrivals a = { .seen = g_ptr_array_new_with_free_func(g_free) };
+        g_mutex_init(&a.lock);
+        guint filter = g_dbus_connection_add_filter(h->connection, record_arrival, &a, NULL);
+        GVariantBuilder props;
+        g_autofree char *peer = NULL, *ap = NULL;
+
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        guint at = call_and_locate_reply(h, &a, "AddPeerSystem",
+                                         g_variant_new("(sa{sv})", "peer.example.org", &props), &peer);
+        assert_arrived_before(&a, "InterfacesAdded", peer, at);
+
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "Address", g_variant_new_string("127.0.0.2"));
+        at = call_and_locate_reply(h, &a, "AddServiceAccessPoint", g_variant_new("(oa{sv})", peer, &props), &ap);
+        assert_arrived_before(&a, "InterfacesAdded", ap, at);
+        assert_arrived_before(&a, "PropertiesChanged", peer, at);
+
+        g_dbus_connection_remove_filter(h->connection, filter);
+        harness_sync(h);
+        g_ptr_array_unref(a.seen);
+        g_mutex_clear(&a.lock);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -338,6 +437,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/signals/removed-in-finishing-dispatch", &no_retention,
                          test_removed_in_finishing_dispatch);
         harness_add_test("/integration/signals/added-before-referenced", &probe_config, test_added_before_referenced);
+        harness_add_test("/integration/signals/announced-before-reply", &probe_config, test_announced_before_reply);
 
         return g_test_run();
 }
