@@ -52,8 +52,8 @@ struct BusSignals {
         sd_event_source *flush_source;
         PendingSignal *queue;
         size_t n_queue, n_queue_allocated;
-        PendingObject **objects;
-        size_t n_objects, n_objects_allocated;
+        PendingObject **objects;        /* the first n_objects are in this batch; the rest are spare */
+        size_t n_objects, n_objects_allocated, n_objects_made;
         HashIndex index;                /* (kind, id) → PendingObject */
 };
 
@@ -110,6 +110,18 @@ static void mask_to_properties(ObjectKind kind, uint64_t mask, const char **name
         names[k] = NULL;
 }
 
+/* ---- objects ---- */
+
+static uint64_t object_hash(ObjectKind kind, uint64_t id) {
+        return hash_bytes(hash_bytes(HASH_SEED, &kind, sizeof(kind)), &id, sizeof(id));
+}
+
+static bool object_matches(const void *item, const void *key) {
+        const PendingObject *a = item, *b = key;
+
+        return a->kind == b->kind && a->id == b->id;
+}
+
 /* ---- sending ---- */
 
 static void send_signal(sd_bus *bus, const PendingSignal *e) {
@@ -147,10 +159,11 @@ static void batch_clear(BusSignals *s) {
         for (size_t i = 0; i < s->n_queue; i++)
                 free(s->queue[i].message);
         s->n_queue = 0;
+        /* The records and the index's slots stay allocated for the next batch. */
         for (size_t i = 0; i < s->n_objects; i++)
-                free(s->objects[i]);
+                (void) hash_index_remove(&s->index, object_hash(s->objects[i]->kind, s->objects[i]->id),
+                                         s->objects[i]);
         s->n_objects = 0;
-        hash_index_clear(&s->index);
 }
 
 void bus_signals_flush(BusSignals *s) {
@@ -169,16 +182,6 @@ static int on_flush(sd_event_source *source, void *userdata) {
 
 /* ---- the batch ---- */
 
-static uint64_t object_hash(ObjectKind kind, uint64_t id) {
-        return hash_bytes(hash_bytes(HASH_SEED, &kind, sizeof(kind)), &id, sizeof(id));
-}
-
-static bool object_matches(const void *item, const void *key) {
-        const PendingObject *a = item, *b = key;
-
-        return a->kind == b->kind && a->id == b->id;
-}
-
 static PendingObject *object_find(BusSignals *s, ObjectKind kind, uint64_t id) {
         PendingObject key = { .kind = kind, .id = id };
 
@@ -189,7 +192,7 @@ static int object_get(BusSignals *s, ObjectKind kind, uint64_t id, PendingObject
         PendingObject *o = object_find(s, kind, id);
 
         if (!o) {
-                if (s->n_objects == s->n_objects_allocated) {
+                if (s->n_objects == s->n_objects_made && s->n_objects_made == s->n_objects_allocated) {
                         size_t n = s->n_objects_allocated ? s->n_objects_allocated * 2 : 16;
                         PendingObject **l = reallocarray(s->objects, n, sizeof(PendingObject *));
 
@@ -198,15 +201,17 @@ static int object_get(BusSignals *s, ObjectKind kind, uint64_t id, PendingObject
                         s->objects = l;
                         s->n_objects_allocated = n;
                 }
-                o = calloc(1, sizeof(PendingObject));
-                if (!o)
-                        return -ENOMEM;
-                *o = (PendingObject) { .kind = kind, .id = id, .changed = NO_ENTRY };
-                if (hash_index_put(&s->index, object_hash(kind, id), o) < 0) {
-                        free(o);
-                        return -ENOMEM;
+                if (s->n_objects == s->n_objects_made) {
+                        s->objects[s->n_objects_made] = malloc(sizeof(PendingObject));
+                        if (!s->objects[s->n_objects_made])
+                                return -ENOMEM;
+                        s->n_objects_made++;
                 }
-                s->objects[s->n_objects++] = o;
+                o = s->objects[s->n_objects];
+                *o = (PendingObject) { .kind = kind, .id = id, .changed = NO_ENTRY };
+                if (hash_index_put(&s->index, object_hash(kind, id), o) < 0)
+                        return -ENOMEM;
+                s->n_objects++;
         }
         *ret = o;
         return 0;
@@ -366,7 +371,10 @@ BusSignals *bus_signals_free(BusSignals *s) {
         batch_clear(s);
         s->flush_source = sd_event_source_disable_unref(s->flush_source);
         free(s->queue);
+        for (size_t i = 0; i < s->n_objects_made; i++)
+                free(s->objects[i]);
         free(s->objects);
+        hash_index_clear(&s->index);
         sd_bus_unref(s->bus);
         free(s);
         return NULL;
