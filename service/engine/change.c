@@ -180,6 +180,21 @@ void change_delete(Change *ch, ObjectKind kind, uint64_t id) {
         written(ch, kind, id, true);
 }
 
+void change_save_members(Change *ch, uint64_t collection_id, const CollectionPlan *p) {
+        Store *s = ch->engine->store;
+
+        if (ch->error == 0)
+                keep_error(ch, store_save_collection_members(s, collection_id, "local", &p->added_local,
+                                                             &p->removed_local));
+        if (ch->error == 0)
+                keep_error(ch, store_save_collection_members(s, collection_id, "remote", &p->added_remote,
+                                                             &p->removed_remote));
+        if (ch->error == 0)
+                keep_error(ch, store_save_collection_members(s, collection_id, "system", &p->added_systems,
+                                                             &p->removed_systems));
+        written(ch, OBJECT_COLLECTION, collection_id, false);
+}
+
 void change_save_next_id(Change *ch) {
         if (ch->error == 0)
                 keep_error(ch, store_save_next_id(ch->engine->store, ch->engine->model->next_id));

@@ -59,6 +59,8 @@ int change_begin(Engine *e, const Caller *caller, Change **ret, ReplError *err);
 void change_save(Change *ch, ObjectKind kind, const void *object);
 void change_delete(Change *ch, ObjectKind kind, uint64_t id);
 void change_save_next_id(Change *ch);
+/* A stored collection's membership change: only the member rows that change are written. */
+void change_save_members(Change *ch, uint64_t collection_id, const CollectionPlan *p);
 /* Marks the change failed (e.g. -ENOMEM while building it): change_submit() undoes it. */
 void change_fail(Change *ch, int error);
 

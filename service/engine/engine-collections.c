@@ -23,6 +23,21 @@ static void notify_members(Change *ch, ObjectKind kind, const IdSet *s) {
                 change_notify(ch, kind, s->ids[i], "Collections");
 }
 
+/* The member lists a plan changes, for PropertiesChanged of the collection. */
+static void notify_member_lists(Change *ch, uint64_t id, const CollectionPlan *p) {
+        const char *props[4];
+        size_t k = 0;
+
+        if (p->added_local.n || p->removed_local.n)
+                props[k++] = "LocalAccessPoints";
+        if (p->added_remote.n || p->removed_remote.n)
+                props[k++] = "RemoteAccessPoints";
+        if (p->added_systems.n || p->removed_systems.n)
+                props[k++] = "RemoteSystems";
+        props[k] = NULL;
+        change_notify_strv(ch, OBJECT_COLLECTION, id, props);
+}
+
 void engine_change_plan(Change *ch, CollectionPlan *p, bool created) {
         Collection *n = TAKE_PTR(p->result);
         uint64_t id = n->id;
@@ -33,25 +48,14 @@ void engine_change_plan(Change *ch, CollectionPlan *p, bool created) {
                 /* Systems the collection still held lose it too, though the plan did not remove them. */
                 notify_members(ch, OBJECT_SYSTEM, &n->remote_systems);
                 collection_free(n);
-        } else {
+        } else if (created) {
                 change_save(ch, OBJECT_COLLECTION, n);
-                if (created) {
-                        n->job_id = 0;
-                        change_add(ch, OBJECT_COLLECTION, n);
-                } else {
-                        const char *props[4];
-                        size_t k = 0;
-
-                        if (p->added_local.n || p->removed_local.n)
-                                props[k++] = "LocalAccessPoints";
-                        if (p->added_remote.n || p->removed_remote.n)
-                                props[k++] = "RemoteAccessPoints";
-                        if (p->added_systems.n || p->removed_systems.n)
-                                props[k++] = "RemoteSystems";
-                        props[k] = NULL;
-                        change_replace(ch, OBJECT_COLLECTION, n);
-                        change_notify_strv(ch, OBJECT_COLLECTION, id, props);
-                }
+                n->job_id = 0;
+                change_add(ch, OBJECT_COLLECTION, n);
+        } else {
+                change_save_members(ch, id, p);
+                change_replace(ch, OBJECT_COLLECTION, n);
+                notify_member_lists(ch, id, p);
         }
         notify_members(ch, OBJECT_ACCESS_POINT, &p->added_local);
         notify_members(ch, OBJECT_ACCESS_POINT, &p->added_remote);

@@ -64,6 +64,10 @@ int store_save_secret(Store *s, const SharedSecret *x);
 int store_save_collection(Store *s, const Collection *x);
 int store_save_job(Store *s, const Job *x);
 
+/* Only the member rows a membership change adds and removes; kind "local", "remote" or "system". */
+int store_save_collection_members(Store *s, uint64_t collection_id, const char *kind, const IdSet *added,
+                                  const IdSet *removed);
+
 int store_delete_system(Store *s, uint64_t id);
 int store_delete_access_point(Store *s, uint64_t id);
 int store_delete_secret(Store *s, uint64_t id);
