@@ -147,9 +147,10 @@ static void group_end(Engine *e, int error) {
                         change_apply(changes[i]);
         for (size_t i = 0; i < n_changes; i++)
                 change_finish(changes[i], error);
+        /* The group's signals go out before the replies that report it. */
+        engine_notify_group_end(e);
         for (size_t i = 0; i < n_waiters; i++)
                 waiters[i].done(error, waiters[i].userdata);
-        engine_notify_group_end(e);
         free(changes);
         free(waiters);
 }
