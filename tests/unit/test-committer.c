@@ -615,6 +615,59 @@ static void test_shutdown_flushes(Fixture *f, gconstpointer data) {
         g_assert_nonnull(model_get_system(f->engine->model, peer_id));
 }
 
+static bool job_is_finished(Fixture *f, uint64_t id) {
+        Job *j = model_get_job(f->engine->model, id);
+
+        return j && job_state_is_finished(j->state);
+}
+
+/* Runs the loop until the job has ended; its end may still be waiting for its group's commit. */
+static void wait_job_ended(Fixture *f, uint64_t id) {
+        sd_event_source *watchdog = NULL;
+
+        f->watchdog_fired = false;
+        g_assert_cmpint(sd_event_add_time_relative(f->event, &watchdog, CLOCK_MONOTONIC, WATCHDOG_USEC, 0,
+                                                   on_watchdog, f), >=, 0);
+        while (!job_is_finished(f, id)) {
+                g_assert_cmpint(sd_event_run(f->event, UINT64_MAX), >=, 0);
+                if (f->watchdog_fired)
+                        g_error("watchdog: job %" G_GUINT64_FORMAT " did not end", id);
+        }
+        sd_event_source_disable_unref(watchdog);
+}
+
+/* Verify of this host's first access point (a bind to 127.0.0.1), kept when it ends. */
+static uint64_t start_verify(Fixture *f) {
+        uint64_t id = 0;
+
+        g_assert_cmpint(engine_verify_access_point(f->engine, &f->caller, f->local1, &id, &f->err), ==, 0);
+        g_assert_cmpint(engine_flush(f->engine), ==, 0);
+        g_assert_cmpint(engine_job_set_delete_on_completion(f->engine, &f->caller, id, false, &f->err), ==, 0);
+        g_assert_cmpint(engine_flush(f->engine), ==, 0);
+        return id;
+}
+
+/*
+ * What the last group's commit sets off is committed too: a job's end,
+ * pending when the engine is freed, queues the removal of the oldest
+ * finished job beyond the limit (one here) as it is applied.
+ */
+static void test_free_flushes_follow_up(Fixture *f, gconstpointer data) {
+        uint64_t first, second;
+
+        first = start_verify(f);
+        wait_job_ended(f, first);
+        g_assert_cmpint(engine_flush(f->engine), ==, 0);
+        g_assert_nonnull(model_get_job(f->engine->model, first));
+
+        second = start_verify(f);
+        wait_job_ended(f, second);
+        g_assert_null(strstr(f->log->str, "removed"));
+        f->engine = engine_free(f->engine);
+        g_assert_false(stored_has(f, OBJECT_JOB, first));
+        g_assert_true(stored_has(f, OBJECT_JOB, second));
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         log_set_max_level(g_getenv("TEST_ENGINE_DEBUG") ? LOG_DEBUG : LOG_WARNING);
@@ -634,5 +687,7 @@ int main(int argc, char *argv[]) {
         ADD("/committer/stop/free-flushes", test_free_flushes);
         ADD("/committer/stop/shutdown-flushes", test_shutdown_flushes);
 #undef ADD
+        g_test_add("/committer/stop/free-flushes-follow-up", Fixture, GUINT_TO_POINTER(1), setup,
+                   test_free_flushes_follow_up, teardown);
         return g_test_run();
 }
