@@ -371,7 +371,7 @@ static void test_one_turn_commit_fails_all(Fixture *f, gconstpointer data) {
                 g_assert_cmpint(peer.error, <, 0);
                 g_assert_cmpint(secret.error, ==, peer.error);
                 /* Nothing announced, the model and the store untouched. */
-                g_assert_cmpstr(f->log->str, ==, "stored iqn.2024-01.org.example:a -5\nstored s -5\ngroup\n");
+                g_assert_cmpstr(f->log->str, ==, "group\nstored iqn.2024-01.org.example:a -5\nstored s -5\n");
                 g_assert_null(model_get_system(f->engine->model, w.peer_id));
                 g_assert_null(model_get_secret(f->engine->model, w.secret_id));
                 g_assert_false(stored_has(f, OBJECT_SYSTEM, w.peer_id));
@@ -427,13 +427,16 @@ static void test_order_after_commit(Fixture *f, gconstpointer data) {
 
         g_assert_cmpint(engine_flush(f->engine), ==, 0);
         g_assert_cmpuint(f->groups, ==, 2);
-        /* Each group: its changes applied and announced in the order made, then the replies, in the same order. */
+        /*
+         * Each group: its changes applied and announced in the order made, the group's end (where the bus
+         * sends its signals), then the replies, in the same order.
+         */
         expected = g_strdup_printf("added system %" G_GUINT64_FORMAT "\n"
                                    "added secret %" G_GUINT64_FORMAT "\n"
-                                   "stored p 0\nstored s 0\ngroup\n"
+                                   "group\nstored p 0\nstored s 0\n"
                                    "added access_point %" G_GUINT64_FORMAT "\n"
                                    "changed system 0 AccessPoints\n"
-                                   "stored ap 0\ngroup\n", peer_id, secret_id, local_id);
+                                   "group\nstored ap 0\n", peer_id, secret_id, local_id);
         g_assert_cmpstr(f->log->str, ==, expected);
         g_assert_true(peer.durable && secret.durable && local.durable);
 }
