@@ -20,6 +20,10 @@
 
 #define MAX_MERGED_PROPERTIES 64
 #define NO_ENTRY SIZE_MAX
+/* A batch this long is sent at once, however busy the loop is. */
+#define MAX_QUEUED 4096
+/* After the committer's group commit (SD_EVENT_PRIORITY_IDLE), which sends the batch itself when it ends. */
+#define FLUSH_PRIORITY (SD_EVENT_PRIORITY_IDLE + 1)
 
 typedef enum SignalType {
         SIGNAL_ADDED,
@@ -49,6 +53,7 @@ typedef struct PendingObject {
 
 struct BusSignals {
         sd_bus *bus;
+        sd_bus_slot *filter_slot;
         sd_event_source *flush_source;
         PendingSignal *queue;
         size_t n_queue, n_queue_allocated;
@@ -180,6 +185,12 @@ static int on_flush(sd_event_source *source, void *userdata) {
         return 0;
 }
 
+/* Before any message is handled: whatever answers it comes after what was announced before it arrived. */
+static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        bus_signals_flush(userdata);
+        return 0;
+}
+
 /* ---- the batch ---- */
 
 static PendingObject *object_find(BusSignals *s, ObjectKind kind, uint64_t id) {
@@ -241,6 +252,12 @@ static int queue_push(BusSignals *s, PendingSignal *e, size_t *ret_index) {
         return 0;
 }
 
+/* Called before anything of the batch is looked at: a full batch is sent and a new one begun. */
+static void batch_make_room(BusSignals *s) {
+        if (s->n_queue >= MAX_QUEUED)
+                bus_signals_flush(s);
+}
+
 /* When the batch cannot hold a signal: send what it has, then this one, so that none is lost or reordered. */
 static void send_now(BusSignals *s, PendingSignal *e, int error) {
         log_debug_errno(error, "Sending a signal without batching it");
@@ -265,6 +282,7 @@ void bus_signals_added(BusSignals *s, ObjectKind kind, uint64_t id) {
         PendingObject *o;
         int r;
 
+        batch_make_room(s);
         r = object_get(s, kind, id, &o);
         if (r >= 0)
                 r = queue_push(s, &e, NULL);
@@ -275,9 +293,11 @@ void bus_signals_added(BusSignals *s, ObjectKind kind, uint64_t id) {
 
 void bus_signals_removed(BusSignals *s, ObjectKind kind, uint64_t id) {
         PendingSignal e = { .type = SIGNAL_REMOVED, .kind = kind, .id = id };
-        PendingObject *o = object_find(s, kind, id);
+        PendingObject *o;
         int r;
 
+        batch_make_room(s);
+        o = object_find(s, kind, id);
         if (o && o->announced)
                 /* Read what it announces while the object is still there. */
                 bus_signals_flush(s);
@@ -298,6 +318,7 @@ void bus_signals_changed(BusSignals *s, ObjectKind kind, uint64_t id, const char
 
         if (!properties || !properties[0])
                 return;
+        batch_make_room(s);
         r = properties_to_mask(kind, properties, &e.properties);
         if (r < 0)
                 /* Not a property of its vtable: a mistake in the engine, but the signal still goes out as asked. */
@@ -327,6 +348,7 @@ void bus_signals_completed(BusSignals *s, uint64_t job_id, bool success, uint16_
                 if (!e.message)
                         return send_now(s, &e, -ENOMEM);
         }
+        batch_make_room(s);
         r = object_get(s, OBJECT_JOB, job_id, &o);
         if (r >= 0)
                 r = queue_push(s, &e, NULL);
@@ -353,10 +375,13 @@ int bus_signals_new(sd_bus *bus, BusSignals **ret) {
         s->index = HASH_INDEX_INIT;
         r = sd_event_add_defer(event, &s->flush_source, on_flush, s);
         if (r >= 0)
-                /* Before anything else pending: the batch is what one dispatch changed. */
-                r = sd_event_source_set_priority(s->flush_source, SD_EVENT_PRIORITY_IMPORTANT);
+                r = sd_event_source_set_priority(s->flush_source, FLUSH_PRIORITY);
         if (r >= 0)
                 r = sd_event_source_set_enabled(s->flush_source, SD_EVENT_OFF);
+        if (r >= 0)
+                (void) sd_event_source_set_description(s->flush_source, "object-signals");
+        if (r >= 0)
+                r = sd_bus_add_filter(bus, &s->filter_slot, on_message, s);
         if (r < 0) {
                 bus_signals_free(s);
                 return r;
@@ -370,6 +395,7 @@ BusSignals *bus_signals_free(BusSignals *s) {
                 return NULL;
         batch_clear(s);
         s->flush_source = sd_event_source_disable_unref(s->flush_source);
+        s->filter_slot = sd_bus_slot_unref(s->filter_slot);
         free(s->queue);
         for (size_t i = 0; i < s->n_objects_made; i++)
                 free(s->objects[i]);

@@ -2,12 +2,19 @@
 #pragma once
 
 /*
- * The signals the service sends about its objects, held until the end of
- * the dispatch of the event loop that caused them (API.md section 8a):
- * InterfacesAdded, InterfacesRemoved, PropertiesChanged and a job's
- * Completed are queued in the order the engine reports them and sent by a
- * defer source that runs before anything else the loop has pending, or at
- * once by bus_signals_flush(), which handlers call before they reply.
+ * The signals the service sends about its objects, batched over one turn of
+ * the event loop (API.md section 8a) as the committer batches changes
+ * (engine/change.h): InterfacesAdded, InterfacesRemoved, PropertiesChanged
+ * and a job's Completed are queued in the order the engine reports them and
+ * sent, in that order, when the first of these comes:
+ *  - a group of changes ends (before the replies that wait for it);
+ *  - the loop has nothing else to do (a defer source of lower priority than
+ *    the committer's);
+ *  - a message arrives on the bus (before it is handled, so that no reply,
+ *    Peer.Ping's included, overtakes what was announced before it);
+ *  - a reply is about to go out (bus_reply_when_stored()), or someone calls
+ *    bus_signals_flush();
+ *  - the batch holds MAX_QUEUED signals.
  *
  * Within one batch:
  *  - all changes to one object go out as one PropertiesChanged naming every

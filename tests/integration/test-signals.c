@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * Signals (API.md section 8a): changes to one object within a dispatch of
+ * Signals (API.md section 8a): changes to one object within one turn of
  * the service's event loop go out as one PropertiesChanged carrying the
  * union of the changed properties, with the values the object has; and
  * merging keeps the order clients rely on: an object is announced before it
@@ -20,7 +20,7 @@
 /* Probes of a loaded machine may be slow; none of these peers makes them wait. */
 static const char *const probe_args[] = { "--probe-timeout=20", NULL };
 static const HarnessConfig probe_config = { .daemon_args = probe_args };
-/* A finished job is removed by retention in the dispatch that finishes it. */
+/* A finished job is removed by retention at once. */
 static const char *const no_retention_args[] = { "--probe-timeout=20", "--max-finished-jobs=0", NULL };
 static const HarnessConfig no_retention = { .daemon_args = no_retention_args };
 
@@ -132,14 +132,14 @@ static void assert_job_order(Harness *h, const char *job, guint16 final_state, g
 
 /*
  * One job probes N_REMOTE access points of one peer from one local access
- * point and then commits them to a collection. Every probe ends in a
- * dispatch of its own (or shares one with others), and the last probe's
- * dispatch also commits. So each object sends no more signals than there
- * are dispatches it changed in: the peer at most one per probe (the commit
- * shares the last probe's dispatch), each access point at most two (its
+ * point and then commits them to a collection. Every probe ends in a turn
+ * of the loop of its own (or shares one with others), and the last probe's
+ * turn also commits the job's end. So each object sends no more signals
+ * than there are turns it changed in: the peer at most one per probe (the
+ * commit shares the last probe's turn), each access point at most two (its
  * probe, the commit) and one fewer in all (the last probe's access point
- * changes twice in one dispatch), the collection exactly two (busy in the
- * call's dispatch; members and idle in the commit's).
+ * changes twice in one turn), the collection exactly two (busy when the
+ * call is committed; members and idle when the job's end is).
  */
 static void test_probe_job_merged(Harness *h, gconstpointer data) {
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
@@ -237,11 +237,10 @@ static void test_probe_job_merged(Harness *h, gconstpointer data) {
 }
 
 /*
- * With no finished job kept, the dispatch that finishes a job also removes
- * it: its final state, Completed and InterfacesRemoved still go out, in
- * that order.
+ * With no finished job kept, a job is removed as soon as it finishes: its
+ * final state, Completed and InterfacesRemoved still go out, in that order.
  */
-static void test_removed_in_finishing_dispatch(Harness *h, gconstpointer data) {
+static void test_removed_when_finished(Harness *h, gconstpointer data) {
         g_autoptr(HarnessPeer) refusing = harness_peer_new(HARNESS_PEER_REFUSING, "127.0.0.2", NULL);
         g_autofree char *peer = harness_add_peer(h, "peer.example.org", NULL);
         g_autofree char *ap = harness_add_access_point(h, peer, "127.0.0.2", harness_peer_port(refusing), NULL);
@@ -282,11 +281,11 @@ static gboolean lists_collection(const HarnessSignal *s, gpointer collection) {
 }
 
 /*
- * A collection created by a job appears in the dispatch of the last probe,
- * whose access point changed before (verified) and after (member of the new
- * collection) the collection was added. The access point's one merged
- * PropertiesChanged comes after InterfacesAdded, so no client sees a
- * member list naming an object it was not told of.
+ * A collection created by a job appears in the turn of the loop that ends
+ * the last probe, whose access point changed before (verified) and after
+ * (member of the new collection) the collection was added. The access
+ * point's one merged PropertiesChanged comes after InterfacesAdded, so no
+ * client sees a member list naming an object it was not told of.
  */
 static void test_added_before_referenced(Harness *h, gconstpointer data) {
         const char *names[] = { PEER_IQN ":a", PEER_IQN ":b", PEER_IQN ":c", NULL };
@@ -434,8 +433,8 @@ int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
         harness_add_test("/integration/signals/probe-job-merged", &probe_config, test_probe_job_merged);
-        harness_add_test("/integration/signals/removed-in-finishing-dispatch", &no_retention,
-                         test_removed_in_finishing_dispatch);
+        harness_add_test("/integration/signals/removed-when-finished", &no_retention,
+                         test_removed_when_finished);
         harness_add_test("/integration/signals/added-before-referenced", &probe_config, test_added_before_referenced);
         harness_add_test("/integration/signals/announced-before-reply", &probe_config, test_announced_before_reply);
 
