@@ -9,6 +9,7 @@
  * Completed before the job is removed.
  */
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -130,6 +131,50 @@ static void assert_job_order(Harness *h, const char *job, guint16 final_state, g
 
 /* ------------------------------------------------------------------------ */
 
+/* A collection with one local access point, and a peer with N_REMOTE access points on one fake target. */
+typedef struct ManyRemotes {
+        GPtrArray *names;               /* target names, NULL-terminated */
+        HarnessPeer *target;
+        char *local, *peer, *collection;
+        GPtrArray *remotes;             /* paths, NULL-terminated */
+} ManyRemotes;
+
+static void many_remotes_init(Harness *h, ManyRemotes *s) {
+        s->names = g_ptr_array_new_with_free_func(g_free);
+        for (int i = 0; i < N_REMOTE; i++)
+                g_ptr_array_add(s->names, g_strdup_printf("%s:disk%02d", PEER_IQN, i));
+        g_ptr_array_add(s->names, NULL);
+        s->target = harness_peer_new(HARNESS_PEER_TARGET, "127.0.0.2", (const char *const *) s->names->pdata);
+        s->local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.3", 3260, NULL);
+        s->peer = harness_add_peer(h, PEER_IQN, "peer");
+        s->remotes = g_ptr_array_new_with_free_func(g_free);
+        for (int i = 0; i < N_REMOTE; i++)
+                g_ptr_array_add(s->remotes, harness_add_access_point(h, s->peer, "127.0.0.2",
+                                                                     harness_peer_port(s->target), s->names->pdata[i]));
+        g_ptr_array_add(s->remotes, NULL);
+        const char *locals[] = { s->local, NULL };
+        s->collection = harness_create_collection(h, "many", locals, NULL, NULL);
+        harness_clear_signals(h);
+}
+
+static void many_remotes_clear(ManyRemotes *s) {
+        harness_peer_free(s->target);
+        g_ptr_array_unref(s->names);
+        g_ptr_array_unref(s->remotes);
+        g_free(s->local);
+        g_free(s->peer);
+        g_free(s->collection);
+}
+
+/* AddTo with every remote access point and the peer; returns the job. */
+static char *many_remotes_start(Harness *h, ManyRemotes *s) {
+        char *job = NULL;
+
+        g_assert_cmpuint(harness_add_to_collection(h, s->collection, NULL, (const char *const *) s->remotes->pdata,
+                                                   s->peer, &job), ==, 4096);
+        return job;
+}
+
 /*
  * One job probes N_REMOTE access points of one peer from one local access
  * point and then commits them to a collection. Every probe ends in a turn
@@ -142,26 +187,12 @@ static void assert_job_order(Harness *h, const char *job, guint16 final_state, g
  * call is committed; members and idle when the job's end is).
  */
 static void test_probe_job_merged(Harness *h, gconstpointer data) {
-        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
-        for (int i = 0; i < N_REMOTE; i++)
-                g_ptr_array_add(names, g_strdup_printf("%s:disk%02d", PEER_IQN, i));
-        g_ptr_array_add(names, NULL);
-        g_autoptr(HarnessPeer) target = harness_peer_new(HARNESS_PEER_TARGET, "127.0.0.2",
-                                                         (const char *const *) names->pdata);
-        g_autofree char *local = harness_add_access_point(h, IRD_LOCAL_SYSTEM, "127.0.0.3", 3260, NULL);
-        g_autofree char *peer = harness_add_peer(h, PEER_IQN, "peer");
-        g_autoptr(GPtrArray) remotes = g_ptr_array_new_with_free_func(g_free);
-        for (int i = 0; i < N_REMOTE; i++)
-                g_ptr_array_add(remotes, harness_add_access_point(h, peer, "127.0.0.2", harness_peer_port(target),
-                                                                  names->pdata[i]));
-        g_ptr_array_add(remotes, NULL);
-        const char *locals[] = { local, NULL };
-        g_autofree char *collection = harness_create_collection(h, "many", locals, NULL, NULL);
-        harness_clear_signals(h);
+        ManyRemotes scene;
+        many_remotes_init(h, &scene);
+        GPtrArray *remotes = scene.remotes;
+        const char *local = scene.local, *peer = scene.peer, *collection = scene.collection;
 
-        g_autofree char *job = NULL;
-        g_assert_cmpuint(harness_add_to_collection(h, collection, NULL, (const char *const *) remotes->pdata, peer,
-                                                   &job), ==, 4096);
+        g_autofree char *job = many_remotes_start(h, &scene);
         g_autoptr(HarnessSignal) done = harness_wait_signal(h, job, IRD_IFACE_JOB, "Completed", NULL, NULL);
         gboolean success;
         g_variant_get(done->parameters, "(bqs)", &success, NULL, NULL);
@@ -234,6 +265,7 @@ static void test_probe_job_merged(Harness *h, gconstpointer data) {
         g_assert_nonnull(t);
         assert_tally_current(h, job, IRD_IFACE_JOB, t);
         assert_job_order(h, job, IRD_JOB_COMPLETED, done->seq);
+        many_remotes_clear(&scene);
 }
 
 /*
@@ -429,6 +461,124 @@ static void test_announced_before_reply(Harness *h, gconstpointer data) {
         g_mutex_clear(&a.lock);
 }
 
+/*
+ * What a client saw of LastVerified while a job ran: announcements and the
+ * answers to its Get calls, in arrival order (recorded on the connection's
+ * worker thread).
+ */
+typedef struct Reads {
+        Harness *h;
+        GMutex lock;
+        GPtrArray *seen;                /* "verified <path> <value>", "got <serial> <value>" */
+        GHashTable *asked;              /* serial → path of each Get sent */
+        const char *const *paths;
+        guint next;
+        gboolean stop, idle;
+} Reads;
+
+static GDBusMessage *record_read(GDBusConnection *c, GDBusMessage *m, gboolean incoming, gpointer userdata) {
+        Reads *r = userdata;
+        GVariant *body = g_dbus_message_get_body(m);
+        char *what = NULL;
+        guint64 v;
+
+        if (!incoming || !body)
+                return m;
+        if (g_dbus_message_get_message_type(m) == G_DBUS_MESSAGE_TYPE_METHOD_RETURN &&
+            g_variant_is_of_type(body, G_VARIANT_TYPE("(v)"))) {
+                g_autoptr(GVariant) value = NULL;
+                g_variant_get(body, "(v)", &value);
+                if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64))
+                        what = g_strdup_printf("got %u %" G_GUINT64_FORMAT, g_dbus_message_get_reply_serial(m),
+                                               g_variant_get_uint64(value));
+        } else if (g_strcmp0(g_dbus_message_get_member(m), "PropertiesChanged") == 0) {
+                g_autoptr(GVariant) changed = g_variant_get_child_value(body, 1);
+                if (g_variant_lookup(changed, "LastVerified", "t", &v))
+                        what = g_strdup_printf("verified %s %" G_GUINT64_FORMAT, g_dbus_message_get_path(m), v);
+        }
+        if (what) {
+                g_mutex_lock(&r->lock);
+                g_ptr_array_add(r->seen, what);
+                g_mutex_unlock(&r->lock);
+        }
+        return m;
+}
+
+static void read_next(Reads *r);
+
+static void on_read(GObject *source, GAsyncResult *result, gpointer userdata) {
+        Reads *r = userdata;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_finish(G_DBUS_CONNECTION(source),
+                                                                                         result, &error);
+        g_assert_no_error(error);
+        if (r->stop) {
+                r->idle = TRUE;
+                return;
+        }
+        read_next(r);
+}
+
+/* One Get of LastVerified at a time, round the access points, until told to stop. */
+static void read_next(Reads *r) {
+        const char *path = r->paths[r->next++ % N_REMOTE];
+        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, path, PROPERTIES, "Get");
+        guint32 serial = 0;
+
+        g_dbus_message_set_body(call, g_variant_new("(ss)", IRD_IFACE_AP, "LastVerified"));
+        g_mutex_lock(&r->lock);
+        g_dbus_connection_send_message_with_reply(r->h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, -1, &serial,
+                                                  NULL, on_read, r);
+        g_hash_table_insert(r->asked, GUINT_TO_POINTER(serial), (gpointer) path);
+        g_mutex_unlock(&r->lock);
+}
+
+/*
+ * While a job's probes keep the service's loop busy, what they found waits
+ * to be announced; a call that arrives meanwhile is answered only after the
+ * announcements, so a client never reads a LastVerified it was not told of.
+ */
+static void test_no_reply_overtakes(Harness *h, gconstpointer data) {
+        ManyRemotes scene;
+        many_remotes_init(h, &scene);
+        Reads r = { .h = h, .seen = g_ptr_array_new_with_free_func(g_free), .asked = g_hash_table_new(NULL, NULL),
+                    .paths = (const char *const *) scene.remotes->pdata };
+        g_mutex_init(&r.lock);
+        guint filter = g_dbus_connection_add_filter(h->connection, record_read, &r, NULL);
+
+        g_autofree char *job = many_remotes_start(h, &scene);
+        read_next(&r);
+        g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
+        r.stop = TRUE;
+        harness_wait_for_flag(h, &r.idle);
+        g_dbus_connection_remove_filter(h->connection, filter);
+
+        /* Path → the LastVerified values announced so far. */
+        g_autoptr(GHashTable) announced = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        guint verified_reads = 0;
+        for (guint i = 0; i < r.seen->len; i++) {
+                g_auto(GStrv) f = g_strsplit(r.seen->pdata[i], " ", 3);
+                if (g_str_equal(f[0], "verified")) {
+                        g_hash_table_add(announced, g_strdup_printf("%s %s", f[1], f[2]));
+                        continue;
+                }
+                const char *path = g_hash_table_lookup(r.asked, GUINT_TO_POINTER(atoi(f[1])));
+                if (!path || g_str_equal(f[2], "0"))
+                        continue;
+                verified_reads++;
+                g_autofree char *key = g_strdup_printf("%s %s", path, f[2]);
+                if (!g_hash_table_contains(announced, key))
+                        g_error("Get answered LastVerified %s of %s before announcing it", f[2], path);
+        }
+        g_test_message("%u Get calls, %u of them answered with a verified access point", r.next, verified_reads);
+        g_assert_cmpuint(verified_reads, >, 0);
+
+        g_ptr_array_unref(r.seen);
+        g_hash_table_unref(r.asked);
+        g_mutex_clear(&r.lock);
+        many_remotes_clear(&scene);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -437,6 +587,7 @@ int main(int argc, char **argv) {
                          test_removed_when_finished);
         harness_add_test("/integration/signals/added-before-referenced", &probe_config, test_added_before_referenced);
         harness_add_test("/integration/signals/announced-before-reply", &probe_config, test_announced_before_reply);
+        harness_add_test("/integration/signals/no-reply-overtakes", &probe_config, test_no_reply_overtakes);
 
         return g_test_run();
 }
