@@ -80,6 +80,32 @@ const char *sync_type_to_string(SyncType t);
  */
 #define REPLICA_HASH_BLOCK_CHUNKS 4096u
 
+/*
+ * One block of a synchronization's chunk hash table: the hash last written
+ * to the copy for each chunk, and which of them are confirmed there (a
+ * SYNCHRONIZE CACHE returned after the write). Only a confirmed hash tells
+ * what the copy holds; an unconfirmed entry means "write this chunk".
+ */
+typedef struct ChunkHashBlock {
+        uint8_t hashes[REPLICA_HASH_BLOCK_CHUNKS][REPLICA_HASH_SIZE];
+        uint8_t confirmed[REPLICA_HASH_BLOCK_CHUNKS / 8];      /* bit (c % 8) of byte (c / 8), c in the block */
+} ChunkHashBlock;
+
+static inline uint64_t chunk_hash_block_of(uint64_t chunk) {
+        return chunk / REPLICA_HASH_BLOCK_CHUNKS;
+}
+
+/* Whether chunk (an index in the whole volume, within this block) has a confirmed hash; if so, copies it. */
+static inline bool chunk_hash_block_get(const ChunkHashBlock *b, uint64_t chunk, uint8_t ret[REPLICA_HASH_SIZE]) {
+        unsigned i = (unsigned) (chunk % REPLICA_HASH_BLOCK_CHUNKS);
+
+        if (!(b->confirmed[i / 8] & (1u << (i % 8))))
+                return false;
+        for (unsigned k = 0; k < REPLICA_HASH_SIZE; k++)
+                ret[k] = b->hashes[i][k];
+        return true;
+}
+
 typedef struct Volume {
         uint64_t id;
         uint64_t access_point_id;
