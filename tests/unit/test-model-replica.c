@@ -169,6 +169,7 @@ static void test_volume_chunks(void) {
 }
 
 static void test_volume_table(Fixture *f, gconstpointer data) {
+        _cleanup_(volume_freep) Volume *dup = NULL;
         IdSet s = IDSET_INIT;
 
         g_assert_cmpuint(f->m->volumes.n, ==, 3);
@@ -177,7 +178,8 @@ static void test_volume_table(Fixture *f, gconstpointer data) {
         /* Volumes take ids from the same counter as everything else. */
         g_assert_cmpuint(model_allocate_id(f->m), ==, 13);
 
-        g_assert_cmpint(model_add_volume(f->m, new_volume(11, 2, "x", 9)), ==, -EEXIST);
+        dup = new_volume(11, 2, "x", 9);
+        g_assert_cmpint(model_add_volume(f->m, dup), ==, -EEXIST);
         g_assert_cmpuint(f->m->volumes.n, ==, 3);
 
         g_assert_cmpint(model_volumes_of_access_point(f->m, 2, &s), ==, 0);
@@ -216,12 +218,14 @@ static void test_volume_by_lun(Fixture *f, gconstpointer data) {
 }
 
 static void test_sync_indexes(Fixture *f, gconstpointer data) {
+        _cleanup_(synchronization_freep) Synchronization *dup = NULL;
         IdSet s = IDSET_INIT;
 
         g_assert_cmpint(model_add_synchronization(f->m, new_sync(20, 10, 12, 30)), ==, 0);
         g_assert_cmpint(model_add_synchronization(f->m, new_sync(21, 11, 12, 30)), ==, 0);
         g_assert_cmpint(model_add_synchronization(f->m, new_sync(22, 11, 99, 31)), ==, 0);
-        g_assert_cmpint(model_add_synchronization(f->m, new_sync(21, 11, 12, 30)), ==, -EEXIST);
+        dup = new_sync(21, 11, 12, 30);
+        g_assert_cmpint(model_add_synchronization(f->m, dup), ==, -EEXIST);
         g_assert_cmpuint(f->m->synchronizations.n, ==, 3);
         g_assert_cmpuint(f->m->next_id, ==, 23);
 
