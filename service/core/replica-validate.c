@@ -83,13 +83,14 @@ int replica_validate_volume(const Model *m, const VolumeSpec *spec, const Access
         char p[OBJECT_PATH_MAX];
         int r;
 
-        r = resolve(m, spec->access_point_path, OBJECT_ACCESS_POINT, "ServiceAccessPoint", (void **) &a, e);
-        if (r < 0)
-                return r;
+        /* Values first, then references, as for every method. */
         r = validate_string_property(spec->element_name, "ElementName", e);
         if (r < 0)
                 return r;
         r = validate_target_name(spec->target_name, e);
+        if (r < 0)
+                return r;
+        r = resolve(m, spec->access_point_path, OBJECT_ACCESS_POINT, "ServiceAccessPoint", (void **) &a, e);
         if (r < 0)
                 return r;
 

@@ -33,8 +33,9 @@ typedef struct VolumeSpec {
 } VolumeSpec;
 
 /*
- * Checks a new volume: the access point exists; TargetName (given, or the
- * access point's) is an iSCSI name; ElementName a string property; no
+ * Checks a new volume: ElementName is a string property; TargetName, when
+ * given, an iSCSI name; the access point exists; a target name is given or
+ * the access point has one; no
  * volume is registered for the same access point, target name and LUN
  * (-EEXIST). On success *ret_access_point is the access point and
  * *ret_target_name the target name to use (pointing into spec or into the
