@@ -11,6 +11,7 @@
 
 static const ObjectKind numbered_kinds[] = {
         OBJECT_SYSTEM, OBJECT_ACCESS_POINT, OBJECT_COLLECTION, OBJECT_SECRET, OBJECT_JOB,
+        OBJECT_VOLUME, OBJECT_SYNCHRONIZATION,
 };
 
 static void test_format(void) {
@@ -24,6 +25,8 @@ static void test_format(void) {
         g_assert_cmpstr(object_path_format(buf, OBJECT_JOB, UINT64_MAX), ==,
                         ROOT "/job/18446744073709551615");
         g_assert_true(object_path_format(buf, OBJECT_JOB, 1) == buf);
+        g_assert_cmpstr(object_path_format(buf, OBJECT_VOLUME, 5), ==, ROOT "/volume/5");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_SYNCHRONIZATION, 12), ==, ROOT "/synchronization/12");
 }
 
 static void test_format_special(void) {
@@ -244,6 +247,9 @@ static void test_kind_interface(void) {
                         "org.iscsi.ReplicationService.RemoteReplicationCollection");
         g_assert_cmpstr(object_kind_interface(OBJECT_SECRET), ==, "org.iscsi.ReplicationService.SharedSecret");
         g_assert_cmpstr(object_kind_interface(OBJECT_JOB), ==, "org.iscsi.ReplicationService.Job");
+        g_assert_cmpstr(object_kind_interface(OBJECT_VOLUME), ==, "org.iscsi.ReplicationService.StorageVolume");
+        g_assert_cmpstr(object_kind_interface(OBJECT_SYNCHRONIZATION), ==,
+                        "org.iscsi.ReplicationService.StorageSynchronized");
         g_assert_null(object_kind_interface(OBJECT_NONE));
         g_assert_null(object_kind_interface(OBJECT_INVALID));
         g_assert_null(object_kind_interface(_OBJECT_KIND_MAX));
