@@ -692,7 +692,10 @@ static void test_bash_completion(Harness *h, gconstpointer data) {
                 "echo '## verbs'; complete_line 'iscsi-replctl list-'\n"
                 "echo '## show'; complete_line \"iscsi-replctl --address=$3 show \"\n"
                 "echo '## modify'; complete_line \"iscsi-replctl --address $3 modify \"\n"
-                "echo '## options'; complete_line \"iscsi-replctl --address=$3 add-secret x --mut\"\n";
+                "echo '## options'; complete_line \"iscsi-replctl --address=$3 add-secret x --mut\"\n"
+                "echo '## replica options'; complete_line \"iscsi-replctl --address=$3 create-replica r --c\"\n"
+                "echo '## collection value'; complete_line \"iscsi-replctl --address=$3 create-replica r --collection \"\n"
+                "echo '## replica verbs'; complete_line 'iscsi-replctl res'\n";
         g_autofree char *cli_dir = g_path_get_dirname(cli_path());
         g_autofree char *path = g_strdup_printf("%s:%s", cli_dir, g_getenv("PATH"));
         g_autoptr(GSubprocessLauncher) launcher =
@@ -716,6 +719,10 @@ static void test_bash_completion(Harness *h, gconstpointer data) {
         g_autofree char *modify = g_strdup_printf("## modify\n%s\nbackup-set\n## options", collection);
         g_assert_nonnull(strstr(p.out, modify));
         g_assert_nonnull(strstr(p.out, "## options\n--mutual-username=\n--mutual-secret-file=\n"));
+        g_assert_nonnull(strstr(p.out, "## replica options\n--clone\n--collection=\n--chunk-size=\n## collection value\n"));
+        g_autofree char *collection_value = g_strdup_printf("## collection value\n%s\nbackup-set\n", collection);
+        g_assert_nonnull(strstr(p.out, collection_value));
+        g_assert_true(g_str_has_suffix(p.out, "## replica verbs\nresume\nresync\n"));
         g_free(p.out);
         g_free(p.err);
 }
