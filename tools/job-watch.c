@@ -81,7 +81,8 @@ static ProgressView progress_view(const JobWatch *w) {
         };
         struct timespec ts;
 
-        if (w->expected_end > 0 && clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+        /* A finished job has no time left, whatever it last expected. */
+        if (w->expected_end > 0 && !job_state_is_finished(w->state) && clock_gettime(CLOCK_REALTIME, &ts) == 0) {
                 uint64_t now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 
                 v.time_left_usec = w->expected_end > now ? w->expected_end - now : 0;
@@ -142,6 +143,11 @@ static void apply_synchronization(JobWatch *w, const PropertyList *l) {
                 w->rate = value_get_unsigned(v, w->rate);
 }
 
+/* Whether the job's own properties have been read, so that a line drawn now is not a made-up start. */
+static bool job_read(const JobWatch *w) {
+        return w->path && !w->fetch_slot;
+}
+
 static int on_synchronization_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         JobWatch *w = userdata;
         PropertyList changed = {};
@@ -151,7 +157,7 @@ static int on_synchronization_changed(sd_bus_message *m, void *userdata, sd_bus_
                 return 0;
         if (property_list_read(m, &changed) >= 0 && !w->completed) {
                 apply_synchronization(w, &changed);
-                if (w->path)
+                if (job_read(w))
                         show_progress(w);
         }
         property_list_clear(&changed);
@@ -168,7 +174,7 @@ static int on_synchronization_fetched(sd_bus_message *reply, void *userdata, sd_
                 return 0;
         if (property_list_read(reply, &props) >= 0) {
                 apply_synchronization(w, &props);
-                if (w->path)
+                if (job_read(w))
                         show_progress(w);
         }
         property_list_clear(&props);

@@ -23,6 +23,7 @@
 
 #include "fake-polkit.h"
 #include "harness.h"
+#include "replica-standin.h"
 
 #define PEER_IQN "iqn.2024-01.org.example:peer"
 
@@ -1114,6 +1115,29 @@ static void test_replica_service_without(Harness *h, gconstpointer data) {
         g_assert_cmpstr(r->out, ==, "");
 }
 
+/*
+ * A replica job's progress carries what its synchronization has sent, at
+ * what rate, and the time the job expects to need. Against the stand-in
+ * until the daemon serves replicas (replica-standin.h).
+ */
+static void test_replica_progress(Harness *h, gconstpointer data) {
+        harness_stop_daemon(h);
+        g_autoptr(ReplicaStandin) standin = replica_standin_new(h->bus_address);
+
+        g_autoptr(CliResult) r = CLI(h, "resync", "db-mirror");
+        g_assert_cmpint(r->status, ==, CLI_OK);
+        g_assert_cmpuint(replica_standin_operation(standin), ==, 14);
+        g_assert_cmpstr(r->out, ==, "");
+        /* While running: the numbers and a time left (the clock moved on a little since the call). */
+        const char *running = strstr(r->err, STANDIN_JOB ": running, 42%, 1.5 GiB sent, 85.0 MiB/s, ");
+        g_assert_nonnull(running);
+        g_assert_true(g_str_has_prefix(running + strlen(STANDIN_JOB ": running, 42%, 1.5 GiB sent, 85.0 MiB/s, "),
+                                       "2:0"));
+        g_assert_nonnull(strstr(running, " left, Copying\n"));
+        /* Finished: no time left any more. */
+        g_assert_nonnull(strstr(r->err, STANDIN_JOB ": completed, 100%, 1.5 GiB sent, 85.0 MiB/s, Copying\n"));
+}
+
 /* ------------------------------------------------------------------------ */
 /* jobs */
 
@@ -1462,6 +1486,7 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/replicas/usage", NULL, test_replica_usage);
         harness_add_test("/integration/cli/replicas/lists", NULL, test_replica_lists);
         harness_add_test("/integration/cli/replicas/service-without", NULL, test_replica_service_without);
+        harness_add_test("/integration/cli/replicas/progress", NULL, test_replica_progress);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
         harness_add_test("/integration/cli/job/progress-order", &slow_probes, test_job_progress_order);
