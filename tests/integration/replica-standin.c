@@ -12,6 +12,18 @@ static const char standin_xml[] =
         "    <method name='GetManagedObjects'><arg type='a{oa{sa{sv}}}' direction='out'/></method>"
         "  </interface>"
         "  <interface name='" IRD_IFACE_SERVICE "'>"
+        "    <method name='CreateElementReplica'>"
+        "      <arg name='ElementName' type='s' direction='in'/>"
+        "      <arg name='SyncType' type='q' direction='in'/>"
+        "      <arg name='Mode' type='q' direction='in'/>"
+        "      <arg name='SourceElement' type='o' direction='in'/>"
+        "      <arg name='TargetElement' type='o' direction='in'/>"
+        "      <arg name='ConnectivityCollection' type='o' direction='in'/>"
+        "      <arg name='Settings' type='a{sv}' direction='in'/>"
+        "      <arg name='ReturnValue' type='u' direction='out'/>"
+        "      <arg name='Job' type='o' direction='out'/>"
+        "      <arg name='Synchronization' type='o' direction='out'/>"
+        "    </method>"
         "    <method name='ModifyReplicaSynchronization'>"
         "      <arg name='Operation' type='q' direction='in'/>"
         "      <arg name='Synchronization' type='o' direction='in'/>"
@@ -43,6 +55,8 @@ struct ReplicaStandin {
         GDBusNodeInfo *info;
         guint registrations[4];
         guint16 operation;
+        GVariant *create_arguments;
+        const char *job_name;           /* the method that started the job */
         gboolean completed;
         guint completion;               /* idle source that completes the job */
         guint64 expected_end;
@@ -86,7 +100,7 @@ static GVariant *job_property(ReplicaStandin *s, const char *name) {
         if (g_str_equal(name, "PercentComplete"))
                 return g_variant_new_uint16(s->completed ? 100 : STANDIN_JOB_RUNNING_PERCENT);
         if (g_str_equal(name, "Name"))
-                return g_variant_new_string("ModifyReplicaSynchronization");
+                return g_variant_new_string(s->job_name ? s->job_name : "");
         if (g_str_equal(name, "JobStatus"))
                 return g_variant_new_string("Copying");
         if (g_str_equal(name, "ExpectedEndTime"))
@@ -106,30 +120,63 @@ static GVariant *get_property(GDBusConnection *connection, const char *sender, c
         return job_property(user_data, name);
 }
 
+/* One object with one interface, as GetManagedObjects lists it; props is sunk. */
+static void add_object(GVariantBuilder *objects, const char *path, const char *interface, GVariant *props) {
+        g_variant_builder_open(objects, G_VARIANT_TYPE("{oa{sa{sv}}}"));
+        g_variant_builder_add(objects, "o", path);
+        g_variant_builder_open(objects, G_VARIANT_TYPE("a{sa{sv}}"));
+        g_variant_builder_add(objects, "{s@a{sv}}", interface, props);
+        g_variant_builder_close(objects);
+        g_variant_builder_close(objects);
+}
+
+static GVariant *volume_properties(const char *name, gboolean local) {
+        GVariantBuilder props;
+
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "ElementName", g_variant_new_string(name));
+        g_variant_builder_add(&props, "{sv}", "IsLocal", g_variant_new_boolean(local));
+        return g_variant_builder_end(&props);
+}
+
+static GVariant *managed_objects(void) {
+        GVariantBuilder objects, props;
+
+        g_variant_builder_init(&objects, G_VARIANT_TYPE("a{oa{sa{sv}}}"));
+        add_object(&objects, STANDIN_SOURCE, IRD_IFACE_VOLUME, volume_properties("db", TRUE));
+        add_object(&objects, STANDIN_TARGET, IRD_IFACE_VOLUME, volume_properties("db-copy", FALSE));
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "ElementName", g_variant_new_string("backup-set"));
+        add_object(&objects, STANDIN_COLLECTION, IRD_IFACE_COLLECTION, g_variant_builder_end(&props));
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "ElementName", synchronization_property("ElementName"));
+        g_variant_builder_add(&props, "{sv}", "BytesTransferred", synchronization_property("BytesTransferred"));
+        g_variant_builder_add(&props, "{sv}", "Rate", synchronization_property("Rate"));
+        add_object(&objects, STANDIN_SYNCHRONIZATION, IRD_IFACE_SYNCHRONIZATION, g_variant_builder_end(&props));
+        return g_variant_new("(a{oa{sa{sv}}})", &objects);
+}
+
 static void method_call(GDBusConnection *connection, const char *sender, const char *path, const char *interface,
                         const char *method, GVariant *params, GDBusMethodInvocation *invocation,
                         gpointer user_data) {
         ReplicaStandin *s = user_data;
 
-        if (g_str_equal(method, "ModifyReplicaSynchronization")) {
-                g_variant_get_child(params, 0, "q", &s->operation);
+        if (g_str_equal(method, "ModifyReplicaSynchronization") || g_str_equal(method, "CreateElementReplica")) {
+                s->job_name = g_str_equal(method, "CreateElementReplica") ? "CreateElementReplica"
+                                                                           : "ModifyReplicaSynchronization";
                 s->expected_end = (guint64) g_get_real_time() + STANDIN_SECONDS_LEFT * G_USEC_PER_SEC;
+                if (g_str_equal(method, "CreateElementReplica")) {
+                        g_clear_pointer(&s->create_arguments, g_variant_unref);
+                        s->create_arguments = g_variant_ref(params);
+                        g_dbus_method_invocation_return_value(
+                                invocation, g_variant_new("(uoo)", 4096, STANDIN_JOB, STANDIN_SYNCHRONIZATION));
+                        return;
+                }
+                g_variant_get_child(params, 0, "q", &s->operation);
                 g_dbus_method_invocation_return_value(invocation, g_variant_new("(uo)", 4096, STANDIN_JOB));
                 return;
         }
-        GVariantBuilder objects, props;
-        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&props, "{sv}", "ElementName", synchronization_property("ElementName"));
-        g_variant_builder_add(&props, "{sv}", "BytesTransferred", synchronization_property("BytesTransferred"));
-        g_variant_builder_add(&props, "{sv}", "Rate", synchronization_property("Rate"));
-        g_variant_builder_init(&objects, G_VARIANT_TYPE("a{oa{sa{sv}}}"));
-        g_variant_builder_open(&objects, G_VARIANT_TYPE("{oa{sa{sv}}}"));
-        g_variant_builder_add(&objects, "o", STANDIN_SYNCHRONIZATION);
-        g_variant_builder_open(&objects, G_VARIANT_TYPE("a{sa{sv}}"));
-        g_variant_builder_add(&objects, "{sa{sv}}", IRD_IFACE_SYNCHRONIZATION, &props);
-        g_variant_builder_close(&objects);
-        g_variant_builder_close(&objects);
-        g_dbus_method_invocation_return_value(invocation, g_variant_new("(a{oa{sa{sv}}})", &objects));
+        g_dbus_method_invocation_return_value(invocation, managed_objects());
 }
 
 static const GDBusInterfaceVTable vtable = { .method_call = method_call, .get_property = get_property };
@@ -175,6 +222,10 @@ guint16 replica_standin_operation(const ReplicaStandin *s) {
         return s->operation;
 }
 
+GVariant *replica_standin_create_arguments(const ReplicaStandin *s) {
+        return s->create_arguments;
+}
+
 void replica_standin_free(ReplicaStandin *s) {
         if (!s)
                 return;
@@ -186,5 +237,6 @@ void replica_standin_free(ReplicaStandin *s) {
         g_dbus_connection_close_sync(s->connection, NULL, NULL);
         g_object_unref(s->connection);
         g_dbus_node_info_unref(s->info);
+        g_clear_pointer(&s->create_arguments, g_variant_unref);
         g_free(s);
 }

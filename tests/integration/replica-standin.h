@@ -5,15 +5,19 @@
  * A stand-in for the replica part of the service (API.md section 10) that
  * the daemon does not implement yet, so that iscsi-replctl's following of a
  * replica job can be tested now: on the test's bus it owns the service's
- * name (stop the daemon first) and serves one synchronization, the
- * ModifyReplicaSynchronization method, and the job a resync starts, with
- * the signals the contract promises. The job completes once the client has
+ * name (stop the daemon first) and serves two volumes (db, local; db-copy,
+ * remote), a collection (backup-set) and a synchronization (db-mirror), the
+ * CreateElementReplica and ModifyReplicaSynchronization methods, and the
+ * one job either starts, with the signals the contract promises. The job completes once the client has
  * read the job's properties. To be replaced by the daemon's own objects
  * when it implements them.
  */
 
 #include <gio/gio.h>
 
+#define STANDIN_SOURCE "/org/iscsi/ReplicationService/volume/1"
+#define STANDIN_TARGET "/org/iscsi/ReplicationService/volume/2"
+#define STANDIN_COLLECTION "/org/iscsi/ReplicationService/collection/1"
 #define STANDIN_SYNCHRONIZATION "/org/iscsi/ReplicationService/synchronization/1"
 #define STANDIN_JOB "/org/iscsi/ReplicationService/job/1"
 /* What the synchronization reports while the job runs. */
@@ -27,5 +31,7 @@ ReplicaStandin *replica_standin_new(const char *bus_address);
 void replica_standin_free(ReplicaStandin *s);
 /* The Operation of the last ModifyReplicaSynchronization call; 0 before any. */
 guint16 replica_standin_operation(const ReplicaStandin *s);
+/* The arguments of the last CreateElementReplica call, (sqqoooa{sv}); NULL before any. */
+GVariant *replica_standin_create_arguments(const ReplicaStandin *s);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ReplicaStandin, replica_standin_free)

@@ -1138,6 +1138,37 @@ static void test_replica_progress(Harness *h, gconstpointer data) {
         g_assert_nonnull(strstr(r->err, STANDIN_JOB ": completed, 100%, 1.5 GiB sent, 85.0 MiB/s, Copying\n"));
 }
 
+/* create-replica sends what was typed, in the contract's units, and prints the replica once its cycle ended. */
+static void test_replica_create(Harness *h, gconstpointer data) {
+        harness_stop_daemon(h);
+        g_autoptr(ReplicaStandin) standin = replica_standin_new(h->bus_address);
+
+        g_autoptr(CliResult) r = CLI(h, "create-replica", "db-mirror", "--mirror", "--source=db", "--target", "db-copy",
+                                     "--collection=backup-set", "--interval=10min", "--bandwidth=50M",
+                                     "--chunk-size", "4M");
+        g_assert_cmpint(r->status, ==, CLI_OK);
+        g_assert_cmpstr(r->out, ==, STANDIN_SYNCHRONIZATION "\n");
+        /* The synchronization the reply named is followed from the start. */
+        g_assert_nonnull(strstr(r->err, STANDIN_JOB ": running, 42%, 1.5 GiB sent, 85.0 MiB/s, "));
+
+        GVariant *args = replica_standin_create_arguments(standin);
+        g_assert_nonnull(args);
+        g_autoptr(GVariant) settings = NULL;
+        const char *name, *source, *target, *collection;
+        guint16 type, mode;
+        g_variant_get(args, "(&sqq&o&o&o@a{sv})", &name, &type, &mode, &source, &target, &collection, &settings);
+        g_assert_cmpstr(name, ==, "db-mirror");
+        g_assert_cmpuint(type, ==, 6);
+        g_assert_cmpuint(mode, ==, 3);
+        g_assert_cmpstr(source, ==, STANDIN_SOURCE);
+        g_assert_cmpstr(target, ==, STANDIN_TARGET);
+        g_assert_cmpstr(collection, ==, STANDIN_COLLECTION);
+        g_autofree char *text = g_variant_print(settings, TRUE);
+        g_assert_cmpstr(text, ==,
+                        "{'CycleInterval': <uint64 600000000>, 'BandwidthLimit': <uint64 52428800>, "
+                        "'ChunkSize': <uint32 4194304>}");
+}
+
 /* ------------------------------------------------------------------------ */
 /* jobs */
 
@@ -1487,6 +1518,7 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/replicas/lists", NULL, test_replica_lists);
         harness_add_test("/integration/cli/replicas/service-without", NULL, test_replica_service_without);
         harness_add_test("/integration/cli/replicas/progress", NULL, test_replica_progress);
+        harness_add_test("/integration/cli/replicas/create", NULL, test_replica_create);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
         harness_add_test("/integration/cli/job/progress-order", &slow_probes, test_job_progress_order);
