@@ -33,6 +33,7 @@ static const char standin_xml[] =
         "    </method>"
         "  </interface>"
         "  <interface name='" IRD_IFACE_SYNCHRONIZATION "'>"
+        "    <method name='Modify'><arg name='Properties' type='a{sv}' direction='in'/></method>"
         "    <property name='ElementName' type='s' access='read'/>"
         "    <property name='BytesTransferred' type='t' access='read'/>"
         "    <property name='Rate' type='t' access='read'/>"
@@ -56,6 +57,7 @@ struct ReplicaStandin {
         guint registrations[4];
         guint16 operation;
         GVariant *create_arguments;
+        GVariant *modify_arguments;
         const char *job_name;           /* the method that started the job */
         gboolean completed;
         guint completion;               /* idle source that completes the job */
@@ -136,6 +138,11 @@ static GVariant *volume_properties(const char *name, gboolean local) {
         g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&props, "{sv}", "ElementName", g_variant_new_string(name));
         g_variant_builder_add(&props, "{sv}", "IsLocal", g_variant_new_boolean(local));
+        g_variant_builder_add(&props, "{sv}", "AccessPoint", g_variant_new_object_path("/"));
+        g_variant_builder_add(&props, "{sv}", "TargetName", g_variant_new_string("iqn.2026-11.org.example:disk"));
+        g_variant_builder_add(&props, "{sv}", "LUN", g_variant_new_uint16(local ? 1 : 2));
+        g_variant_builder_add(&props, "{sv}", "BlockSize", g_variant_new_uint32(512));
+        g_variant_builder_add(&props, "{sv}", "NumberOfBlocks", g_variant_new_uint64(STANDIN_VOLUME_BLOCKS));
         return g_variant_builder_end(&props);
 }
 
@@ -152,6 +159,13 @@ static GVariant *managed_objects(void) {
         g_variant_builder_add(&props, "{sv}", "ElementName", synchronization_property("ElementName"));
         g_variant_builder_add(&props, "{sv}", "BytesTransferred", synchronization_property("BytesTransferred"));
         g_variant_builder_add(&props, "{sv}", "Rate", synchronization_property("Rate"));
+        g_variant_builder_add(&props, "{sv}", "SyncType", g_variant_new_uint16(6));
+        g_variant_builder_add(&props, "{sv}", "CopyState", g_variant_new_uint16(4));
+        g_variant_builder_add(&props, "{sv}", "ProgressStatus", g_variant_new_uint16(6));
+        g_variant_builder_add(&props, "{sv}", "PercentSynced", g_variant_new_uint16(42));
+        g_variant_builder_add(&props, "{sv}", "SystemElement", g_variant_new_object_path(STANDIN_SOURCE));
+        g_variant_builder_add(&props, "{sv}", "SyncedElement", g_variant_new_object_path(STANDIN_TARGET));
+        g_variant_builder_add(&props, "{sv}", "LastSyncTime", g_variant_new_uint64(0));
         add_object(&objects, STANDIN_SYNCHRONIZATION, IRD_IFACE_SYNCHRONIZATION, g_variant_builder_end(&props));
         return g_variant_new("(a{oa{sa{sv}}})", &objects);
 }
@@ -161,6 +175,12 @@ static void method_call(GDBusConnection *connection, const char *sender, const c
                         gpointer user_data) {
         ReplicaStandin *s = user_data;
 
+        if (g_str_equal(method, "Modify")) {
+                g_clear_pointer(&s->modify_arguments, g_variant_unref);
+                s->modify_arguments = g_variant_ref(params);
+                g_dbus_method_invocation_return_value(invocation, NULL);
+                return;
+        }
         if (g_str_equal(method, "ModifyReplicaSynchronization") || g_str_equal(method, "CreateElementReplica")) {
                 s->job_name = g_str_equal(method, "CreateElementReplica") ? "CreateElementReplica"
                                                                            : "ModifyReplicaSynchronization";
@@ -226,6 +246,10 @@ GVariant *replica_standin_create_arguments(const ReplicaStandin *s) {
         return s->create_arguments;
 }
 
+GVariant *replica_standin_modify_arguments(const ReplicaStandin *s) {
+        return s->modify_arguments;
+}
+
 void replica_standin_free(ReplicaStandin *s) {
         if (!s)
                 return;
@@ -238,5 +262,6 @@ void replica_standin_free(ReplicaStandin *s) {
         g_object_unref(s->connection);
         g_dbus_node_info_unref(s->info);
         g_clear_pointer(&s->create_arguments, g_variant_unref);
+        g_clear_pointer(&s->modify_arguments, g_variant_unref);
         g_free(s);
 }

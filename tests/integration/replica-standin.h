@@ -7,7 +7,8 @@
  * replica job can be tested now: on the test's bus it owns the service's
  * name (stop the daemon first) and serves two volumes (db, local; db-copy,
  * remote), a collection (backup-set) and a synchronization (db-mirror), the
- * CreateElementReplica and ModifyReplicaSynchronization methods, and the
+ * CreateElementReplica and ModifyReplicaSynchronization methods, the
+ * synchronization's Modify, and the
  * one job either starts, with the signals the contract promises. The job completes once the client has
  * read the job's properties. To be replaced by the daemon's own objects
  * when it implements them.
@@ -24,6 +25,8 @@
 #define STANDIN_BYTES_TRANSFERRED (G_GUINT64_CONSTANT(3) << 29)       /* 1.5 GiB */
 #define STANDIN_RATE (G_GUINT64_CONSTANT(85) << 20)                   /* 85 MiB/s */
 #define STANDIN_SECONDS_LEFT 125
+/* Both volumes: 512-byte blocks, 1 GiB. */
+#define STANDIN_VOLUME_BLOCKS (G_GUINT64_CONSTANT(1) << 21)
 
 typedef struct ReplicaStandin ReplicaStandin;
 
@@ -33,5 +36,7 @@ void replica_standin_free(ReplicaStandin *s);
 guint16 replica_standin_operation(const ReplicaStandin *s);
 /* The arguments of the last CreateElementReplica call, (sqqoooa{sv}); NULL before any. */
 GVariant *replica_standin_create_arguments(const ReplicaStandin *s);
+/* The arguments of the last Modify call on the synchronization, (a{sv}); NULL before any. */
+GVariant *replica_standin_modify_arguments(const ReplicaStandin *s);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ReplicaStandin, replica_standin_free)

@@ -1169,6 +1169,40 @@ static void test_replica_create(Harness *h, gconstpointer data) {
                         "'ChunkSize': <uint32 4194304>}");
 }
 
+/* The lists name a replica's volumes, and modify and delete treat a replica as the contract says. */
+static void test_replica_objects(Harness *h, gconstpointer data) {
+        harness_stop_daemon(h);
+        g_autoptr(ReplicaStandin) standin = replica_standin_new(h->bus_address);
+
+        g_autofree char *volumes = CLI_OUT(h, "list-volumes", "--no-legend");
+        g_auto(GStrv) volume_rows = g_strsplit(volumes, "\n", -1);
+        g_assert_cmpuint(g_strv_length(volume_rows), ==, 2);
+        g_assert_true(g_regex_match_simple("^" STANDIN_SOURCE " +db +- +iqn.2026-11.org.example:disk +1 +1.0 GiB +yes$",
+                                           volume_rows[0], 0, 0));
+        g_assert_true(g_regex_match_simple("^" STANDIN_TARGET " +db-copy +.* +2 +1.0 GiB +no$", volume_rows[1], 0, 0));
+
+        g_autofree char *replicas = CLI_OUT(h, "list-replicas");
+        g_assert_true(g_regex_match_simple("\n" STANDIN_SYNCHRONIZATION
+                                           " +db-mirror +mirror +synchronized +synchronizing 42% +db +db-copy +-\n",
+                                           replicas, 0, 0));
+        g_assert_true(g_str_has_suffix(replicas, "\n1 replica listed."));
+
+        g_autoptr(CliResult) deleted = CLI(h, "delete", "db-mirror");
+        g_assert_cmpint(deleted->status, ==, CLI_INVALID);
+        g_assert_cmpstr(deleted->err, ==,
+                        "A replica is not deleted but detached: iscsi-replctl detach " STANDIN_SYNCHRONIZATION "\n");
+
+        g_free(CLI_OUT(h, "modify", "db-mirror", "--bandwidth=0", "--interval=0", "--element-name=db-mirror-2"));
+        GVariant *modify = replica_standin_modify_arguments(standin);
+        g_assert_nonnull(modify);
+        g_autofree char *text = g_variant_print(modify, TRUE);
+        g_assert_cmpstr(text, ==,
+                        "({'ElementName': <'db-mirror-2'>, 'BandwidthLimit': <uint64 0>, 'CycleInterval': <uint64 0>},)");
+        g_autoptr(CliResult) flags = CLI(h, "modify", "db-mirror", "--active=no");
+        g_assert_cmpint(flags->status, ==, CLI_INVALID);
+        g_assert_cmpstr(flags->err, ==, "--active and --delete-on-unassociated apply to collections, not to replicas.\n");
+}
+
 /* ------------------------------------------------------------------------ */
 /* jobs */
 
@@ -1519,6 +1553,7 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/replicas/service-without", NULL, test_replica_service_without);
         harness_add_test("/integration/cli/replicas/progress", NULL, test_replica_progress);
         harness_add_test("/integration/cli/replicas/create", NULL, test_replica_create);
+        harness_add_test("/integration/cli/replicas/objects", NULL, test_replica_objects);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
         harness_add_test("/integration/cli/job/progress-order", &slow_probes, test_job_progress_order);
