@@ -12,6 +12,13 @@ static const char standin_xml[] =
         "    <method name='GetManagedObjects'><arg type='a{oa{sa{sv}}}' direction='out'/></method>"
         "  </interface>"
         "  <interface name='" IRD_IFACE_SERVICE "'>"
+        "    <method name='AddStorageVolume'>"
+        "      <arg name='ServiceAccessPoint' type='o' direction='in'/>"
+        "      <arg name='Properties' type='a{sv}' direction='in'/>"
+        "      <arg name='ReturnValue' type='u' direction='out'/>"
+        "      <arg name='Job' type='o' direction='out'/>"
+        "      <arg name='Volume' type='o' direction='out'/>"
+        "    </method>"
         "    <method name='CreateElementReplica'>"
         "      <arg name='ElementName' type='s' direction='in'/>"
         "      <arg name='SyncType' type='q' direction='in'/>"
@@ -34,6 +41,9 @@ static const char standin_xml[] =
         "  </interface>"
         "  <interface name='" IRD_IFACE_SYNCHRONIZATION "'>"
         "    <method name='Modify'><arg name='Properties' type='a{sv}' direction='in'/></method>"
+        "    <method name='Compare'>"
+        "      <arg name='ReturnValue' type='u' direction='out'/><arg name='Job' type='o' direction='out'/>"
+        "    </method>"
         "    <property name='ElementName' type='s' access='read'/>"
         "    <property name='BytesTransferred' type='t' access='read'/>"
         "    <property name='Rate' type='t' access='read'/>"
@@ -55,10 +65,9 @@ struct ReplicaStandin {
         GDBusConnection *connection;
         GDBusNodeInfo *info;
         guint registrations[4];
-        guint16 operation;
-        GVariant *create_arguments;
+        const char *job_method;         /* the method that started the job (interned), NULL before */
+        GVariant *job_arguments;        /* its arguments */
         GVariant *modify_arguments;
-        const char *job_name;           /* the method that started the job */
         gboolean completed;
         guint completion;               /* idle source that completes the job */
         guint64 expected_end;
@@ -102,7 +111,7 @@ static GVariant *job_property(ReplicaStandin *s, const char *name) {
         if (g_str_equal(name, "PercentComplete"))
                 return g_variant_new_uint16(s->completed ? 100 : STANDIN_JOB_RUNNING_PERCENT);
         if (g_str_equal(name, "Name"))
-                return g_variant_new_string(s->job_name ? s->job_name : "");
+                return g_variant_new_string(s->job_method ? s->job_method : "");
         if (g_str_equal(name, "JobStatus"))
                 return g_variant_new_string("Copying");
         if (g_str_equal(name, "ExpectedEndTime"))
@@ -111,7 +120,10 @@ static GVariant *job_property(ReplicaStandin *s, const char *name) {
                 return g_variant_new_uint16(0);
         if (g_str_equal(name, "ErrorDescription"))
                 return g_variant_new_string("");
-        const char *affected[] = { STANDIN_SYNCHRONIZATION, NULL };
+        /* What the job worked on; a new volume once AddStorageVolume's job completed. */
+        const char *affected[] = { g_strcmp0(s->job_method, "AddStorageVolume") == 0 ? STANDIN_SOURCE
+                                                                                   : STANDIN_SYNCHRONIZATION,
+                                   NULL };
         return g_variant_new_objv(affected, -1);
 }
 
@@ -150,6 +162,10 @@ static GVariant *managed_objects(void) {
         GVariantBuilder objects, props;
 
         g_variant_builder_init(&objects, G_VARIANT_TYPE("a{oa{sa{sv}}}"));
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "Name", g_variant_new_string("127.0.0.1:3260"));
+        g_variant_builder_add(&props, "{sv}", "IsLocal", g_variant_new_boolean(TRUE));
+        add_object(&objects, STANDIN_ACCESS_POINT, IRD_IFACE_AP, g_variant_builder_end(&props));
         add_object(&objects, STANDIN_SOURCE, IRD_IFACE_VOLUME, volume_properties("db", TRUE));
         add_object(&objects, STANDIN_TARGET, IRD_IFACE_VOLUME, volume_properties("db-copy", FALSE));
         g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
@@ -175,28 +191,28 @@ static void method_call(GDBusConnection *connection, const char *sender, const c
                         gpointer user_data) {
         ReplicaStandin *s = user_data;
 
+        if (g_str_equal(method, "GetManagedObjects")) {
+                g_dbus_method_invocation_return_value(invocation, managed_objects());
+                return;
+        }
         if (g_str_equal(method, "Modify")) {
                 g_clear_pointer(&s->modify_arguments, g_variant_unref);
                 s->modify_arguments = g_variant_ref(params);
                 g_dbus_method_invocation_return_value(invocation, NULL);
                 return;
         }
-        if (g_str_equal(method, "ModifyReplicaSynchronization") || g_str_equal(method, "CreateElementReplica")) {
-                s->job_name = g_str_equal(method, "CreateElementReplica") ? "CreateElementReplica"
-                                                                           : "ModifyReplicaSynchronization";
-                s->expected_end = (guint64) g_get_real_time() + STANDIN_SECONDS_LEFT * G_USEC_PER_SEC;
-                if (g_str_equal(method, "CreateElementReplica")) {
-                        g_clear_pointer(&s->create_arguments, g_variant_unref);
-                        s->create_arguments = g_variant_ref(params);
-                        g_dbus_method_invocation_return_value(
-                                invocation, g_variant_new("(uoo)", 4096, STANDIN_JOB, STANDIN_SYNCHRONIZATION));
-                        return;
-                }
-                g_variant_get_child(params, 0, "q", &s->operation);
+        /* Every other method starts the one job. */
+        s->job_method = g_intern_string(method);
+        s->expected_end = (guint64) g_get_real_time() + STANDIN_SECONDS_LEFT * G_USEC_PER_SEC;
+        g_clear_pointer(&s->job_arguments, g_variant_unref);
+        s->job_arguments = g_variant_ref(params);
+        if (g_str_equal(method, "AddStorageVolume"))
+                g_dbus_method_invocation_return_value(invocation, g_variant_new("(uoo)", 4096, STANDIN_JOB, "/"));
+        else if (g_str_equal(method, "CreateElementReplica"))
+                g_dbus_method_invocation_return_value(
+                        invocation, g_variant_new("(uoo)", 4096, STANDIN_JOB, STANDIN_SYNCHRONIZATION));
+        else
                 g_dbus_method_invocation_return_value(invocation, g_variant_new("(uo)", 4096, STANDIN_JOB));
-                return;
-        }
-        g_dbus_method_invocation_return_value(invocation, managed_objects());
 }
 
 static const GDBusInterfaceVTable vtable = { .method_call = method_call, .get_property = get_property };
@@ -238,12 +254,12 @@ ReplicaStandin *replica_standin_new(const char *bus_address) {
         return s;
 }
 
-guint16 replica_standin_operation(const ReplicaStandin *s) {
-        return s->operation;
+const char *replica_standin_job_method(const ReplicaStandin *s) {
+        return s->job_method;
 }
 
-GVariant *replica_standin_create_arguments(const ReplicaStandin *s) {
-        return s->create_arguments;
+GVariant *replica_standin_job_arguments(const ReplicaStandin *s) {
+        return s->job_arguments;
 }
 
 GVariant *replica_standin_modify_arguments(const ReplicaStandin *s) {
@@ -261,7 +277,7 @@ void replica_standin_free(ReplicaStandin *s) {
         g_dbus_connection_close_sync(s->connection, NULL, NULL);
         g_object_unref(s->connection);
         g_dbus_node_info_unref(s->info);
-        g_clear_pointer(&s->create_arguments, g_variant_unref);
+        g_clear_pointer(&s->job_arguments, g_variant_unref);
         g_clear_pointer(&s->modify_arguments, g_variant_unref);
         g_free(s);
 }

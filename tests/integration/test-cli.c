@@ -1126,7 +1126,9 @@ static void test_replica_progress(Harness *h, gconstpointer data) {
 
         g_autoptr(CliResult) r = CLI(h, "resync", "db-mirror");
         g_assert_cmpint(r->status, ==, CLI_OK);
-        g_assert_cmpuint(replica_standin_operation(standin), ==, 14);
+        g_assert_cmpstr(replica_standin_job_method(standin), ==, "ModifyReplicaSynchronization");
+        g_autofree char *args = g_variant_print(replica_standin_job_arguments(standin), FALSE);
+        g_assert_cmpstr(args, ==, "(14, '" STANDIN_SYNCHRONIZATION "', {})");
         g_assert_cmpstr(r->out, ==, "");
         /* While running: the numbers and a time left (the clock moved on a little since the call). */
         const char *running = strstr(r->err, STANDIN_JOB ": running, 42%, 1.5 GiB sent, 85.0 MiB/s, ");
@@ -1151,8 +1153,8 @@ static void test_replica_create(Harness *h, gconstpointer data) {
         /* The synchronization the reply named is followed from the start. */
         g_assert_nonnull(strstr(r->err, STANDIN_JOB ": running, 42%, 1.5 GiB sent, 85.0 MiB/s, "));
 
-        GVariant *args = replica_standin_create_arguments(standin);
-        g_assert_nonnull(args);
+        g_assert_cmpstr(replica_standin_job_method(standin), ==, "CreateElementReplica");
+        GVariant *args = replica_standin_job_arguments(standin);
         g_autoptr(GVariant) settings = NULL;
         const char *name, *source, *target, *collection;
         guint16 type, mode;
@@ -1201,6 +1203,31 @@ static void test_replica_objects(Harness *h, gconstpointer data) {
         g_autoptr(CliResult) flags = CLI(h, "modify", "db-mirror", "--active=no");
         g_assert_cmpint(flags->status, ==, CLI_INVALID);
         g_assert_cmpstr(flags->err, ==, "--active and --delete-on-unassociated apply to collections, not to replicas.\n");
+}
+
+/* add-volume prints the volume its job found, compare says when the copy is equal; neither shows bytes sent. */
+static void test_replica_volume_and_compare(Harness *h, gconstpointer data) {
+        harness_stop_daemon(h);
+        g_autoptr(ReplicaStandin) standin = replica_standin_new(h->bus_address);
+
+        g_autoptr(CliResult) added = CLI(h, "add-volume", "127.0.0.1:3260", "--lun=7",
+                                         "--target-name=iqn.2026-11.org.example:t", "--element-name=db");
+        g_assert_cmpint(added->status, ==, CLI_OK);
+        g_assert_cmpstr(added->out, ==, STANDIN_SOURCE "\n");
+        g_assert_cmpstr(replica_standin_job_method(standin), ==, "AddStorageVolume");
+        g_autofree char *args = g_variant_print(replica_standin_job_arguments(standin), TRUE);
+        g_assert_cmpstr(args, ==,
+                        "(objectpath '" STANDIN_ACCESS_POINT "', {'LUN': <uint16 7>, "
+                        "'TargetName': <'iqn.2026-11.org.example:t'>, 'ElementName': <'db'>})");
+        g_assert_nonnull(strstr(added->err, STANDIN_JOB ": running, 42%, Copying\n"));
+        g_assert_null(strstr(added->err, "sent"));
+
+        /* The stand-in's one job has ended: the client sees that at once and reports the result. */
+        g_autoptr(CliResult) compared = CLI(h, "compare", "db-mirror");
+        g_assert_cmpint(compared->status, ==, CLI_OK);
+        g_assert_cmpstr(compared->out, ==, "The copy equals the source.\n");
+        g_assert_cmpstr(replica_standin_job_method(standin), ==, "Compare");
+        g_assert_null(strstr(compared->err, "sent"));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1554,6 +1581,7 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/replicas/progress", NULL, test_replica_progress);
         harness_add_test("/integration/cli/replicas/create", NULL, test_replica_create);
         harness_add_test("/integration/cli/replicas/objects", NULL, test_replica_objects);
+        harness_add_test("/integration/cli/replicas/volume-and-compare", NULL, test_replica_volume_and_compare);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
         harness_add_test("/integration/cli/job/progress-order", &slow_probes, test_job_progress_order);
