@@ -13,7 +13,10 @@
  *     1 GiB one (sparse backing files, each in a fresh process): goal ≤ 1.1;
  *   - the rate a bandwidth limit lets through ÷ the limit: goal 0.9–1.0
  *     (the lower side, which the unit test leaves to this bench; the
- *     rate counts from the first chunk, after the logins).
+ *     rate counts from the first chunk, after the logins). The limit is a
+ *     quarter of the first cycle's rate, so that it, not the machine, sets
+ *     the pace: at half, a busy machine (or a disk) could not always keep
+ *     up, and the figure measured that instead of the token bucket.
  *
  * Like with like, so that the figures are the data path's:
  *
@@ -28,14 +31,18 @@
  *     in 256 KiB Data-In PDUs, and tgt's default of 8 KiB for Data-Out would
  *     cost the copy's writes 32 times the PDUs. The first cycle at tgt's
  *     default is printed as well, for information.
- *   - The CPU time all processes of a phase used per GiB (this one, both
- *     tgtd, iscsi-perf) is printed too: on a shared machine, rates move
- *     with the load, CPU time much less.
+ *   - Each first cycle writes to a provisioned copy (allocated, zeroed
+ *     before the cycle), as the read pass reads pages that exist.
+ *   - Three rounds of read pass, first cycle and unchanged cycle; each
+ *     figure keeps its best round. The CPU time all processes of a phase
+ *     used per GiB (this one, both tgtd, iscsi-perf) is printed too: on a
+ *     shared machine, rates move with the load, CPU time much less.
  *
  * Needs root and tgt; exits 77 otherwise. Traffic stays on 127.0.0.91/92/93.
  * Run on a release build: build-release/bench/copy/copy-bench [--size-mib N]
- * [--big-size-mib N] [--perf-seconds N]. bench/run can run it and append
- * its table (it prints nothing else on stdout).
+ * [--big-size-mib N] [--perf-seconds N] [--rounds N] [--on-disk]; --help
+ * lists the tuning options. bench/run can run it and append its table (it
+ * prints nothing else on stdout).
  */
 
 #include <errno.h>
@@ -334,12 +341,18 @@ static void measure_default_segments(Figures *f, const Tgtd *source, uint64_t si
         cycle_done(&c);
 }
 
-/* Makes the copy sparse again (tgtd keeps it open), for another first cycle. */
-static void punch(const char *path, uint64_t size) {
+/*
+ * Empties the copy for another first cycle and provisions it, as a copy
+ * volume would be (a sparse file in RAM would make tgtd allocate and clear
+ * each page as the cycle writes it, which the read pass, reading pages
+ * that exist, does not pay). tgtd keeps the file open meanwhile.
+ */
+static void provision(const char *path, uint64_t size) {
         int fd = open(path, O_WRONLY | O_CLOEXEC);
 
-        if (fd < 0 || fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t) size) < 0)
-                g_error("cannot punch %s: %m", path);
+        if (fd < 0 || fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t) size) < 0 ||
+            fallocate(fd, 0, 0, (off_t) size) < 0)
+                g_error("cannot provision %s: %m", path);
         close(fd);
 }
 
@@ -353,7 +366,7 @@ static void measure_round(Figures *f, Cycle *c, const Tgtd *source, const Tgtd *
 
         fprintf(stderr, "copy-bench: iscsi-perf for %u s\n", perf_seconds);
         read_bps = iscsi_perf(source, perf_seconds, &read_cpu);
-        punch(target->backing_file, size);
+        provision(target->backing_file, size);
         memset(c->known, 0, c->n_chunks * sizeof(bool));
         fprintf(stderr, "copy-bench: first cycle\n");
         first_s = timed_cycle(c, source, target, f->size, &first_cpu);
