@@ -34,9 +34,10 @@
  *   - Each first cycle writes to a provisioned copy (allocated, zeroed
  *     before the cycle), as the read pass reads pages that exist.
  *   - Three rounds of read pass, first cycle and unchanged cycle; each
- *     figure keeps its best round. The CPU time all processes of a phase
- *     used per GiB (this one, both tgtd, iscsi-perf) is printed too: on a
- *     shared machine, rates move with the load, CPU time much less.
+ *     figure is the median of the rounds' ratios. The CPU time all
+ *     processes of a phase used per GiB (this one, both tgtd, iscsi-perf)
+ *     is printed too: on a shared machine, rates move with the load, CPU
+ *     time much less.
  *
  * Needs root and tgt; exits 77 otherwise. Traffic stays on 127.0.0.91/92/93.
  * Run on a release build: build-release/bench/copy/copy-bench [--size-mib N]
@@ -311,11 +312,19 @@ static long measure_rss(const char *self, uint64_t size) {
         return strtol(out, NULL, 10);
 }
 
-typedef struct Figures {
-        double size;                    /* bytes of the volume */
-        double read_bps, read_cpu;      /* iscsi-perf; CPU seconds per GiB */
+#define ROUNDS_MAX 9
+
+/* One round's phases; CPU seconds per GiB. */
+typedef struct Round {
+        double read_bps, read_cpu;      /* iscsi-perf */
         double first_s, first_cpu;
         double unchanged_s, unchanged_cpu;
+} Round;
+
+typedef struct Figures {
+        double size;                    /* bytes of the volume */
+        Round rounds[ROUNDS_MAX];
+        unsigned n_rounds;
         double default_segments_s, default_segments_cpu;
         uint64_t limit;
         double limited_s, limited_rate;
@@ -358,31 +367,57 @@ static void provision(const char *path, uint64_t size) {
 
 /*
  * One round: the read pass, a first cycle to an emptied copy, an unchanged
- * cycle. Each figure keeps its best round: other work on the machine only
- * ever slows a phase down, and not each phase alike.
+ * cycle, one right after the other. The figures are the median of the
+ * rounds' ratios: other work on the machine comes and goes, and a ratio of
+ * phases close in time suffers less from it than the best of each phase.
  */
-static void measure_round(Figures *f, Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t size, unsigned perf_seconds) {
-        double read_cpu, first_cpu, unchanged_cpu, read_bps, first_s, unchanged_s;
-
+static void measure_round(Round *r, Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t size, unsigned perf_seconds) {
         fprintf(stderr, "copy-bench: iscsi-perf for %u s\n", perf_seconds);
-        read_bps = iscsi_perf(source, perf_seconds, &read_cpu);
+        r->read_bps = iscsi_perf(source, perf_seconds, &r->read_cpu);
         provision(target->backing_file, size);
         memset(c->known, 0, c->n_chunks * sizeof(bool));
         fprintf(stderr, "copy-bench: first cycle\n");
-        first_s = timed_cycle(c, source, target, f->size, &first_cpu);
+        r->first_s = timed_cycle(c, source, target, (double) size, &r->first_cpu);
         fprintf(stderr, "copy-bench: unchanged cycle\n");
-        unchanged_s = timed_cycle(c, source, target, f->size, &unchanged_cpu);
+        r->unchanged_s = timed_cycle(c, source, target, (double) size, &r->unchanged_cpu);
         if (c->progress.bytes_transferred != 0)
                 g_error("the unchanged cycle wrote %" PRIu64 " bytes", c->progress.bytes_transferred);
-        fprintf(stderr, "copy-bench: read %.0f MB/s, first cycle %.0f MB/s, unchanged %.0f MB/s\n", read_bps / 1e6,
-                f->size / first_s / 1e6, f->size / unchanged_s / 1e6);
+}
 
-        f->read_bps = MAX(f->read_bps, read_bps);
-        f->first_s = f->first_s > 0 ? MIN(f->first_s, first_s) : first_s;
-        f->unchanged_s = f->unchanged_s > 0 ? MIN(f->unchanged_s, unchanged_s) : unchanged_s;
-        f->read_cpu = f->read_cpu > 0 ? MIN(f->read_cpu, read_cpu) : read_cpu;
-        f->first_cpu = f->first_cpu > 0 ? MIN(f->first_cpu, first_cpu) : first_cpu;
-        f->unchanged_cpu = f->unchanged_cpu > 0 ? MIN(f->unchanged_cpu, unchanged_cpu) : unchanged_cpu;
+static double first_rate(const Figures *f, const Round *r) {
+        return f->size / r->first_s;
+}
+
+/* The round's figures: first cycle ÷ read, read ÷ unchanged cycle (as time), and their CPU ratios. */
+static double first_ratio(const Figures *f, const Round *r) {
+        return (f->size / r->first_s) / r->read_bps;
+}
+
+static double unchanged_ratio(const Figures *f, const Round *r) {
+        return r->read_bps / (f->size / r->unchanged_s);
+}
+
+static double first_cpu_ratio(const Figures *f, const Round *r) {
+        return r->first_cpu / r->read_cpu;
+}
+
+static double unchanged_cpu_ratio(const Figures *f, const Round *r) {
+        return r->unchanged_cpu / r->read_cpu;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+
+        return (x > y) - (x < y);
+}
+
+static double median(const Figures *f, double (*figure)(const Figures *f, const Round *r)) {
+        double v[ROUNDS_MAX];
+
+        for (unsigned i = 0; i < f->n_rounds; i++)
+                v[i] = figure(f, &f->rounds[i]);
+        qsort(v, f->n_rounds, sizeof(double), compare_doubles);
+        return f->n_rounds % 2 ? v[f->n_rounds / 2] : (v[f->n_rounds / 2 - 1] + v[f->n_rounds / 2]) / 2;
 }
 
 static void measure_throughput(Figures *f, uint64_t size, unsigned perf_seconds, unsigned rounds) {
@@ -394,15 +429,16 @@ static void measure_throughput(Figures *f, uint64_t size, unsigned perf_seconds,
         fprintf(stderr, "copy-bench: filling %" PRIu64 " MiB\n", size / MIB);
         fill(source->backing_file, size);
         cycle_init(&c, size);
-        for (unsigned i = 0; i < rounds; i++)
-                measure_round(f, &c, source, target, size, perf_seconds);
+        f->n_rounds = MIN(rounds, ROUNDS_MAX);
+        for (unsigned i = 0; i < f->n_rounds; i++)
+                measure_round(&f->rounds[i], &c, source, target, size, perf_seconds);
 
         /*
          * A quarter of the first cycle's rate, so that the limit and not the
          * machine sets the pace even when other work slows it, over the last
          * 5 s worth of chunks (a resumed cycle).
          */
-        f->limit = (uint64_t) (f->size / f->first_s / 4);
+        f->limit = (uint64_t) (median(f, first_rate) / 4);
         first_chunk = c.n_chunks - MIN(c.n_chunks, MAX(f->limit * 5 / chunk_size, (uint64_t) 1));
         memset(c.known, 0, c.n_chunks * sizeof(bool));
         fprintf(stderr, "copy-bench: limited cycle at %" PRIu64 " B/s from chunk %" PRIu64 "\n", f->limit, first_chunk);
@@ -416,22 +452,25 @@ static void measure_throughput(Figures *f, uint64_t size, unsigned perf_seconds,
 static void print_figures(const Figures *f, gint64 size_mib, gint64 big_mib) {
         printf("| figure | measured | goal |\n|---|---|---|\n");
         printf("| first cycle of %" G_GINT64_FORMAT " MiB ÷ iscsi-perf reading the source | %.2f | ≥ 0.5 |\n", size_mib,
-               (f->size / f->first_s) / f->read_bps);
-        printf("| unchanged-source cycle ÷ pure read pass (time) | %.2f | ≤ 1.3 |\n", f->read_bps / (f->size / f->unchanged_s));
+               median(f, first_ratio));
+        printf("| unchanged-source cycle ÷ pure read pass (time) | %.2f | ≤ 1.3 |\n", median(f, unchanged_ratio));
         printf("| resident memory, %" G_GINT64_FORMAT " MiB ÷ %" G_GINT64_FORMAT " MiB volume | %.2f | ≤ 1.1 |\n", big_mib,
                size_mib, (double) f->rss_big / (double) f->rss_small);
         printf("| rate under BandwidthLimit ÷ the limit | %.3f | 0.9–1.0 |\n", f->limited_rate / (double) f->limit);
-        printf("\nraw: read %.0f MB/s, first cycle %.2f s (%.0f MB/s), unchanged %.2f s (%.0f MB/s), limited %.2f s at "
-               "%" PRIu64 " B/s, max RSS %ld / %ld KiB; %d CPUs\n",
-               f->read_bps / 1e6, f->first_s, f->size / f->first_s / 1e6, f->unchanged_s, f->size / f->unchanged_s / 1e6,
-               f->limited_s, f->limit, f->rss_small, f->rss_big, (int) sysconf(_SC_NPROCESSORS_ONLN));
-        printf("raw: CPU s per GiB (all processes of the phase): read %.2f, first cycle %.2f (%.2f× the read), "
-               "unchanged %.2f (%.2f×)\n",
-               f->read_cpu, f->first_cpu, f->first_cpu / f->read_cpu, f->unchanged_cpu, f->unchanged_cpu / f->read_cpu);
-        printf("raw: first cycle to a copy target at tgt's default 8 KiB PDUs: %.2f s (%.0f MB/s, %.2f of the read), "
-               "%.2f CPU s per GiB\n",
-               f->default_segments_s, f->size / f->default_segments_s / 1e6, (f->size / f->default_segments_s) / f->read_bps,
-               f->default_segments_cpu);
+        printf("\nmedian of %u rounds; CPU time of all processes of a phase ÷ the read pass's: first cycle %.2f, "
+               "unchanged %.2f\n", f->n_rounds, median(f, first_cpu_ratio), median(f, unchanged_cpu_ratio));
+        for (unsigned i = 0; i < f->n_rounds; i++) {
+                const Round *r = &f->rounds[i];
+
+                printf("raw round %u: read %.0f MB/s %.2f CPU s/GiB, first cycle %.2f s (%.0f MB/s) %.2f CPU s/GiB, "
+                       "unchanged %.2f s (%.0f MB/s) %.2f CPU s/GiB\n",
+                       i + 1, r->read_bps / 1e6, r->read_cpu, r->first_s, f->size / r->first_s / 1e6, r->first_cpu,
+                       r->unchanged_s, f->size / r->unchanged_s / 1e6, r->unchanged_cpu);
+        }
+        printf("raw: limited %.2f s at %" PRIu64 " B/s, max RSS %ld / %ld KiB; %d CPUs\n", f->limited_s, f->limit,
+               f->rss_small, f->rss_big, (int) sysconf(_SC_NPROCESSORS_ONLN));
+        printf("raw: first cycle to a copy target at tgt's default 8 KiB PDUs: %.2f s (%.0f MB/s), %.2f CPU s/GiB\n",
+               f->default_segments_s, f->size / f->default_segments_s / 1e6, f->default_segments_cpu);
 }
 
 /* Removes dir and the files in it. */
