@@ -67,8 +67,7 @@ static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
         BusContext *ctx = userdata;
         ReplError err = REPL_ERROR_INIT;
         char owner[BUS_OWNER_MAX], p[OBJECT_PATH_MAX];
-        Job *job;
-        uint64_t id;
+        uint64_t id, job = 0;
         Caller c;
         int r;
 
@@ -83,7 +82,8 @@ static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = engine_verify_access_point(ctx->engine, &c, id, &job, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return sd_bus_reply_method_return(m, "uo", (uint32_t) CIM_JOB_STARTED, object_path_format(p, OBJECT_JOB, job->id));
+        return bus_reply_method_return_when_stored(ctx, m, "uo", (uint32_t) CIM_JOB_STARTED,
+                                                   object_path_format(p, OBJECT_JOB, job));
 }
 
 static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error) {

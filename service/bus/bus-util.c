@@ -6,6 +6,7 @@
  */
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -330,7 +331,65 @@ int bus_method_delete_object(sd_bus_message *m, BusContext *ctx, ObjectKind kind
         r = f(ctx->engine, &c, id, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return sd_bus_reply_method_return(m, NULL);
+        return bus_reply_method_return_when_stored(ctx, m, NULL);
+}
+
+typedef struct HeldReply {
+        sd_bus_message *call, *reply;
+} HeldReply;
+
+static void on_stored(int error, void *userdata) {
+        HeldReply *h = userdata;
+        int r;
+
+        if (error >= 0)
+                r = sd_bus_send(NULL, h->reply, NULL);
+        else {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                bus_error_setf_errno(&e, -EIO, "The change could not be stored; nothing was changed.");
+                r = sd_bus_reply_method_error(h->call, &e);
+        }
+        if (r < 0)
+                log_warning_errno(r, "Failed to answer a call of %s", sd_bus_message_get_member(h->call) ?: "?");
+        sd_bus_message_unref(h->call);
+        sd_bus_message_unref(h->reply);
+        free(h);
+}
+
+int bus_reply_when_stored(BusContext *ctx, sd_bus_message *call, sd_bus_message *reply) {
+        HeldReply *h = malloc(sizeof(HeldReply));
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        *h = (HeldReply) { sd_bus_message_ref(call), sd_bus_message_ref(reply) };
+        r = engine_when_stored(ctx->engine, on_stored, h);
+        if (r < 0) {
+                sd_bus_message_unref(h->call);
+                sd_bus_message_unref(h->reply);
+                free(h);
+                return r;
+        }
+        return 1;
+}
+
+int bus_reply_method_return_when_stored(BusContext *ctx, sd_bus_message *call, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_return(call, &reply);
+        if (r < 0)
+                return r;
+        if (types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(reply, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        return r;
+        }
+        return bus_reply_when_stored(ctx, call, reply);
 }
 
 int bus_append_path(sd_bus_message *reply, ObjectKind kind, uint64_t id) {

@@ -66,6 +66,16 @@ typedef int (*bus_engine_delete_t)(Engine *e, const Caller *c, uint64_t id, Repl
 int bus_method_delete_object(sd_bus_message *m, BusContext *ctx, ObjectKind kind, BusAction action,
                              bus_engine_delete_t f, sd_bus_error *error);
 
+/*
+ * Sends a method's reply (a reference is taken) once every change submitted
+ * so far is durable (API.md section 8a), or, if its group could not be
+ * stored, an error saying nothing was changed. Returns 1 for the handler to
+ * return: the call is answered, now or later.
+ */
+int bus_reply_when_stored(BusContext *ctx, sd_bus_message *call, sd_bus_message *reply);
+/* The same for a reply of the given types and values. */
+int bus_reply_method_return_when_stored(BusContext *ctx, sd_bus_message *call, const char *types, ...);
+
 int bus_append_path(sd_bus_message *reply, ObjectKind kind, uint64_t id);
 int bus_append_idset(sd_bus_message *reply, ObjectKind kind, const IdSet *s);
 int bus_append_strv_paths(sd_bus_message *reply, char * const *paths);

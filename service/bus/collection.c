@@ -75,7 +75,7 @@ static int method_modify(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = engine_modify_collection(ctx->engine, &c, id, &s, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return sd_bus_reply_method_return(m, NULL);
+        return bus_reply_method_return_when_stored(ctx, m, NULL);
 }
 
 static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error) {

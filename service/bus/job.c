@@ -137,6 +137,10 @@ static int property_set(sd_bus *bus, const char *path, const char *interface, co
                 return -ENOENT;
         if (r < 0)
                 return bus_error_set_repl(error, &err);
+        /* sd-bus answers a Set when the setter returns: the change must be stored by then. */
+        r = engine_flush(ctx->engine);
+        if (r < 0)
+                return bus_error_setf_errno(error, -EIO, "The change could not be stored; nothing was changed.");
         return 1;
 }
 
@@ -165,7 +169,7 @@ static int method_request_state_change(sd_bus_message *m, void *userdata, sd_bus
         r = engine_job_request_state_change(ctx->engine, &c, j->id, requested, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return sd_bus_reply_method_return(m, "u", (uint32_t) CIM_OK);
+        return bus_reply_method_return_when_stored(ctx, m, "u", (uint32_t) CIM_OK);
 }
 
 static int method_get_error(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -213,7 +217,7 @@ static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = engine_job_delete(ctx->engine, &c, j->id, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return sd_bus_reply_method_return(m, NULL);
+        return bus_reply_method_return_when_stored(ctx, m, NULL);
 }
 
 const sd_bus_vtable bus_job_vtable[] = {

@@ -14,22 +14,24 @@
 #include "bus-util.h"
 #include "errors.h"
 
-static int reply_job_started(sd_bus_message *m, const Job *j, unsigned n_empty_paths, unsigned n_empty_arrays) {
+/* "u o" and then empty paths and arrays; job_id 0: no job, the change is made. */
+static int reply_job_started(BusContext *ctx, sd_bus_message *m, uint64_t job_id, unsigned n_empty_paths,
+                             unsigned n_empty_arrays) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         r = sd_bus_message_new_method_return(m, &reply);
         if (r >= 0)
-                r = sd_bus_message_append(reply, "u", (uint32_t) (j ? CIM_JOB_STARTED : CIM_OK));
+                r = sd_bus_message_append(reply, "u", (uint32_t) (job_id ? CIM_JOB_STARTED : CIM_OK));
         if (r >= 0)
-                r = bus_append_path(reply, j ? OBJECT_JOB : OBJECT_NONE, j ? j->id : 0);
+                r = bus_append_path(reply, job_id ? OBJECT_JOB : OBJECT_NONE, job_id);
         for (unsigned i = 0; r >= 0 && i < n_empty_paths; i++)
                 r = sd_bus_message_append(reply, "o", NULL_PATH);
         for (unsigned i = 0; r >= 0 && i < n_empty_arrays; i++)
                 r = sd_bus_message_append(reply, "ao", 0);
         if (r < 0)
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_when_stored(ctx, m, reply);
 }
 
 typedef struct MemberArgsBuffer {
@@ -85,8 +87,7 @@ static int method_create_collection(sd_bus_message *m, void *userdata, sd_bus_er
         ReplError err = REPL_ERROR_INIT;
         char owner[BUS_OWNER_MAX];
         const char *name;
-        Collection *col = NULL;
-        Job *job = NULL;
+        uint64_t col = 0, job = 0;
         Caller c;
         int active, dou, r;
 
@@ -109,9 +110,9 @@ static int method_create_collection(sd_bus_message *m, void *userdata, sd_bus_er
         if (r < 0)
                 return bus_error_set_repl(error, &err);
         if (job)
-                return reply_job_started(m, job, 1, 0);
-        return sd_bus_reply_method_return(m, "uoo", (uint32_t) CIM_OK, NULL_PATH,
-                                          object_path_format((char[OBJECT_PATH_MAX]) {}, OBJECT_COLLECTION, col->id));
+                return reply_job_started(ctx, m, job, 1, 0);
+        return bus_reply_method_return_when_stored(ctx, m, "uoo", (uint32_t) CIM_OK, NULL_PATH,
+                                                   object_path_format((char[OBJECT_PATH_MAX]) {}, OBJECT_COLLECTION, col));
 }
 
 static int method_add_to_collection(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -120,7 +121,7 @@ static int method_add_to_collection(sd_bus_message *m, void *userdata, sd_bus_er
         ReplError err = REPL_ERROR_INIT;
         char owner[BUS_OWNER_MAX];
         const char *collection;
-        Job *job = NULL;
+        uint64_t job = 0;
         Caller c;
         int r;
 
@@ -131,7 +132,7 @@ static int method_add_to_collection(sd_bus_message *m, void *userdata, sd_bus_er
         r = engine_add_to_collection(ctx->engine, &c, collection, &b.args, &job, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return reply_job_started(m, job, 0, 0);
+        return reply_job_started(ctx, m, job, 0, 0);
 }
 
 static int method_remove_from_collection(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -150,7 +151,7 @@ static int method_remove_from_collection(sd_bus_message *m, void *userdata, sd_b
         r = engine_remove_from_collection(ctx->engine, &c, collection, &b.args, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return reply_job_started(m, NULL, 0, 0);
+        return reply_job_started(ctx, m, 0, 0, 0);
 }
 
 static int method_add_peer_system(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -161,7 +162,7 @@ static int method_add_peer_system(sd_bus_message *m, void *userdata, sd_bus_erro
         const BusDictField fields[] = {
                 { "ElementName", 's', &element_name },
         };
-        System *s;
+        uint64_t id;
         Caller c;
         int r;
 
@@ -177,10 +178,10 @@ static int method_add_peer_system(sd_bus_message *m, void *userdata, sd_bus_erro
         if (r == 0)
                 return 1;       /* polkit was asked; the call runs again with its answer */
 
-        r = engine_add_peer_system(ctx->engine, &c, name, element_name, &s, &err);
+        r = engine_add_peer_system(ctx->engine, &c, name, element_name, &id, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return sd_bus_reply_method_return(m, "uo", (uint32_t) CIM_OK, object_path_format(p, OBJECT_SYSTEM, s->id));
+        return bus_reply_method_return_when_stored(ctx, m, "uo", (uint32_t) CIM_OK, object_path_format(p, OBJECT_SYSTEM, id));
 }
 
 static int method_add_access_point(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -196,7 +197,7 @@ static int method_add_access_point(sd_bus_message *m, void *userdata, sd_bus_err
                 { "PortalGroupTag", 'q', &spec.portal_group_tag },
                 { "ElementName", 's', &spec.element_name },
         };
-        AccessPoint *a;
+        uint64_t id;
         Caller c;
         int r;
 
@@ -213,10 +214,11 @@ static int method_add_access_point(sd_bus_message *m, void *userdata, sd_bus_err
         if (r == 0)
                 return 1;       /* polkit was asked; the call runs again with its answer */
 
-        r = engine_add_access_point(ctx->engine, &c, system, &spec, &a, &err);
+        r = engine_add_access_point(ctx->engine, &c, system, &spec, &id, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return sd_bus_reply_method_return(m, "uo", (uint32_t) CIM_OK, object_path_format(p, OBJECT_ACCESS_POINT, a->id));
+        return bus_reply_method_return_when_stored(ctx, m, "uo", (uint32_t) CIM_OK,
+                                                   object_path_format(p, OBJECT_ACCESS_POINT, id));
 }
 
 static int method_add_shared_secret(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -231,7 +233,7 @@ static int method_add_shared_secret(sd_bus_message *m, void *userdata, sd_bus_er
                 { "MutualUsername", 's', &spec.mutual_username },
                 { "MutualSecret", 's', &spec.mutual_secret },
         };
-        SharedSecret *s;
+        uint64_t id;
         Caller c;
         int r;
 
@@ -249,10 +251,10 @@ static int method_add_shared_secret(sd_bus_message *m, void *userdata, sd_bus_er
         if (r == 0)
                 return 1;       /* polkit was asked; the call runs again with its answer */
 
-        r = engine_add_secret(ctx->engine, &c, access_point, &spec, &s, &err);
+        r = engine_add_secret(ctx->engine, &c, access_point, &spec, &id, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
-        return sd_bus_reply_method_return(m, "uo", (uint32_t) CIM_OK, object_path_format(p, OBJECT_SECRET, s->id));
+        return bus_reply_method_return_when_stored(ctx, m, "uo", (uint32_t) CIM_OK, object_path_format(p, OBJECT_SECRET, id));
 }
 
 static int method_get_peer_systems(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -261,7 +263,7 @@ static int method_get_peer_systems(sd_bus_message *m, void *userdata, sd_bus_err
         ReplError err = REPL_ERROR_INIT;
         char owner[BUS_OWNER_MAX];
         uint16_t options;
-        Job *job = NULL;
+        uint64_t job = 0;
         Caller c;
         int r;
 
@@ -281,7 +283,7 @@ static int method_get_peer_systems(sd_bus_message *m, void *userdata, sd_bus_err
                 r = engine_probe_peer_systems(ctx->engine, &c, &job, &err);
                 if (r < 0)
                         return bus_error_set_repl(error, &err);
-                return reply_job_started(m, job, 0, 1);
+                return reply_job_started(ctx, m, job, 0, 1);
         }
 
         r = sd_bus_message_new_method_return(m, &reply);

@@ -188,6 +188,10 @@ SharedSecret *model_remove_secret(Model *m, uint64_t id);
 Collection *model_remove_collection(Model *m, uint64_t id);
 Job *model_remove_job(Model *m, uint64_t id);
 
+/* The same by kind (model-object.c): -EINVAL / NULL for a kind the model has no table for. */
+int model_add_object(Model *m, ObjectKind kind, void *object);
+void *model_remove_object(Model *m, ObjectKind kind, uint64_t id);
+
 #define MODEL_FOREACH(type, var, table)                                         \
         for (size_t _i_##var = 0; _i_##var < (table).n; _i_##var++)             \
                 for (type *var = (table).items[_i_##var]; var; var = NULL)

@@ -464,3 +464,14 @@ int validate_secret_spec(const SecretSpec *spec, ReplError *e) {
         return 0;
 }
 
+
+int validate_peer_system(const char *name, const char *element_name, NameFormat *ret_format, ReplError *e) {
+        int r;
+
+        r = validate_string_property(name, "Name", e);
+        if (r >= 0)
+                r = name_format_from_name(name, "Name", ret_format, e);
+        if (r >= 0)
+                r = validate_string_property(element_name, "ElementName", e);
+        return r;
+}

@@ -58,6 +58,8 @@ int name_format_from_name(const char *name, const char *arg, NameFormat *ret, Re
 
 /* The string-property rule: ≤255 bytes, UTF-8, no control characters. */
 int validate_string_property(const char *value, const char *arg, ReplError *e);
+/* AddPeerSystem's arguments: Name (whose format it returns) and ElementName. */
+int validate_peer_system(const char *name, const char *element_name, NameFormat *ret_format, ReplError *e);
 
 /*
  * A shared secret authenticates this host to a peer's portal, so it belongs

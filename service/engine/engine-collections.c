@@ -12,99 +12,96 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "change.h"
 #include "core/validate.h"
 #include "engine-internal.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
-int engine_stage_plan(Engine *e, const CollectionPlan *p) {
-        if (p->delete_collection)
-                return store_delete_collection(e->store, p->result->id);
-        return store_save_collection(e->store, p->result);
-}
-
-static void notify_members(Engine *e, ObjectKind kind, const IdSet *s) {
+static void notify_members(Change *ch, ObjectKind kind, const IdSet *s) {
         for (size_t i = 0; i < s->n; i++)
-                engine_notify_changed(e, kind, s->ids[i], "Collections");
+                change_notify(ch, kind, s->ids[i], "Collections");
 }
 
-void engine_apply_plan(Engine *e, CollectionPlan *p, bool created) {
+/* The member lists a plan changes, for PropertiesChanged of the collection. */
+static void notify_member_lists(Change *ch, uint64_t id, const CollectionPlan *p) {
+        const char *props[4];
+        size_t k = 0;
+
+        if (p->added_local.n || p->removed_local.n)
+                props[k++] = "LocalAccessPoints";
+        if (p->added_remote.n || p->removed_remote.n)
+                props[k++] = "RemoteAccessPoints";
+        if (p->added_systems.n || p->removed_systems.n)
+                props[k++] = "RemoteSystems";
+        props[k] = NULL;
+        change_notify_strv(ch, OBJECT_COLLECTION, id, props);
+}
+
+void engine_change_plan(Change *ch, CollectionPlan *p, bool created) {
         Collection *n = TAKE_PTR(p->result);
         uint64_t id = n->id;
 
-        if (created) {
-                n->job_id = 0;
-                if (model_add_collection(e->model, n) < 0) {
-                        /* Only on allocation failure; the store has it and the next start loads it. */
-                        log_error("Out of memory while adding collection %" PRIu64 " to the model.", id);
-                        collection_free(n);
-                        return;
-                }
-                engine_notify_added(e, OBJECT_COLLECTION, id);
-        } else if (p->delete_collection) {
-                engine_notify_removed(e, OBJECT_COLLECTION, id);
-                collection_free(model_remove_collection(e->model, id));
+        if (p->delete_collection) {
+                change_delete(ch, OBJECT_COLLECTION, id);
+                change_remove(ch, OBJECT_COLLECTION, id);
                 /* Systems the collection still held lose it too, though the plan did not remove them. */
-                for (size_t i = 0; i < n->remote_systems.n; i++)
-                        engine_notify_changed(e, OBJECT_SYSTEM, n->remote_systems.ids[i], "Collections");
+                notify_members(ch, OBJECT_SYSTEM, &n->remote_systems);
                 collection_free(n);
+        } else if (created) {
+                change_save(ch, OBJECT_COLLECTION, n);
+                n->job_id = 0;
+                change_add(ch, OBJECT_COLLECTION, n);
         } else {
-                const char *props[4];
-                size_t k = 0;
-                Collection *old = model_remove_collection(e->model, id);
-
-                n->job_id = old ? old->job_id : 0;
-                collection_free(old);
-                if (model_add_collection(e->model, n) < 0) {
-                        /* Only on allocation failure; the store has it and the next start loads it. */
-                        log_error("Out of memory while updating collection %" PRIu64 " in the model.", id);
-                        engine_notify_removed(e, OBJECT_COLLECTION, id);
-                        collection_free(n);
-                        return;
-                }
-                if (p->added_local.n || p->removed_local.n)
-                        props[k++] = "LocalAccessPoints";
-                if (p->added_remote.n || p->removed_remote.n)
-                        props[k++] = "RemoteAccessPoints";
-                if (p->added_systems.n || p->removed_systems.n)
-                        props[k++] = "RemoteSystems";
-                props[k] = NULL;
-                engine_notify_changed_strv(e, OBJECT_COLLECTION, id, props);
+                change_save_members(ch, id, p);
+                change_replace(ch, OBJECT_COLLECTION, n);
+                notify_member_lists(ch, id, p);
         }
-
-        notify_members(e, OBJECT_ACCESS_POINT, &p->added_local);
-        notify_members(e, OBJECT_ACCESS_POINT, &p->added_remote);
-        notify_members(e, OBJECT_SYSTEM, &p->added_systems);
-        notify_members(e, OBJECT_ACCESS_POINT, &p->removed_local);
-        notify_members(e, OBJECT_ACCESS_POINT, &p->removed_remote);
-        notify_members(e, OBJECT_SYSTEM, &p->removed_systems);
+        notify_members(ch, OBJECT_ACCESS_POINT, &p->added_local);
+        notify_members(ch, OBJECT_ACCESS_POINT, &p->added_remote);
+        notify_members(ch, OBJECT_SYSTEM, &p->added_systems);
+        notify_members(ch, OBJECT_ACCESS_POINT, &p->removed_local);
+        notify_members(ch, OBJECT_ACCESS_POINT, &p->removed_remote);
+        notify_members(ch, OBJECT_SYSTEM, &p->removed_systems);
 }
 
-static void log_plan(const Caller *c, const char *what, const CollectionPlan *p) {
+void engine_log_plan(Change *ch, const char *what, const CollectionPlan *p) {
         char q[OBJECT_PATH_MAX];
 
-        log_info("uid=%" PRIu32 " %s %s: +%zu/-%zu local, +%zu/-%zu remote access points, +%zu/-%zu systems%s",
-                 c->uid, what, path_of(q, OBJECT_COLLECTION, p->result->id), p->added_local.n, p->removed_local.n,
-                 p->added_remote.n, p->removed_remote.n, p->added_systems.n, p->removed_systems.n,
-                 p->delete_collection ? ", collection deleted" : "");
+        change_log(ch, "%s %s: +%zu/-%zu local, +%zu/-%zu remote access points, +%zu/-%zu systems%s",
+                   what, path_of(q, OBJECT_COLLECTION, p->result->id), p->added_local.n, p->removed_local.n,
+                   p->added_remote.n, p->removed_remote.n, p->added_systems.n, p->removed_systems.n,
+                   p->delete_collection ? ", collection deleted" : "");
 }
 
-/* Commits the plan in one transaction; the change is logged once it is stored, never before. */
+/* Submits the plan as one change; it is logged once it is stored, never before. */
 static int commit_plan(Engine *e, const Caller *c, const char *what, CollectionPlan *p, bool created,
                        bool save_next_id, ReplError *err) {
+        Change *ch;
         int r;
 
-        r = store_begin(e->store);
-        if (r >= 0)
-                r = engine_stage_plan(e, p);
-        if (r >= 0 && save_next_id)
-                r = store_save_next_id(e->store, e->model->next_id);
-        r = engine_end_transaction(e, r, err);
+        r = change_begin(e, c, &ch, err);
         if (r < 0)
                 return r;
-        log_plan(c, what, p);
-        engine_apply_plan(e, p, created);
-        return 0;
+        engine_log_plan(ch, what, p);
+        engine_change_plan(ch, p, created);
+        if (save_next_id)
+                change_save_next_id(ch);
+        return change_submit(ch, err);
+}
+
+/* What a membership change reads besides its collection: the members it names. */
+static void settle_members(Engine *e) {
+        engine_settle_kind(e, OBJECT_SYSTEM);
+        engine_settle_kind(e, OBJECT_ACCESS_POINT);
+}
+
+static void settle_collection_path(Engine *e, const char *path) {
+        ObjectKind k;
+        uint64_t id;
+
+        if (path && object_path_parse(path, &k, &id) >= 0 && k == OBJECT_COLLECTION)
+                engine_settle(e, id);
 }
 
 static bool plan_needs_verification(Engine *e, const CollectionPlan *p) {
@@ -114,12 +111,14 @@ static bool plan_needs_verification(Engine *e, const CollectionPlan *p) {
 
 int engine_create_collection(Engine *e, const Caller *c, const char *element_name, const MemberArgs *a,
                              bool active, bool delete_on_unassociated,
-                             Collection **ret_collection, Job **ret_job, ReplError *err) {
+                             uint64_t *ret_collection_id, uint64_t *ret_job_id, ReplError *err) {
         _cleanup_(collection_freep) Collection *n = NULL;
         _cleanup_(collection_plan_done) CollectionPlan p = COLLECTION_PLAN_INIT;
         uint64_t id;
         int r;
 
+        settle_members(e);
+        engine_settle_kind(e, OBJECT_COLLECTION);
         r = engine_check_object_limit(e->model->collections.n, e->config.max_collections, "collections", err);
         if (r < 0)
                 return r;
@@ -150,15 +149,16 @@ int engine_create_collection(Engine *e, const Caller *c, const char *element_nam
         if (r < 0)
                 return repl_error_set(err, -ENOMEM, "Out of memory.");
 
+        *ret_collection_id = 0;
+        *ret_job_id = 0;
         if (plan_needs_verification(e, &p))
                 return jobs_start(e, c, "CreateRemoteReplicationCollection", JOB_WORK_COLLECTION, &p, true, 0,
-                                  ret_job, err);
+                                  ret_job_id, err);
 
         r = commit_plan(e, c, "created collection", &p, true, true, err);
         if (r < 0)
                 return r;
-        *ret_collection = model_get_collection(e->model, id);
-        *ret_job = NULL;
+        *ret_collection_id = id;
         return 0;
 }
 
@@ -174,6 +174,8 @@ static int collection_busy_error(const Collection *col, ReplError *err) {
 static int collection_for_change(Engine *e, const char *path, Collection **ret, ReplError *err) {
         int r;
 
+        settle_members(e);
+        settle_collection_path(e, path);
         r = model_resolve_collection(e->model, path, "ConnectivityCollection", ret, err);
         if (r < 0)
                 return r;
@@ -185,7 +187,10 @@ static int collection_for_change(Engine *e, const char *path, Collection **ret, 
 /* The same for a collection's own methods, which name it by id. */
 static int collection_by_id_for_change(Engine *e, uint64_t id, Collection **ret, ReplError *err) {
         char q[OBJECT_PATH_MAX];
-        Collection *col = model_get_collection(e->model, id);
+        Collection *col;
+
+        engine_settle(e, id);
+        col = model_get_collection(e->model, id);
 
         if (!col)
                 return repl_error_set(err, -ENOENT, "Collection %s does not exist.", path_of(q, OBJECT_COLLECTION, id));
@@ -196,7 +201,7 @@ static int collection_by_id_for_change(Engine *e, uint64_t id, Collection **ret,
 }
 
 int engine_add_to_collection(Engine *e, const Caller *c, const char *collection_path, const MemberArgs *a,
-                             Job **ret_job, ReplError *err) {
+                             uint64_t *ret_job_id, ReplError *err) {
         _cleanup_(collection_plan_done) CollectionPlan p = COLLECTION_PLAN_INIT;
         Collection *col = NULL;
         int r;
@@ -210,13 +215,13 @@ int engine_add_to_collection(Engine *e, const Caller *c, const char *collection_
         r = engine_check_member_limit(e, p.result, err);
         if (r < 0)
                 return r;
-        *ret_job = NULL;
+        *ret_job_id = 0;
         if (!collection_plan_changes_membership(&p))
                 return 0;       /* everything named is a member already */
 
         if (plan_needs_verification(e, &p))
                 return jobs_start(e, c, "AddToRemoteReplicationCollection", JOB_WORK_COLLECTION, &p, false, col->id,
-                                  ret_job, err);
+                                  ret_job_id, err);
 
         return commit_plan(e, c, "added to collection", &p, false, false, err);
 }
@@ -243,6 +248,7 @@ int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const Coll
         _cleanup_(collection_freep) Collection *n = NULL;
         char q[OBJECT_PATH_MAX];
         Collection *col = NULL;
+        Change *ch;
         const char *props[4];
         size_t k = 0;
         int r;
@@ -276,50 +282,33 @@ int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const Coll
         if (k == 0)
                 return 0;
 
-        r = store_begin(e->store);
-        if (r >= 0)
-                r = store_save_collection(e->store, n);
-        r = engine_end_transaction(e, r, err);
+        r = change_begin(e, c, &ch, err);
         if (r < 0)
                 return r;
-
-        /* Swap the fields rather than the object, so nothing else has to be re-pointed. */
-        free(col->element_name);
-        col->element_name = TAKE_PTR(n->element_name);
-        col->active = n->active;
-        col->delete_on_unassociated = n->delete_on_unassociated;
-        log_info("uid=%" PRIu32 " modified collection %s", c->uid, path_of(q, OBJECT_COLLECTION, id));
-        engine_notify_changed_strv(e, OBJECT_COLLECTION, id, props);
-        return 0;
+        /* Member sets stay as they are; only the settings change. */
+        change_save(ch, OBJECT_COLLECTION, n);
+        change_log(ch, "modified collection %s", path_of(q, OBJECT_COLLECTION, id));
+        change_replace(ch, OBJECT_COLLECTION, TAKE_PTR(n));
+        change_notify_strv(ch, OBJECT_COLLECTION, id, props);
+        return change_submit(ch, err);
 }
 
 int engine_delete_collection(Engine *e, const Caller *c, uint64_t id, ReplError *err) {
         char q[OBJECT_PATH_MAX];
         Collection *col = NULL;
-        IdSet l, rm, sy;
+        Change *ch;
         int r;
 
         r = collection_by_id_for_change(e, id, &col, err);
-        if (r < 0)
-                return r;
-
-        r = store_begin(e->store);
         if (r >= 0)
-                r = store_delete_collection(e->store, id);
-        r = engine_end_transaction(e, r, err);
+                r = change_begin(e, c, &ch, err);
         if (r < 0)
                 return r;
-
-        log_info("uid=%" PRIu32 " deleted collection %s", c->uid, path_of(q, OBJECT_COLLECTION, id));
-        engine_notify_removed(e, OBJECT_COLLECTION, id);
-        col = model_remove_collection(e->model, id);
-        l = col->local_access_points;
-        rm = col->remote_access_points;
-        sy = col->remote_systems;
-        notify_members(e, OBJECT_ACCESS_POINT, &l);
-        notify_members(e, OBJECT_ACCESS_POINT, &rm);
-        notify_members(e, OBJECT_SYSTEM, &sy);
-        collection_free(col);
-        return 0;
+        change_log(ch, "deleted collection %s", path_of(q, OBJECT_COLLECTION, id));
+        change_delete(ch, OBJECT_COLLECTION, id);
+        change_remove(ch, OBJECT_COLLECTION, id);
+        notify_members(ch, OBJECT_ACCESS_POINT, &col->local_access_points);
+        notify_members(ch, OBJECT_ACCESS_POINT, &col->remote_access_points);
+        notify_members(ch, OBJECT_SYSTEM, &col->remote_systems);
+        return change_submit(ch, err);
 }
-

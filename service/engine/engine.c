@@ -15,29 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "committer.h"
 #include "core/validate.h"
 #include "engine-internal.h"
 #include "util/log.h"
 #include "util/strutil.h"
-
-static int storage_error(ReplError *err, int r) {
-        return repl_error_set(err, r == -ENOMEM ? -ENOMEM : -EIO,
-                              "The change could not be stored; nothing was changed.");
-}
-
-/*
- * Ends the transaction the caller began and filled while r stayed >= 0:
- * commits it, or rolls it back and reports that nothing changed.
- */
-int engine_end_transaction(Engine *e, int r, ReplError *err) {
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                return storage_error(err, r);
-        }
-        return 0;
-}
 
 int engine_new(sd_event *event, const char *state_directory, const char *local_name, const ServiceConfig *config,
                Engine **ret) {
@@ -64,6 +46,11 @@ int engine_new(sd_event *event, const char *state_directory, const char *local_n
                 engine_free(e);
                 return log_error_errno(r, "Failed to load the state store in %s", state_directory);
         }
+        r = committer_new(e);
+        if (r < 0) {
+                engine_free(e);
+                return log_error_errno(r, "Failed to set up the committer");
+        }
         *ret = e;
         return 0;
 }
@@ -71,6 +58,7 @@ int engine_new(sd_event *event, const char *state_directory, const char *local_n
 Engine *engine_free(Engine *e) {
         if (!e)
                 return NULL;
+        committer_free(e);
         if (e->model)
                 MODEL_FOREACH(Job, j, e->model->jobs)
                         jobs_free_runtime(j);
@@ -93,6 +81,7 @@ int engine_recover(Engine *e) {
 void engine_shutdown(Engine *e) {
         e->shutting_down = true;
         jobs_shutdown(e);
+        (void) engine_flush(e);
 }
 
 bool engine_has_running_jobs(Engine *e) {
@@ -119,6 +108,11 @@ void engine_notify_job_completed(Engine *e, const Job *j) {
                 e->observer->job_completed(j, e->observer_userdata);
 }
 
+void engine_notify_group_end(Engine *e) {
+        if (e->observer && e->observer->group_end)
+                e->observer->group_end(e->observer_userdata);
+}
+
 bool engine_object_busy(Engine *e, ObjectKind kind, uint64_t id) {
         return jobs_uses_object(e, kind, id);
 }
@@ -142,23 +136,29 @@ int engine_check_member_limit(Engine *e, const Collection *c, ReplError *err) {
 
 /* ---- probing ---- */
 
-int engine_verify_access_point(Engine *e, const Caller *c, uint64_t id, Job **ret_job, ReplError *err) {
+int engine_verify_access_point(Engine *e, const Caller *c, uint64_t id, uint64_t *ret_job_id, ReplError *err) {
         char q[OBJECT_PATH_MAX];
 
+        engine_settle(e, id);
         if (!model_get_access_point(e->model, id))
                 return repl_error_set(err, -ENOENT, "Access point %s does not exist.", path_of(q, OBJECT_ACCESS_POINT, id));
-        return jobs_start(e, c, "Verify", JOB_WORK_VERIFY, NULL, false, id, ret_job, err);
+        return jobs_start(e, c, "Verify", JOB_WORK_VERIFY, NULL, false, id, ret_job_id, err);
 }
 
-int engine_probe_peer_systems(Engine *e, const Caller *c, Job **ret_job, ReplError *err) {
-        return jobs_start(e, c, "GetPeerSystems", JOB_WORK_PEERS, NULL, false, 0, ret_job, err);
+int engine_probe_peer_systems(Engine *e, const Caller *c, uint64_t *ret_job_id, ReplError *err) {
+        engine_settle_kind(e, OBJECT_SYSTEM);
+        engine_settle_kind(e, OBJECT_ACCESS_POINT);
+        return jobs_start(e, c, "GetPeerSystems", JOB_WORK_PEERS, NULL, false, 0, ret_job_id, err);
 }
 
 /* ---- jobs ---- */
 
 static int job_for_control(Engine *e, const Caller *c, uint64_t id, Job **ret, ReplError *err) {
         char q[OBJECT_PATH_MAX];
-        Job *j = model_get_job(e->model, id);
+        Job *j;
+
+        engine_settle(e, id);
+        j = model_get_job(e->model, id);
 
         if (!j)
                 return repl_error_set(err, -ENOENT, "Job %s does not exist.", path_of(q, OBJECT_JOB, id));
@@ -174,43 +174,22 @@ int engine_job_request_state_change(Engine *e, const Caller *c, uint64_t id, uin
 }
 
 int engine_job_delete(Engine *e, const Caller *c, uint64_t id, ReplError *err) {
-        char q[OBJECT_PATH_MAX];
         Job *j = NULL;
         int r = job_for_control(e, c, id, &j, err);
 
-        if (r < 0)
-                return r;
-        r = jobs_delete(e, j, err);
-        if (r >= 0)
-                log_info("uid=%" PRIu32 " deleted job %s", c->uid, path_of(q, OBJECT_JOB, id));
-        return r;
+        return r < 0 ? r : jobs_delete(e, c, j, err);
 }
 
 int engine_job_set_delete_on_completion(Engine *e, const Caller *c, uint64_t id, bool b, ReplError *err) {
-        char q[OBJECT_PATH_MAX];
         Job *j = NULL;
         int r = job_for_control(e, c, id, &j, err);
 
-        if (r < 0 || j->delete_on_completion == b)
-                return r;
-        r = jobs_set_removal(e, j, true, b, false, 0, err);
-        if (r >= 0)
-                log_info("uid=%" PRIu32 " set DeleteOnCompletion of job %s to %s", c->uid,
-                         path_of(q, OBJECT_JOB, id), b ? "true" : "false");
-        return r;
+        return r < 0 ? r : jobs_set_removal(e, c, j, true, b, false, 0, err);
 }
 
 int engine_job_set_time_before_removal(Engine *e, const Caller *c, uint64_t id, uint64_t usec, ReplError *err) {
-        char q[OBJECT_PATH_MAX];
         Job *j = NULL;
         int r = job_for_control(e, c, id, &j, err);
 
-        if (r < 0 || j->time_before_removal == usec)
-                return r;
-        r = jobs_set_removal(e, j, false, false, true, usec, err);
-        if (r >= 0)
-                log_info("uid=%" PRIu32 " set TimeBeforeRemoval of job %s to %" PRIu64 " us", c->uid,
-                         path_of(q, OBJECT_JOB, id), usec);
-        return r;
+        return r < 0 ? r : jobs_set_removal(e, c, j, false, false, true, usec, err);
 }
-

@@ -31,12 +31,19 @@ typedef struct EngineObserver {
         void (*properties_changed)(ObjectKind kind, uint64_t id, const char * const *properties, void *userdata);
         /* After the final properties_changed of a finished job. */
         void (*job_completed)(const Job *j, void *userdata);
+        /* A group of changes has been committed and announced (or failed): a good moment to send what is queued. */
+        void (*group_end)(void *userdata);
 } EngineObserver;
 
 typedef struct Caller {
         uint32_t uid;
         const char *owner;      /* "<unique bus name> (uid N)" */
 } Caller;
+
+typedef struct Committer Committer;
+
+/* error 0: everything submitted before is durable; < 0: the group it was in is not stored. */
+typedef void (*engine_stored_t)(int error, void *userdata);
 
 typedef struct CollectionSettings {
         bool set_element_name, set_active, set_delete_on_unassociated;
@@ -53,6 +60,7 @@ struct Engine {
         const EngineObserver *observer;
         void *observer_userdata;
         bool shutting_down;
+        Committer *committer;
 };
 
 int engine_new(sd_event *event, const char *state_directory, const char *local_name, const ServiceConfig *config,
@@ -67,33 +75,42 @@ void engine_shutdown(Engine *e);
 
 bool engine_has_running_jobs(Engine *e);
 
+/*
+ * Changes are committed in groups (change.h). A method's reply waits for
+ * engine_when_stored(): done runs once every change submitted so far is
+ * durable (at once when none is pending), or with an error if its group
+ * could not be committed. engine_flush() commits the pending group now.
+ */
+int engine_when_stored(Engine *e, engine_stored_t done, void *userdata);
+int engine_flush(Engine *e);
+
 int engine_add_peer_system(Engine *e, const Caller *c, const char *name, const char *element_name,
-                           System **ret, ReplError *err);
+                           uint64_t *ret_id, ReplError *err);
 int engine_add_access_point(Engine *e, const Caller *c, const char *system_path, const AccessPointSpec *spec,
-                            AccessPoint **ret, ReplError *err);
+                            uint64_t *ret_id, ReplError *err);
 int engine_add_secret(Engine *e, const Caller *c, const char *access_point_path, const SecretSpec *spec,
-                      SharedSecret **ret, ReplError *err);
+                      uint64_t *ret_id, ReplError *err);
 int engine_delete_system(Engine *e, const Caller *c, uint64_t id, ReplError *err);
 int engine_delete_access_point(Engine *e, const Caller *c, uint64_t id, ReplError *err);
 int engine_delete_secret(Engine *e, const Caller *c, uint64_t id, ReplError *err);
 
 /*
  * Create/AddTo: when new remote access points must be verified a job is
- * started and *ret_job set (the change commits when it succeeds); otherwise
- * the change is committed before return and *ret_job is NULL.
+ * started and *ret_job_id set (the change commits when it succeeds);
+ * otherwise the change is submitted and *ret_job_id is 0.
  */
 int engine_create_collection(Engine *e, const Caller *c, const char *element_name, const MemberArgs *a,
                              bool active, bool delete_on_unassociated,
-                             Collection **ret_collection, Job **ret_job, ReplError *err);
+                             uint64_t *ret_collection_id, uint64_t *ret_job_id, ReplError *err);
 int engine_add_to_collection(Engine *e, const Caller *c, const char *collection_path, const MemberArgs *a,
-                             Job **ret_job, ReplError *err);
+                             uint64_t *ret_job_id, ReplError *err);
 int engine_remove_from_collection(Engine *e, const Caller *c, const char *collection_path, const MemberArgs *a,
                                   ReplError *err);
 int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const CollectionSettings *s, ReplError *err);
 int engine_delete_collection(Engine *e, const Caller *c, uint64_t id, ReplError *err);
 
-int engine_verify_access_point(Engine *e, const Caller *c, uint64_t id, Job **ret_job, ReplError *err);
-int engine_probe_peer_systems(Engine *e, const Caller *c, Job **ret_job, ReplError *err);
+int engine_verify_access_point(Engine *e, const Caller *c, uint64_t id, uint64_t *ret_job_id, ReplError *err);
+int engine_probe_peer_systems(Engine *e, const Caller *c, uint64_t *ret_job_id, ReplError *err);
 
 int engine_job_request_state_change(Engine *e, const Caller *c, uint64_t id, uint16_t requested, ReplError *err);
 int engine_job_delete(Engine *e, const Caller *c, uint64_t id, ReplError *err);

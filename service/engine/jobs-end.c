@@ -12,58 +12,56 @@
 #include <string.h>
 #include <time.h>
 
+#include "change.h"
 #include "core/validate.h"
 #include "jobs-internal.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
-static void job_save_touched(Engine *e, JobRuntime *rt, int *r) {
-        /* Verification results are part of the job's final transaction. */
-        IdSet systems = IDSET_INIT;
+/* The access points the job's probes looked at, whose findings (kept in the model) its end stores. */
+static int job_touched(Engine *e, JobRuntime *rt, IdSet *ret) {
+        for (size_t i = 0; i < rt->n_tasks; i++)
+                if ((rt->tasks[i].state == TASK_OK || rt->tasks[i].state == TASK_FAILED) &&
+                    idset_add(ret, rt->tasks[i].remote_ap) < 0)
+                        return -ENOMEM;
+        if (rt->kind == JOB_WORK_VERIFY && idset_add(ret, rt->target_id) < 0)
+                return -ENOMEM;
+        return 0;
+}
 
-        for (size_t i = 0; *r >= 0 && i < rt->n_tasks; i++) {
-                AccessPoint *a;
+static void change_save_touched(Change *ch, Engine *e, const IdSet *touched) {
+        _cleanup_(idset_clear) IdSet systems = IDSET_INIT;
 
-                if (rt->tasks[i].state != TASK_OK && rt->tasks[i].state != TASK_FAILED)
-                        continue;
-                a = model_get_access_point(e->model, rt->tasks[i].remote_ap);
+        for (size_t i = 0; i < touched->n; i++) {
+                AccessPoint *a = model_get_access_point(e->model, touched->ids[i]);
+
                 if (!a)
                         continue;
-                *r = store_save_access_point(e->store, a);
-                if (*r >= 0 && idset_add(&systems, a->system_id) < 0)
-                        *r = -ENOMEM;
+                change_save(ch, OBJECT_ACCESS_POINT, a);
+                if (idset_add(&systems, a->system_id) < 0)
+                        change_fail(ch, -ENOMEM);
         }
-        if (rt->kind == JOB_WORK_VERIFY) {
-                AccessPoint *a = model_get_access_point(e->model, rt->target_id);
-
-                if (a && *r >= 0)
-                        *r = store_save_access_point(e->store, a);
-        }
-        for (size_t i = 0; *r >= 0 && i < systems.n; i++) {
+        for (size_t i = 0; i < systems.n; i++) {
                 System *s = model_get_system(e->model, systems.ids[i]);
 
                 if (s && s->id != LOCAL_SYSTEM_ID)
-                        *r = store_save_system(e->store, s);
+                        change_save(ch, OBJECT_SYSTEM, s);
         }
-        idset_clear(&systems);
 }
 
-void job_finish(JobRuntime *rt, JobState state, Reason reason, uint16_t code, const char *description,
-                       const char *source) {
-        Engine *e = rt->engine;
-        Job *j = rt->job;
-        char p[OBJECT_PATH_MAX];
-        const char *props[20];
-        bool commit_plan = state == JOB_STATE_COMPLETED && rt->kind == JOB_WORK_COLLECTION && rt->plan.result;
-        size_t k = 0;
-        int r;
+/* What the end's done callback needs once the runtime's work is gone. */
+typedef struct JobEnd {
+        uint64_t job_id;
+        IdSet touched;
+} JobEnd;
 
-        for (size_t i = 0; i < rt->n_tasks; i++)
-                rt->tasks[i].probe = probe_free(rt->tasks[i].probe);
-        rt->start_source = sd_event_source_disable_unref(rt->start_source);
-        rt->progress_timer = sd_event_source_disable_unref(rt->progress_timer);
+static void job_end_free(JobEnd *end) {
+        idset_clear(&end->touched);
+        free(end);
+}
 
-        job_set_state(rt, state);
+static void job_record_end(Job *j, JobState state, Reason reason, uint16_t code, const char *description,
+                           const char *source) {
         j->error_code = code;
         j->error_reason = state == JOB_STATE_COMPLETED ? REASON_NONE : reason;
         (void) free_and_strdup(&j->error_description, description);
@@ -78,65 +76,57 @@ void job_finish(JobRuntime *rt, JobState state, Reason reason, uint16_t code, co
                 job_set_status(j, "Failed.");
         else
                 job_set_status(j, state == JOB_STATE_TERMINATED ? "Terminated." : "Killed.");
+}
 
-        if (commit_plan) {
-                strv_free(j->affected_elements);
-                j->affected_elements = calloc(2, sizeof(char *));
-                if (j->affected_elements)
-                        j->affected_elements[0] = strdup(path_of(p, OBJECT_COLLECTION, rt->plan.result->id));
+static void job_set_affected_collection(Job *j, uint64_t collection_id) {
+        char p[OBJECT_PATH_MAX];
+
+        strv_free(j->affected_elements);
+        j->affected_elements = calloc(2, sizeof(char *));
+        if (j->affected_elements)
+                j->affected_elements[0] = strdup(path_of(p, OBJECT_COLLECTION, collection_id));
+}
+
+/* After the commit: the collection is free again, the job says it is done, its removal is scheduled. */
+static void apply_job_ended(Engine *e, void *data) {
+        Job *j = model_get_job(e->model, (uint64_t) (uintptr_t) data);
+        Collection *col;
+
+        if (!j)
+                return;
+        col = j->collection_id ? model_get_collection(e->model, j->collection_id) : NULL;
+        if (col && col->job_id == j->id) {
+                col->job_id = 0;
+                engine_notify_changed(e, OBJECT_COLLECTION, col->id, "Job");
         }
-
-        r = store_begin(e->store);
-        job_save_touched(e, rt, &r);
-        if (r >= 0 && commit_plan)
-                r = engine_stage_plan(e, &rt->plan);
-        if (r >= 0)
-                r = store_save_job(e->store, j);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                /* Whatever the job found or was to commit, its end is not on record: it failed. */
-                store_rollback(e->store);
-                log_error_errno(r, "Failed to store the end of job %" PRIu64 "; its changes are not committed", j->id);
-                commit_plan = false;
-                job_set_state(rt, JOB_STATE_EXCEPTION);
-                j->error_code = CIM_FAILED;
-                j->error_type = CIM_ERROR_TYPE_SOFTWARE;
-                j->error_reason = REASON_STORAGE_FAILED;
-                (void) free_and_strdup(&j->error_description, "The result could not be stored; nothing was committed.");
-                (void) free_and_strdup(&j->error_source, NULL_PATH);
-                job_set_status(j, "Failed.");
-                /* What the probes found is on show already; keep it with the failed job, as a restart would
-                 * otherwise bring back older findings. */
-                r = store_begin(e->store);
-                job_save_touched(e, rt, &r);
-                if (r >= 0)
-                        r = store_save_job(e->store, j);
-                if (r < 0 || store_commit(e->store) < 0)
-                        store_rollback(e->store);
+        engine_notify_job_completed(e, j);
+        if (!e->shutting_down) {
+                job_arm_removal(j->runtime);
+                jobs_enforce_retention(e);
         }
+}
 
+/* The job's end as one change: what it found, its plan when it succeeded, its row, the announcements. */
+static int job_submit_end(JobRuntime *rt, bool commit_plan, JobEnd *end, change_done_t done) {
+        Engine *e = rt->engine;
+        Job *j = rt->job;
+        ReplError err = REPL_ERROR_INIT;
+        const char *props[20] = { "JobState", "OperationalStatus", "TimeOfLastStateChange", "Cancelable" };
+        size_t k = 4;
+        Change *ch;
+        int r;
+
+        r = change_begin(e, NULL, &ch, &err);
+        if (r < 0)
+                return r;
+        change_save_touched(ch, e, &end->touched);
         if (commit_plan) {
-                log_info("job %" PRIu64 " committed its change to collection %s", j->id,
-                         path_of(p, OBJECT_COLLECTION, rt->plan.result->id));
-                engine_apply_plan(e, &rt->plan, rt->create);
+                engine_log_plan(ch, "job committed its change to", &rt->plan);
+                engine_change_plan(ch, &rt->plan, rt->create);
         } else
-                log_info("job %" PRIu64 " ended %s%s%s", j->id, job_state_to_string(j->state),
-                         isempty(j->error_description) ? "" : ": ", j->error_description);
-
-        if (j->collection_id) {
-                Collection *col = model_get_collection(e->model, j->collection_id);
-
-                if (col && col->job_id == j->id) {
-                        col->job_id = 0;
-                        engine_notify_changed(e, OBJECT_COLLECTION, col->id, "Job");
-                }
-        }
-
-        props[k++] = "JobState";
-        props[k++] = "OperationalStatus";
-        props[k++] = "TimeOfLastStateChange";
-        props[k++] = "Cancelable";
+                change_log(ch, "job %" PRIu64 " ended %s%s%s", j->id, job_state_to_string(j->state),
+                           isempty(j->error_description) ? "" : ": ", j->error_description);
+        change_save(ch, OBJECT_JOB, j);
         if (j->error_code != 0)
                 props[k++] = "ErrorCode";
         if (!isempty(j->error_description))
@@ -145,37 +135,105 @@ void job_finish(JobRuntime *rt, JobState state, Reason reason, uint16_t code, co
                 props[k++] = "AffectedElements";
         k = job_collect_progress(rt, props, k);
         props[k] = NULL;
-        engine_notify_changed_strv(e, OBJECT_JOB, j->id, props);
+        change_notify_strv(ch, OBJECT_JOB, j->id, props);
+        change_call(ch, j->collection_id, apply_job_ended, (void *) (uintptr_t) j->id, NULL);
+        change_on_done(ch, done, end);
+        return change_submit(ch, &err);
+}
 
-        runtime_stop_work(rt);
-        engine_notify_job_completed(e, j);
+/* Whatever the job found or was to commit, its end is not on record: it failed, and says so. */
+static void job_end_storage_failed(JobRuntime *rt, JobEnd *end, int error) {
+        Job *j = rt->job;
 
-        if (!e->shutting_down) {
-                job_arm_removal(rt);
-                jobs_enforce_retention(e);
+        log_error_errno(error, "Failed to store the end of job %" PRIu64 "; its changes are not committed", j->id);
+        job_set_state(rt, JOB_STATE_EXCEPTION);
+        j->error_code = CIM_FAILED;
+        j->error_type = CIM_ERROR_TYPE_SOFTWARE;
+        j->error_reason = REASON_STORAGE_FAILED;
+        (void) free_and_strdup(&j->error_description, "The result could not be stored; nothing was committed.");
+        (void) free_and_strdup(&j->error_source, NULL_PATH);
+        job_set_status(j, "Failed.");
+        /* What the probes found is on show already; keep it with the failed job, as a restart would
+         * otherwise bring back older findings. */
+        if (job_submit_end(rt, false, end, NULL) >= 0)
+                return;
+        log_error("Failed to store that job %" PRIu64 " failed; it is listed as failed until the service stops", j->id);
+        /* Its callers still learn that it ended. */
+        engine_notify_changed(rt->engine, OBJECT_JOB, j->id, "JobState", "OperationalStatus", "TimeOfLastStateChange",
+                              "Cancelable", "ErrorCode", "ErrorDescription", "JobStatus");
+        apply_job_ended(rt->engine, (void *) (uintptr_t) j->id);
+}
+
+static void job_end_done(Engine *e, int error, void *userdata) {
+        JobEnd *end = userdata;
+        Job *j = model_get_job(e->model, end->job_id);
+
+        if (error < 0 && j && j->runtime)
+                job_end_storage_failed(j->runtime, end, error);
+        job_end_free(end);
+}
+
+void job_finish(JobRuntime *rt, JobState state, Reason reason, uint16_t code, const char *description,
+                const char *source) {
+        bool commit_plan = state == JOB_STATE_COMPLETED && rt->kind == JOB_WORK_COLLECTION && rt->plan.result;
+        JobEnd *end = calloc(1, sizeof(JobEnd));
+        int r = end ? job_touched(rt->engine, rt, &end->touched) : -ENOMEM;
+
+        for (size_t i = 0; i < rt->n_tasks; i++)
+                rt->tasks[i].probe = probe_free(rt->tasks[i].probe);
+        rt->start_source = sd_event_source_disable_unref(rt->start_source);
+        rt->progress_timer = sd_event_source_disable_unref(rt->progress_timer);
+
+        job_set_state(rt, state);
+        job_record_end(rt->job, state, reason, code, description, source);
+        if (commit_plan)
+                job_set_affected_collection(rt->job, rt->plan.result->id);
+        if (r >= 0) {
+                end->job_id = rt->job->id;
+                r = job_submit_end(rt, commit_plan, end, job_end_done);
         }
+        if (r < 0 && end)
+                job_end_storage_failed(rt, end, r);
+        if (end && r < 0)
+                job_end_free(end);
+        runtime_stop_work(rt);
 }
 
 /* ---- removal ---- */
 
-static void job_remove(Engine *e, Job *j) {
-        uint64_t id = j->id;
+static void removal_done(Engine *e, int error, void *userdata) {
+        Job *j = model_get_job(e->model, (uint64_t) (uintptr_t) userdata);
+
+        if (error < 0 && j && j->runtime) {
+                log_warning("Failed to remove job %" PRIu64 " from the store; it stays listed", j->id);
+                ((JobRuntime *) j->runtime)->removing = false;
+        }
+}
+
+/* Removes a finished job: its row now, the object after the commit. */
+static int job_remove(Engine *e, const Caller *c, Job *j, ReplError *err) {
+        char p[OBJECT_PATH_MAX];
+        Change *ch;
         int r;
 
-        r = store_begin(e->store);
-        if (r >= 0)
-                r = store_delete_job(e->store, id);
-        if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
-                log_warning_errno(r, "Failed to remove job %" PRIu64 " from the store; it stays listed", id);
-                return;
-        }
-        engine_notify_removed(e, OBJECT_JOB, id);
-        j = model_remove_job(e->model, id);
-        jobs_free_runtime(j);
-        job_free(j);
+        r = change_begin(e, c, &ch, err);
+        if (r < 0)
+                return r;
+        change_delete(ch, OBJECT_JOB, j->id);
+        change_remove(ch, OBJECT_JOB, j->id);
+        change_log(ch, "removed job %s", path_of(p, OBJECT_JOB, j->id));
+        change_on_done(ch, removal_done, (void *) (uintptr_t) j->id);
+        r = change_submit(ch, err);
+        if (r >= 0 && j->runtime)
+                ((JobRuntime *) j->runtime)->removing = true;
+        return r;
+}
+
+static void job_remove_expired(Engine *e, Job *j) {
+        ReplError err = REPL_ERROR_INIT;
+
+        if (job_remove(e, NULL, j, &err) < 0)
+                log_warning("Failed to remove job %" PRIu64 " from the store; it stays listed: %s", j->id, err.message);
 }
 
 static int on_removal_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -183,7 +241,7 @@ static int on_removal_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         rt->removal_timer = sd_event_source_disable_unref(rt->removal_timer);
         if (rt->job->delete_on_completion)
-                job_remove(rt->engine, rt->job);
+                job_remove_expired(rt->engine, rt->job);
         return 0;
 }
 
@@ -204,34 +262,50 @@ void jobs_enforce_retention(Engine *e) {
         MODEL_FOREACH(Job, j, e->model->jobs)
                 if (job_state_is_finished(j->state))
                         finished++;
-        /* Ids grow, so the table order is the age order. */
-        for (size_t i = 0; finished > e->config.max_finished_jobs && i < e->model->jobs.n;) {
+        /* Ids grow, so the table order is the age order; the removals take effect after the commit. */
+        for (size_t i = 0; finished > e->config.max_finished_jobs && i < e->model->jobs.n; i++) {
                 Job *j = e->model->jobs.items[i];
 
-                if (!job_state_is_finished(j->state)) {
-                        i++;
+                if (!job_state_is_finished(j->state) || (j->runtime && ((JobRuntime *) j->runtime)->removing))
                         continue;
-                }
-                job_remove(e, j);
+                job_remove_expired(e, j);
                 finished--;
-                if (i < e->model->jobs.n && e->model->jobs.items[i] == j)
-                        i++;    /* removal failed; skip it */
         }
 }
 
-int jobs_delete(Engine *e, Job *j, ReplError *err) {
+int jobs_delete(Engine *e, const Caller *c, Job *j, ReplError *err) {
         char p[OBJECT_PATH_MAX];
-        uint64_t id = j->id;    /* j is freed when the removal succeeds */
 
         if (!job_state_is_finished(j->state))
                 return repl_error_set(err, -EBADRQC, "Job %s is %s; only a finished job can be deleted.",
-                                      path_of(p, OBJECT_JOB, id), job_state_to_string(j->state));
-        job_remove(e, j);
-        return model_get_job(e->model, id) ? repl_error_set(err, -EIO, "The job could not be removed from the store.") : 0;
+                                      path_of(p, OBJECT_JOB, j->id), job_state_to_string(j->state));
+        return job_remove(e, c, j, err);
 }
 
-int jobs_set_removal(Engine *e, Job *j, bool set_doc, bool doc, bool set_tbr, uint64_t tbr, ReplError *err) {
+typedef struct RemovalSettings {
+        uint64_t job_id;
+        bool delete_on_completion;
+        uint64_t time_before_removal;
+} RemovalSettings;
+
+static void apply_removal_settings(Engine *e, void *data) {
+        RemovalSettings *rs = data;
+        Job *j = model_get_job(e->model, rs->job_id);
+
+        if (!j)
+                return;
+        j->delete_on_completion = rs->delete_on_completion;
+        j->time_before_removal = rs->time_before_removal;
+        if (j->runtime && job_state_is_finished(j->state))
+                job_arm_removal(j->runtime);
+}
+
+int jobs_set_removal(Engine *e, const Caller *c, Job *j, bool set_doc, bool doc, bool set_tbr, uint64_t tbr,
+                     ReplError *err) {
+        char p[OBJECT_PATH_MAX];
         Job updated = *j;
+        RemovalSettings *rs;
+        Change *ch;
         int r;
 
         if (set_doc)
@@ -240,27 +314,26 @@ int jobs_set_removal(Engine *e, Job *j, bool set_doc, bool doc, bool set_tbr, ui
                 updated.time_before_removal = tbr;
         if (updated.delete_on_completion == j->delete_on_completion && updated.time_before_removal == j->time_before_removal)
                 return 0;
+        rs = malloc(sizeof(RemovalSettings));
+        if (!rs)
+                return repl_error_set(err, -ENOMEM, "Out of memory.");
+        *rs = (RemovalSettings) { j->id, updated.delete_on_completion, updated.time_before_removal };
 
-        r = store_begin(e->store);
-        if (r >= 0)
-                r = store_save_job(e->store, &updated);
-        if (r >= 0)
-                r = store_commit(e->store);
+        r = change_begin(e, c, &ch, err);
         if (r < 0) {
-                store_rollback(e->store);
-                return repl_error_set(err, -EIO, "The change could not be stored; nothing was changed.");
+                free(rs);
+                return r;
         }
-        if (set_doc && j->delete_on_completion != doc) {
-                j->delete_on_completion = doc;
-                engine_notify_changed(e, OBJECT_JOB, j->id, "DeleteOnCompletion");
-        }
-        if (set_tbr && j->time_before_removal != tbr) {
-                j->time_before_removal = tbr;
-                engine_notify_changed(e, OBJECT_JOB, j->id, "TimeBeforeRemoval");
-        }
-        if (j->runtime && job_state_is_finished(j->state))
-                job_arm_removal(j->runtime);
-        return 0;
+        change_save(ch, OBJECT_JOB, &updated);
+        change_call(ch, j->id, apply_removal_settings, rs, free);
+        if (updated.delete_on_completion != j->delete_on_completion)
+                change_notify(ch, OBJECT_JOB, j->id, "DeleteOnCompletion");
+        if (updated.time_before_removal != j->time_before_removal)
+                change_notify(ch, OBJECT_JOB, j->id, "TimeBeforeRemoval");
+        change_log(ch, "set DeleteOnCompletion %s, TimeBeforeRemoval %" PRIu64 " us of job %s",
+                   updated.delete_on_completion ? "true" : "false", updated.time_before_removal,
+                   path_of(p, OBJECT_JOB, j->id));
+        return change_submit(ch, err);
 }
 
 /* ---- state changes ---- */

@@ -52,6 +52,7 @@ struct JobRuntime {
         char *emitted_status;
 
         sd_event_source *removal_timer;
+        bool removing;                  /* its removal is submitted, not yet committed */
 };
 
 /* jobs.c */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "change.h"
 #include "core/validate.h"
 #include "jobs-internal.h"
 #include "util/log.h"
@@ -181,14 +182,10 @@ static int job_initial_affected(JobRuntime *rt) {
         return r;
 }
 
-int jobs_start(Engine *e, const Caller *c, const char *method, JobWorkKind kind, CollectionPlan *plan,
-               bool create, uint64_t target_id, Job **ret, ReplError *err) {
-        _cleanup_(job_freep) Job *j = NULL;
-        char p[OBJECT_PATH_MAX];
-        JobRuntime *rt;
+static int check_job_limits(Engine *e, const Caller *c, ReplError *err) {
         size_t running;
-        int r;
 
+        engine_settle_kind(e, OBJECT_JOB);
         running = model_count_running_jobs(e->model, false, 0);
         if (running >= e->config.max_running_jobs)
                 return repl_error_set(err, -EDQUOT, "%zu jobs are running, the most the service allows.", running);
@@ -196,20 +193,59 @@ int jobs_start(Engine *e, const Caller *c, const char *method, JobWorkKind kind,
         if (running >= e->config.max_running_jobs_per_user)
                 return repl_error_set(err, -EDQUOT, "uid %" PRIu32 " has %zu jobs running, the most allowed per user.",
                                       c->uid, running);
+        return 0;
+}
 
-        j = job_new();
+static Job *job_create(Engine *e, const Caller *c, const char *method, JobWorkKind kind, bool create,
+                       uint64_t target_id) {
+        _cleanup_(job_freep) Job *j = job_new();
+
         if (!j || free_and_strdup(&j->name, method) < 0 || free_and_strdup(&j->owner, c->owner) < 0)
-                return repl_error_set(err, -ENOMEM, "Out of memory.");
-        j->id = model_allocate_id(e->model);
+                return NULL;
         j->started_by_uid = c->uid;
         j->time_submitted = j->time_of_last_state_change = now_usec(CLOCK_REALTIME);
         j->time_before_removal = e->config.job_time_before_removal_usec;
         j->collection_id = kind == JOB_WORK_COLLECTION && !create ? target_id : 0;
         job_set_status(j, "Queued.");
+        return TAKE_PTR(j);
+}
 
-        rt = runtime_new(e, j);
+/* After the commit: the job holds its collection and starts on the next turn of the loop. */
+static void apply_job_started(Engine *e, void *data) {
+        Job *j = model_get_job(e->model, (uint64_t) (uintptr_t) data);
+        JobRuntime *rt = j ? j->runtime : NULL;
+
+        if (!rt)
+                return;
+        if (sd_event_add_defer(e->event, &rt->start_source, on_job_start, rt) < 0) {
+                job_finish(rt, JOB_STATE_EXCEPTION, REASON_INTERRUPTED, CIM_FAILED, "The job could not be started.",
+                           NULL_PATH);
+                return;
+        }
+        if (j->collection_id) {
+                Collection *col = model_get_collection(e->model, j->collection_id);
+
+                col->job_id = j->id;
+                engine_notify_changed(e, OBJECT_COLLECTION, col->id, "Job");
+        }
+}
+
+int jobs_start(Engine *e, const Caller *c, const char *method, JobWorkKind kind, CollectionPlan *plan,
+               bool create, uint64_t target_id, uint64_t *ret_job_id, ReplError *err) {
+        _cleanup_(job_freep) Job *j = NULL;
+        char p[OBJECT_PATH_MAX];
+        JobRuntime *rt;
+        Change *ch;
+        int r;
+
+        r = check_job_limits(e, c, err);
+        if (r < 0)
+                return r;
+        j = job_create(e, c, method, kind, create, target_id);
+        rt = j ? runtime_new(e, j) : NULL;
         if (!rt)
                 return repl_error_set(err, -ENOMEM, "Out of memory.");
+        j->id = model_allocate_id(e->model);
         rt->kind = kind;
         rt->create = create;
         rt->target_id = target_id;
@@ -226,39 +262,21 @@ int jobs_start(Engine *e, const Caller *c, const char *method, JobWorkKind kind,
                 return repl_error_set(err, -ENOMEM, "Out of memory.");
         }
 
-        r = store_begin(e->store);
-        if (r >= 0)
-                r = store_save_job(e->store, j);
-        if (r >= 0)
-                r = store_save_next_id(e->store, e->model->next_id);
-        if (r >= 0)
-                r = store_commit(e->store);
+        r = change_begin(e, c, &ch, err);
         if (r < 0) {
-                store_rollback(e->store);
                 jobs_free_runtime(j);
-                return repl_error_set(err, -EIO, "The job could not be stored; nothing was started.");
+                return r;
         }
-        r = sd_event_add_defer(e->event, &rt->start_source, on_job_start, rt);
-        if (r < 0 || model_add_job(e->model, j) < 0) {
-                (void) store_begin(e->store);
-                (void) store_delete_job(e->store, j->id);
-                (void) store_commit(e->store);
-                jobs_free_runtime(j);
-                return repl_error_set(err, r < 0 ? r : -ENOMEM, "The job could not be started.");
-        }
-        Job *started = TAKE_PTR(j);
+        uint64_t j_collection_id = j->collection_id;
 
-        log_info("uid=%" PRIu32 " started job %s (%s, %zu probes)", c->uid, path_of(p, OBJECT_JOB, started->id), method,
-                 rt->n_tasks);
-        engine_notify_added(e, OBJECT_JOB, started->id);
-        if (started->collection_id) {
-                Collection *col = model_get_collection(e->model, started->collection_id);
-
-                col->job_id = started->id;
-                engine_notify_changed(e, OBJECT_COLLECTION, col->id, "Job");
-        }
-        *ret = started;
-        return 0;
+        change_save(ch, OBJECT_JOB, j);
+        change_save_next_id(ch);
+        change_log(ch, "started job %s (%s, %zu probes)", path_of(p, OBJECT_JOB, j->id), method, rt->n_tasks);
+        *ret_job_id = j->id;
+        change_add(ch, OBJECT_JOB, TAKE_PTR(j));
+        /* An AddTo's job holds the collection: calls about it wait for this change. */
+        change_call(ch, j_collection_id, apply_job_started, (void *) (uintptr_t) *ret_job_id, NULL);
+        return change_submit(ch, err);
 }
 
 
@@ -267,32 +285,34 @@ int jobs_start(Engine *e, const Caller *c, const char *method, JobWorkKind kind,
 #define INTERRUPTED_MESSAGE "Interrupted: the service stopped while the job was running; nothing of it was committed."
 
 int jobs_recover(Engine *e) {
+        ReplError err = REPL_ERROR_INIT;
+        Change *ch;
         int r;
 
-        r = store_begin(e->store);
+        r = change_begin(e, NULL, &ch, &err);
+        if (r < 0)
+                return log_error_errno(r, "Failed to close jobs of the previous run: %s", err.message);
         MODEL_FOREACH(Job, j, e->model->jobs) {
-                if (r < 0)
-                        break;
                 if (!j->runtime && !runtime_new(e, j))
-                        r = -ENOMEM;
-                if (r >= 0 && !job_state_is_finished(j->state)) {
-                        j->state = JOB_STATE_EXCEPTION;
-                        j->time_of_last_state_change = now_usec(CLOCK_REALTIME);
-                        j->error_code = CIM_FAILED;
-                        j->error_type = CIM_ERROR_TYPE_SOFTWARE;
-                        j->error_reason = REASON_INTERRUPTED;
-                        (void) free_and_strdup(&j->error_description, INTERRUPTED_MESSAGE);
-                        job_set_status(j, "Interrupted.");
-                        r = store_save_job(e->store, j);
-                        log_info("job %" PRIu64 " was running when the service stopped; it ended as exception", j->id);
-                }
+                        change_fail(ch, -ENOMEM);
+                if (job_state_is_finished(j->state))
+                        continue;
+                /* Nothing observes the model yet: the stored row and the model change together. */
+                j->state = JOB_STATE_EXCEPTION;
+                j->time_of_last_state_change = now_usec(CLOCK_REALTIME);
+                j->error_code = CIM_FAILED;
+                j->error_type = CIM_ERROR_TYPE_SOFTWARE;
+                j->error_reason = REASON_INTERRUPTED;
+                (void) free_and_strdup(&j->error_description, INTERRUPTED_MESSAGE);
+                job_set_status(j, "Interrupted.");
+                change_save(ch, OBJECT_JOB, j);
+                log_info("job %" PRIu64 " was running when the service stopped; it ended as exception", j->id);
         }
+        r = change_submit(ch, &err);
         if (r >= 0)
-                r = store_commit(e->store);
-        if (r < 0) {
-                store_rollback(e->store);
+                r = engine_flush(e);
+        if (r < 0)
                 return log_error_errno(r, "Failed to close jobs of the previous run");
-        }
         MODEL_FOREACH(Job, j, e->model->jobs)
                 job_arm_removal(j->runtime);
         jobs_enforce_retention(e);

@@ -210,6 +210,9 @@ static int save_collection_rows(Store *s, const Collection *x) {
 int store_save_collection(Store *s, const Collection *x) {
         int r;
 
+        /* Inside a transaction the caller's savepoint makes the rows all or nothing. */
+        if (store_in_transaction(s))
+                return save_collection_rows(s, x);
         r = store_exec(s, "SAVEPOINT save_collection");
         if (r < 0)
                 return r;
@@ -222,6 +225,62 @@ int store_save_collection(Store *s, const Collection *x) {
         }
 
         return store_exec(s, "RELEASE save_collection");
+}
+
+static int member_rows(Store *s, sqlite3_stmt *st, uint64_t collection_id, const char *kind, const IdSet *ids,
+                       const char *what) {
+        for (size_t i = 0; i < ids->n; i++) {
+                int r;
+
+                sqlite3_reset(st);
+                if (store_bind_u64(st, 1, collection_id) != SQLITE_OK || store_bind_text(st, 2, kind) != SQLITE_OK ||
+                    store_bind_u64(st, 3, ids->ids[i]) != SQLITE_OK)
+                        return store_error(s, "bind a member of collection %" PRIu64, collection_id);
+                r = store_step_done(s, st, what);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/**
+ * store_save_collection_members() - add and remove member rows of a stored collection
+ * @s: the store
+ * @collection_id: the collection, stored already
+ * @kind: "local", "remote" or "system"
+ * @added: members to add (present ones stay)
+ * @removed: members to remove (absent ones are no error)
+ *
+ * A membership change writes only the rows that change, so its cost does
+ * not grow with the collection. Inside a transaction only, whose savepoint
+ * makes the rows all or nothing.
+ *
+ * Return: 0; -EBUSY outside a transaction; -EIO.
+ */
+int store_save_collection_members(Store *s, uint64_t collection_id, const char *kind, const IdSet *added,
+                                  const IdSet *removed) {
+        _cleanup_stmt_release_ sqlite3_stmt *add = NULL, *del = NULL;
+        int r;
+
+        if (!store_in_transaction(s))
+                return -EBUSY;
+        if (added->n > 0) {
+                r = store_prepare_cached(s, "INSERT OR IGNORE INTO collection_members (collection_id, kind, member_id) "
+                                         "VALUES (?1, ?2, ?3)", &add);
+                if (r >= 0)
+                        r = member_rows(s, add, collection_id, kind, added, "add a collection member");
+                if (r < 0)
+                        return r;
+        }
+        if (removed->n > 0) {
+                r = store_prepare_cached(s, "DELETE FROM collection_members "
+                                         "WHERE collection_id = ?1 AND kind = ?2 AND member_id = ?3", &del);
+                if (r >= 0)
+                        r = member_rows(s, del, collection_id, kind, removed, "remove a collection member");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /**

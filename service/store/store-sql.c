@@ -73,6 +73,21 @@ int store_prepare_cached(Store *s, const char *sql, sqlite3_stmt **ret) {
         return 0;
 }
 
+/* A transaction-control statement, prepared once; not a row write, so no fault counts it. */
+static int store_exec_cached(Store *s, const char *sql) {
+        sqlite3_stmt *st;
+        int r, rc;
+
+        r = store_prepare_cached(s, sql, &st);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+                return store_error(s, "execute \"%s\"", sql);
+        return 0;
+}
+
 /* Runs a statement that returns no rows. */
 int store_step_done(Store *s, sqlite3_stmt *st, const char *what) {
         if (store_fault_plan_hit(&s->fault, STORE_FAULT_WRITE)) {
@@ -207,6 +222,34 @@ int store_commit(Store *s) {
  * SQLite itself rolls back on some errors, so there may be nothing left to
  * abandon; that is not an error.
  */
+bool store_in_transaction(Store *s) {
+        return !sqlite3_get_autocommit(s->db);
+}
+
+int store_savepoint(Store *s) {
+        if (!store_in_transaction(s))
+                return -EBUSY;
+        return store_exec_cached(s, "SAVEPOINT change");
+}
+
+int store_release_savepoint(Store *s) {
+        if (!store_in_transaction(s))
+                return -EBUSY;
+        return store_exec_cached(s, "RELEASE change");
+}
+
+/* ROLLBACK TO keeps the savepoint open; RELEASE closes it, with nothing left in it. */
+int store_rollback_to_savepoint(Store *s) {
+        int r;
+
+        if (!store_in_transaction(s))
+                return -EBUSY;
+        r = store_exec_cached(s, "ROLLBACK TO change");
+        if (r >= 0)
+                r = store_exec_cached(s, "RELEASE change");
+        return r;
+}
+
 void store_rollback(Store *s) {
         s->secret_deleted = false;
         if (sqlite3_get_autocommit(s->db))

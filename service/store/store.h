@@ -35,6 +35,18 @@ int store_load(Store *s, Model *m);
 int store_begin(Store *s);
 int store_commit(Store *s);
 void store_rollback(Store *s);
+/* Whether a transaction is open (SQLite ends one by itself on some I/O errors). */
+bool store_in_transaction(Store *s);
+
+/*
+ * One change inside an open transaction (group commit): store_savepoint()
+ * marks where it starts; store_release_savepoint() keeps its rows in the
+ * transaction; store_rollback_to_savepoint() undoes them and nothing else.
+ * -EBUSY outside a transaction, -EIO.
+ */
+int store_savepoint(Store *s);
+int store_release_savepoint(Store *s);
+int store_rollback_to_savepoint(Store *s);
 
 /* The stored value never decreases; -ERANGE above INT64_MAX. */
 int store_save_next_id(Store *s, uint64_t next_id);
@@ -51,6 +63,10 @@ int store_save_access_point(Store *s, const AccessPoint *x);
 int store_save_secret(Store *s, const SharedSecret *x);
 int store_save_collection(Store *s, const Collection *x);
 int store_save_job(Store *s, const Job *x);
+
+/* Only the member rows a membership change adds and removes; kind "local", "remote" or "system". */
+int store_save_collection_members(Store *s, uint64_t collection_id, const char *kind, const IdSet *added,
+                                  const IdSet *removed);
 
 int store_delete_system(Store *s, uint64_t id);
 int store_delete_access_point(Store *s, uint64_t id);
