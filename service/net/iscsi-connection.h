@@ -49,7 +49,7 @@ int iscsi_connection_adopt(struct iscsi_context *iscsi, int *fd, iscsi_command_c
  * Corks (on) or uncorks an adopted connection. libiscsi sends each PDU with
  * two system calls, header and data, on a TCP_NODELAY socket: a target that
  * takes 8 KiB per PDU (tgt's and LIO's default MaxRecvDataSegmentLength)
- * would get a 1 MiB write as 256 pairs of small segments, each a trip
+ * would get a 1 MiB write as 128 pairs of small segments, each a trip
  * through the stack and a wake-up on the other side. Corked around
  * iscsi_service(), what it sends in one go leaves in full segments, and
  * uncorking sends the rest at once, so nothing waits.
