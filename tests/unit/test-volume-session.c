@@ -8,7 +8,6 @@
  */
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <glib.h>
 #include <linux/tcp.h>
@@ -16,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "net/volume-session.h"
 #include "tgtd-endpoint.h"
