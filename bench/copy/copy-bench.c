@@ -519,7 +519,7 @@ int main(int argc, char *argv[]) {
                 { "size-mib", 0, 0, G_OPTION_ARG_INT64, &size_mib, "volume size for throughput and memory", "N" },
                 { "big-size-mib", 0, 0, G_OPTION_ARG_INT64, &big_mib, "the larger volume of the memory figure", "N" },
                 { "perf-seconds", 0, 0, G_OPTION_ARG_INT64, &perf_seconds, "how long iscsi-perf reads in a round", "N" },
-                { "rounds", 0, 0, G_OPTION_ARG_INT64, &rounds, "rounds of read, first and unchanged cycle; the best counts", "N" },
+                { "rounds", 0, 0, G_OPTION_ARG_INT64, &rounds, "rounds of read, first and unchanged cycle (at most 9); the median counts", "N" },
                 { "buffers", 0, 0, G_OPTION_ARG_INT, &buffers, "chunk buffers of a cycle (default 16)", "N" },
                 { "batch", 0, 0, G_OPTION_ARG_INT, &batch, "chunks per confirmation (default 64)", "N" },
                 { "chunk-kib", 0, 0, G_OPTION_ARG_INT, &chunk_kib, "chunk size in KiB (default 1024)", "N" },
