@@ -406,25 +406,16 @@ int bus_append_path(sd_bus_message *reply, ObjectKind kind, uint64_t id) {
         return sd_bus_message_append(reply, "o", object_path_format(p, kind, id));
 }
 
-static int compare_paths(const void *a, const void *b) {
-        return strcmp(*(const char * const *) a, *(const char * const *) b);
-}
-
 int bus_append_idset(sd_bus_message *reply, ObjectKind kind, const IdSet *s) {
-        _cleanup_strv_free_ char **paths = calloc(s->n + 1, sizeof(char *));
+        int r;
 
-        if (!paths)
-                return -ENOMEM;
-        for (size_t i = 0; i < s->n; i++) {
-                char p[OBJECT_PATH_MAX];
-
-                paths[i] = strdup(object_path_format(p, kind, s->ids[i]));
-                if (!paths[i])
-                        return -ENOMEM;
-        }
-        /* The contract orders member lists by path (byte order), not by id. */
-        qsort(paths, s->n, sizeof(char *), compare_paths);
-        return bus_append_strv_paths(reply, paths);
+        /* An IdSet is kept in the byte order of its paths, the order the contract gives member lists. */
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < s->n; i++)
+                r = bus_append_path(reply, kind, s->ids[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
 }
 
 int bus_append_strv_paths(sd_bus_message *reply, char * const *paths) {
