@@ -618,6 +618,29 @@ static void test_shutdown_flushes(Fixture *f, gconstpointer data) {
         g_assert_nonnull(model_get_system(f->engine->model, peer_id));
 }
 
+/*
+ * After the loop has finished (a stopping daemon) nothing commits on its
+ * own: a change still made is accepted, its caller still waits, and the
+ * engine's end commits it and answers.
+ */
+static void test_loop_finished(Fixture *f, gconstpointer data) {
+        uint64_t peer_id = 0;
+        Reply peer;
+
+        g_assert_cmpint(sd_event_exit(f->event, 0), >=, 0);
+        g_assert_cmpint(sd_event_loop(f->event), ==, 0);
+        g_assert_cmpint(sd_event_get_state(f->event), ==, SD_EVENT_FINISHED);
+
+        g_assert_cmpint(engine_add_peer_system(f->engine, &f->caller, "p", "", &peer_id, &f->err), ==, 0);
+        peer = reply_new(f, "p", OBJECT_SYSTEM, peer_id);
+        g_assert_cmpint(engine_when_stored(f->engine, on_stored, &peer), ==, 0);
+        g_assert_false(peer.called);
+        f->engine = engine_free(f->engine);
+        g_assert_true(peer.called);
+        g_assert_cmpint(peer.error, ==, 0);
+        g_assert_true(peer.durable);
+}
+
 static bool job_is_finished(Fixture *f, uint64_t id) {
         Job *j = model_get_job(f->engine->model, id);
 
@@ -689,6 +712,7 @@ int main(int argc, char *argv[]) {
         ADD("/committer/group-max", test_group_max);
         ADD("/committer/stop/free-flushes", test_free_flushes);
         ADD("/committer/stop/shutdown-flushes", test_shutdown_flushes);
+        ADD("/committer/stop/loop-finished", test_loop_finished);
 #undef ADD
         g_test_add("/committer/stop/free-flushes-follow-up", Fixture, GUINT_TO_POINTER(1), setup,
                    test_free_flushes_follow_up, teardown);
