@@ -29,7 +29,7 @@
 /* ------------------------------------------------------------------------ */
 /* output helpers */
 
-static char *format_timestamp(uint64_t usec) {
+char *format_timestamp(uint64_t usec) {
         char buf[64], *s = NULL;
         time_t t = (time_t) (usec / USEC_PER_SEC);
         struct tm tm;
@@ -75,17 +75,17 @@ static const char *system_label(const ObjectList *l, const char *path) {
 
 /* The display names of the objects in an "ao" property, comma-separated; NULL for none. */
 static char *names_of(const ObjectList *l, const Value *paths, bool systems) {
-        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_(strv_builder_clear) StrvBuilder names = STRV_BUILDER_INIT;
 
         for (size_t i = 0; i < value_array_length(paths); i++) {
                 const char *p = value_array_string(paths, i);
                 const Object *o = p ? object_list_find(l, p) : NULL;
                 const char *name = systems ? system_label(l, p) : (o && *object_display_name(o) ? object_display_name(o) : p);
 
-                if (name && strv_extend(&names, name) < 0)
+                if (name && strv_builder_extend(&names, name) < 0)
                         return NULL;
         }
-        return names ? strv_join(names, ",") : NULL;
+        return names.n > 0 ? strv_join(names.l, ",") : NULL;
 }
 
 static char *format_count(size_t n, const char *part_name, size_t part) {
@@ -160,20 +160,20 @@ int verb_status(sd_bus *bus, char **args, size_t n_args) {
         print_field_take(f, 20, "Access points", format_count(object_list_count(&l, OBJECT_ACCESS_POINT), "local", local_aps));
         print_field_take(f, 20, "Collections", format_count(object_list_count(&l, OBJECT_COLLECTION), NULL, 0));
         print_field_take(f, 20, "Shared secrets", format_count(object_list_count(&l, OBJECT_SECRET), NULL, 0));
+        print_field_take(f, 20, "Volumes", format_count(object_list_count(&l, OBJECT_VOLUME), NULL, 0));
+        print_field_take(f, 20, "Replicas", format_count(object_list_count(&l, OBJECT_SYNCHRONIZATION), NULL, 0));
         print_field_take(f, 20, "Jobs", format_count(object_list_count(&l, OBJECT_JOB), "running", running));
         return finish_output(&out, NULL);
 }
 
 /* A cell for a string property: "-" when empty. */
-static const char *cell(const Object *o, const char *name) {
+const char *cell(const Object *o, const char *name) {
         const char *s = property_list_get_string(&o->props, name);
 
         return s && *s ? s : "-";
 }
 
-typedef int (*RowFunction)(Table *t, const ObjectList *l, const Object *o);
-
-static int list_objects(sd_bus *bus, ObjectKind kind, size_t n_columns, const char *const *headers, RowFunction row) {
+int list_objects(sd_bus *bus, ObjectKind kind, size_t n_columns, const char *const *headers, RowFunction row) {
         _cleanup_(object_list_clear) ObjectList l = {};
         _cleanup_(table_freep) Table *t = NULL;
         Output out;
