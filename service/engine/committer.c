@@ -234,5 +234,7 @@ int engine_when_stored(Engine *e, engine_stored_t done, void *userdata) {
         r = push((void **) &c->waiters, &c->n_waiters, &c->n_waiters_allocated, sizeof(Waiter), &w);
         if (r < 0)
                 return r;
-        return sd_event_source_set_enabled(c->flush_source, SD_EVENT_ONESHOT);
+        /* The waiter is queued and will be answered: once the loop has finished, when the engine stops. */
+        (void) sd_event_source_set_enabled(c->flush_source, SD_EVENT_ONESHOT);
+        return 0;
 }
