@@ -23,6 +23,8 @@ static const KindWords words[_OBJECT_KIND_MAX] = {
         [OBJECT_COLLECTION] = { "collection", "collections" },
         [OBJECT_SECRET] = { "shared secret", "shared secrets" },
         [OBJECT_JOB] = { "job", "jobs" },
+        [OBJECT_VOLUME] = { "volume", "volumes" },
+        [OBJECT_SYNCHRONIZATION] = { "synchronization", "synchronizations" },
 };
 
 const KindWords *kind_words(ObjectKind k) {

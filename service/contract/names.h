@@ -21,6 +21,8 @@
 #define COLLECTION_PATH_PREFIX SERVICE_ROOT_PATH "/collection"
 #define SECRET_PATH_PREFIX SERVICE_ROOT_PATH "/secret"
 #define JOB_PATH_PREFIX SERVICE_ROOT_PATH "/job"
+#define VOLUME_PATH_PREFIX SERVICE_ROOT_PATH "/volume"
+#define SYNCHRONIZATION_PATH_PREFIX SERVICE_ROOT_PATH "/synchronization"
 
 #define SERVICE_INTERFACE "org.iscsi.ReplicationService"
 #define SYSTEM_INTERFACE "org.iscsi.ReplicationService.ComputerSystem"
@@ -28,6 +30,8 @@
 #define COLLECTION_INTERFACE "org.iscsi.ReplicationService.RemoteReplicationCollection"
 #define SECRET_INTERFACE "org.iscsi.ReplicationService.SharedSecret"
 #define JOB_INTERFACE "org.iscsi.ReplicationService.Job"
+#define VOLUME_INTERFACE "org.iscsi.ReplicationService.StorageVolume"
+#define SYNCHRONIZATION_INTERFACE "org.iscsi.ReplicationService.StorageSynchronized"
 
 /* The service's own errors; which errno each stands for is decided in service/bus/errors.c only. */
 #define BUS_ERROR_NOT_SUPPORTED "org.iscsi.ReplicationService.Error.NotSupported"

@@ -17,6 +17,8 @@ static const char * const kind_names[_OBJECT_KIND_MAX] = {
         [OBJECT_COLLECTION] = "collection",
         [OBJECT_SECRET] = "secret",
         [OBJECT_JOB] = "job",
+        [OBJECT_VOLUME] = "volume",
+        [OBJECT_SYNCHRONIZATION] = "synchronization",
 };
 
 static const char * const kind_nouns[_OBJECT_KIND_MAX] = {
@@ -27,6 +29,8 @@ static const char * const kind_nouns[_OBJECT_KIND_MAX] = {
         [OBJECT_COLLECTION] = "collection",
         [OBJECT_SECRET] = "shared secret",
         [OBJECT_JOB] = "job",
+        [OBJECT_VOLUME] = "storage volume",
+        [OBJECT_SYNCHRONIZATION] = "synchronization",
 };
 
 static const char * const kind_prefixes[_OBJECT_KIND_MAX] = {
@@ -35,6 +39,8 @@ static const char * const kind_prefixes[_OBJECT_KIND_MAX] = {
         [OBJECT_COLLECTION] = COLLECTION_PATH_PREFIX,
         [OBJECT_SECRET] = SECRET_PATH_PREFIX,
         [OBJECT_JOB] = JOB_PATH_PREFIX,
+        [OBJECT_VOLUME] = VOLUME_PATH_PREFIX,
+        [OBJECT_SYNCHRONIZATION] = SYNCHRONIZATION_PATH_PREFIX,
 };
 
 static const char * const kind_interfaces[_OBJECT_KIND_MAX] = {
@@ -44,6 +50,8 @@ static const char * const kind_interfaces[_OBJECT_KIND_MAX] = {
         [OBJECT_COLLECTION] = COLLECTION_INTERFACE,
         [OBJECT_SECRET] = SECRET_INTERFACE,
         [OBJECT_JOB] = JOB_INTERFACE,
+        [OBJECT_VOLUME] = VOLUME_INTERFACE,
+        [OBJECT_SYNCHRONIZATION] = SYNCHRONIZATION_INTERFACE,
 };
 
 const char *object_kind_to_string(ObjectKind k) {

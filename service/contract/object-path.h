@@ -23,6 +23,8 @@ typedef enum ObjectKind {
         OBJECT_COLLECTION,
         OBJECT_SECRET,
         OBJECT_JOB,
+        OBJECT_VOLUME,          /* API.md section 10 */
+        OBJECT_SYNCHRONIZATION,
         _OBJECT_KIND_MAX,
         OBJECT_INVALID = -1,
 } ObjectKind;

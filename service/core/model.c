@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "model.h"
+#include "model-internal.h"
 #include "util/strutil.h"
 
 static const char * const reachability_names[_REACHABLE_MAX] = {
@@ -105,66 +105,6 @@ int job_plan_state_change(const Job *j, uint16_t requested, JobState *ret_state,
         return 0;
 }
 
-/* Every model object begins with its id. */
-static uint64_t item_id(const void *p) {
-        return *(const uint64_t *) p;
-}
-
-static size_t table_lower_bound(const ObjectTable *t, uint64_t id) {
-        size_t lo = 0, hi = t->n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-
-                if (item_id(t->items[mid]) < id)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return lo;
-}
-
-static void *table_get(const ObjectTable *t, uint64_t id) {
-        size_t i = table_lower_bound(t, id);
-
-        return i < t->n && item_id(t->items[i]) == id ? t->items[i] : NULL;
-}
-
-static int table_add(ObjectTable *t, void *p) {
-        size_t i = table_lower_bound(t, item_id(p));
-        void **n;
-
-        if (i < t->n && item_id(t->items[i]) == item_id(p))
-                return -EEXIST;
-        n = realloc(t->items, sizeof(void *) * (t->n + 1));
-        if (!n)
-                return -ENOMEM;
-        memmove(n + i + 1, n + i, sizeof(void *) * (t->n - i));
-        n[i] = p;
-        t->items = n;
-        t->n++;
-        return 0;
-}
-
-static void *table_remove(ObjectTable *t, uint64_t id) {
-        size_t i = table_lower_bound(t, id);
-        void *p;
-
-        if (i >= t->n || item_id(t->items[i]) != id)
-                return NULL;
-        p = t->items[i];
-        memmove(t->items + i, t->items + i + 1, sizeof(void *) * (t->n - i - 1));
-        t->n--;
-        return p;
-}
-
-static void table_free(ObjectTable *t, void *(*f)(void *)) {
-        for (size_t i = 0; i < t->n; i++)
-                f(t->items[i]);
-        free(t->items);
-        *t = (ObjectTable) {};
-}
-
 System *system_new(void) {
         System *s = calloc(1, sizeof(System));
 
@@ -207,6 +147,7 @@ AccessPoint *access_point_free(AccessPoint *a) {
         if (!a)
                 return NULL;
         idset_clear(&a->collections);
+        idset_clear(&a->volumes);
         free(a->element_name);
         free(a->address);
         free(a->target_name);
@@ -333,11 +274,12 @@ Model *model_new(const char *local_name) {
 Model *model_free(Model *m) {
         if (!m)
                 return NULL;
-        table_free(&m->systems, (void *(*)(void *)) system_free);
-        table_free(&m->access_points, (void *(*)(void *)) access_point_free);
-        table_free(&m->secrets, (void *(*)(void *)) secret_free);
-        table_free(&m->collections, (void *(*)(void *)) collection_free);
-        table_free(&m->jobs, (void *(*)(void *)) job_free);
+        object_table_free(&m->systems, (void *(*)(void *)) system_free);
+        object_table_free(&m->access_points, (void *(*)(void *)) access_point_free);
+        object_table_free(&m->secrets, (void *(*)(void *)) secret_free);
+        object_table_free(&m->collections, (void *(*)(void *)) collection_free);
+        object_table_free(&m->jobs, (void *(*)(void *)) job_free);
+        model_free_replicas(m);
         hash_index_clear(&m->peers_by_name);
         hash_index_clear(&m->access_points_by_portal);
         free(m);
@@ -348,26 +290,26 @@ uint64_t model_allocate_id(Model *m) {
         return m->next_id++;
 }
 
-System *model_get_system(const Model *m, uint64_t id) { return table_get(&m->systems, id); }
-AccessPoint *model_get_access_point(const Model *m, uint64_t id) { return table_get(&m->access_points, id); }
-SharedSecret *model_get_secret(const Model *m, uint64_t id) { return table_get(&m->secrets, id); }
-Collection *model_get_collection(const Model *m, uint64_t id) { return table_get(&m->collections, id); }
-Job *model_get_job(const Model *m, uint64_t id) { return table_get(&m->jobs, id); }
+System *model_get_system(const Model *m, uint64_t id) { return object_table_get(&m->systems, id); }
+AccessPoint *model_get_access_point(const Model *m, uint64_t id) { return object_table_get(&m->access_points, id); }
+SharedSecret *model_get_secret(const Model *m, uint64_t id) { return object_table_get(&m->secrets, id); }
+Collection *model_get_collection(const Model *m, uint64_t id) { return object_table_get(&m->collections, id); }
+Job *model_get_job(const Model *m, uint64_t id) { return object_table_get(&m->jobs, id); }
 
-static void model_note_id(Model *m, uint64_t id) {
+void model_note_id(Model *m, uint64_t id) {
         if (id >= m->next_id)
                 m->next_id = id + 1;
 }
 
 #define DEFINE_MODEL_ADD_REMOVE(type, name, table)                              \
         int model_add_##name(Model *m, type *p) {                               \
-                int r = table_add(&m->table, p);                                \
+                int r = object_table_add(&m->table, p);                                \
                 if (r >= 0)                                                     \
                         model_note_id(m, p->id);                                \
                 return r;                                                       \
         }                                                                       \
         type *model_remove_##name(Model *m, uint64_t id) {                      \
-                return table_remove(&m->table, id);                             \
+                return object_table_remove(&m->table, id);                             \
         }
 
 DEFINE_MODEL_ADD_REMOVE(SharedSecret, secret, secrets)
@@ -430,7 +372,7 @@ int model_add_system(Model *m, System *s) {
                 if (r < 0)
                         return r;
         }
-        r = table_add(&m->systems, s);
+        r = object_table_add(&m->systems, s);
         if (r < 0) {
                 if (s->id != LOCAL_SYSTEM_ID)
                         hash_index_remove(&m->peers_by_name, peer_name_hash(s->name), s);
@@ -441,7 +383,7 @@ int model_add_system(Model *m, System *s) {
 }
 
 System *model_remove_system(Model *m, uint64_t id) {
-        System *s = table_remove(&m->systems, id);
+        System *s = object_table_remove(&m->systems, id);
 
         if (s && s->id != LOCAL_SYSTEM_ID)
                 hash_index_remove(&m->peers_by_name, peer_name_hash(s->name), s);
@@ -456,12 +398,12 @@ int model_add_access_point(Model *m, AccessPoint *a) {
         r = hash_index_put(&m->access_points_by_portal, portal_hash(&k), a);
         if (r < 0)
                 return r;
-        r = table_add(&m->access_points, a);
+        r = object_table_add(&m->access_points, a);
         if (r >= 0 && s)
                 r = idset_add(&s->access_points, a->id);
         if (r < 0) {
                 hash_index_remove(&m->access_points_by_portal, portal_hash(&k), a);
-                (void) table_remove(&m->access_points, a->id);
+                (void) object_table_remove(&m->access_points, a->id);
                 return r;
         }
         model_note_id(m, a->id);
@@ -469,7 +411,7 @@ int model_add_access_point(Model *m, AccessPoint *a) {
 }
 
 AccessPoint *model_remove_access_point(Model *m, uint64_t id) {
-        AccessPoint *a = table_remove(&m->access_points, id);
+        AccessPoint *a = object_table_remove(&m->access_points, id);
         System *s;
 
         if (!a)
@@ -522,13 +464,13 @@ static int index_members(const Model *m, const Collection *c, bool add) {
 int model_add_collection(Model *m, Collection *c) {
         int r;
 
-        r = table_add(&m->collections, c);
+        r = object_table_add(&m->collections, c);
         if (r < 0)
                 return r;
         r = index_members(m, c, true);
         if (r < 0) {
                 (void) index_members(m, c, false);
-                (void) table_remove(&m->collections, c->id);
+                (void) object_table_remove(&m->collections, c->id);
                 return r;
         }
         model_note_id(m, c->id);
@@ -536,7 +478,7 @@ int model_add_collection(Model *m, Collection *c) {
 }
 
 Collection *model_remove_collection(Model *m, uint64_t id) {
-        Collection *c = table_remove(&m->collections, id);
+        Collection *c = object_table_remove(&m->collections, id);
 
         if (c)
                 (void) index_members(m, c, false);
@@ -554,7 +496,7 @@ int model_rebuild_indexes(Model *m) {
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return model_rebuild_replica_indexes(m);
 }
 
 int model_collections_of_access_point(const Model *m, uint64_t id, IdSet *ret) {

@@ -3,7 +3,8 @@
 
 /*
  * The in-memory model: computer systems, access points, shared secrets,
- * remote replication collections and jobs, each in an id-sorted table.
+ * remote replication collections, jobs, storage volumes and synchronizations
+ * (model-replica.c), each in an id-sorted table.
  * Pure C: no sd-bus, no SQLite. The store loads it and persists changes; the
  * bus layer exposes it. Every struct begins with its uint64_t id.
  */
@@ -13,7 +14,9 @@
 #include <stdint.h>
 
 #include "contract/object-path.h"
+#include "object-table.h"
 #include "reason.h"
+#include "replica.h"
 #include "util/error.h"
 #include "util/hashindex.h"
 #include "util/idset.h"
@@ -55,6 +58,7 @@ typedef struct AccessPoint {
         Reason last_error_reason;       /* LastErrorID; REASON_NONE after a success */
         /* Kept by the model while the access point is in it; never stored. */
         IdSet collections;
+        IdSet volumes;                  /* behind it */
 } AccessPoint;
 
 typedef struct SharedSecret {
@@ -145,22 +149,25 @@ size_t job_operational_status(const Job *j, uint16_t ret[static 2]);
  */
 int job_plan_state_change(const Job *j, uint16_t requested, JobState *ret_state, ReplError *e);
 
-/* A model table: pointers sorted by the id each object starts with. */
-typedef struct ObjectTable {
-        void **items;
-        size_t n;
-} ObjectTable;
-
 typedef struct Model {
         ObjectTable systems;            /* the local system is always first */
         ObjectTable access_points;
         ObjectTable secrets;
         ObjectTable collections;
         ObjectTable jobs;
+        ObjectTable volumes;
+        ObjectTable synchronizations;
         uint64_t next_id;               /* ids are never reused */
         /* Indexes, so that no lookup scans a table. */
         HashIndex peers_by_name;        /* peer systems by Name, ASCII case folded */
         HashIndex access_points_by_portal;      /* by system, address, port, target name */
+        HashIndex volumes_by_lun;       /* by access point, target name (ASCII case folded), LUN */
+        /*
+         * The synchronizations of each collection that has any, by
+         * collection id. Kept here rather than in the Collection, because a
+         * change replaces a collection object (see model_rebuild_indexes()).
+         */
+        ObjectTable synchronizations_by_collection;
 } Model;
 
 Model *model_new(const char *local_name);
@@ -225,7 +232,9 @@ static inline bool access_point_is_local(const AccessPoint *a) {
  * Collection members are indexed when a collection enters the model and
  * dropped when it leaves, so a collection in the model is never changed in
  * place: a change replaces it. A loader that fills member sets in place
- * rebuilds the indexes once at the end.
+ * rebuilds the indexes once at the end. The rebuild covers the replica
+ * indexes too (volumes of access points, synchronizations of volumes and of
+ * collections).
  */
 int model_rebuild_indexes(Model *m);
 
@@ -240,6 +249,37 @@ int model_collections_of_access_point(const Model *m, uint64_t id, IdSet *ret);
 int model_collections_of_system(const Model *m, uint64_t id, IdSet *ret);
 /* The access points a system hosts. */
 int model_access_points_of_system(const Model *m, uint64_t system_id, IdSet *ret);
+
+/* ---- replicas (model-replica.c) ---- */
+
+Volume *model_get_volume(const Model *m, uint64_t id);
+Synchronization *model_get_synchronization(const Model *m, uint64_t id);
+
+/*
+ * Insert (takes ownership; -EEXIST if the id is taken; -ENOMEM, and then the
+ * model is as before). A volume is filed under its access point and its
+ * (access point, target name, LUN); its synchronizations set is kept as
+ * given, so a replacement made with volume_copy() keeps it. A
+ * synchronization is filed under its source and copy volumes and its
+ * collection (those not in the model are skipped, as while loading).
+ */
+int model_add_volume(Model *m, Volume *v);
+int model_add_synchronization(Model *m, Synchronization *s);
+
+/* Remove from the table and the indexes and return the object (not freed), NULL if absent. */
+Volume *model_remove_volume(Model *m, uint64_t id);
+Synchronization *model_remove_synchronization(Model *m, uint64_t id);
+
+/* The volume behind this access point with this target name (ASCII case ignored) and LUN; NULL if none. */
+Volume *model_find_volume_by_lun(const Model *m, uint64_t access_point_id, const char *target_name, uint16_t lun);
+
+/* The volumes behind an access point; the synchronizations using a volume; those of a collection (as id sets). */
+int model_volumes_of_access_point(const Model *m, uint64_t access_point_id, IdSet *ret);
+int model_synchronizations_of_volume(const Model *m, uint64_t volume_id, IdSet *ret);
+int model_synchronizations_of_collection(const Model *m, uint64_t collection_id, IdSet *ret);
+
+/* The synchronization whose copy (or, with as_source, whose source) the volume is; NULL if none. */
+Synchronization *model_find_synchronization_of_volume(const Model *m, uint64_t volume_id, bool as_source);
 
 /* Count of jobs not finished, in all and for one uid. */
 size_t model_count_running_jobs(const Model *m, bool by_uid, uint32_t uid);

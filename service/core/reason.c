@@ -28,6 +28,11 @@ static const char * const reason_names[_REASON_MAX] = {
         [REASON_STORAGE_FAILED] = "StorageFailed",
         [REASON_VOLUME_UNSUITABLE] = "VolumeUnsuitable",
         [REASON_IO_FAILED] = "IOFailed",
+        [REASON_SOURCE_LOST] = "SourceLost",
+        [REASON_COPY_TARGET_LOST] = "CopyTargetLost",
+        [REASON_VOLUME_CHANGED] = "VolumeChanged",
+        [REASON_SUSPENDED] = "Suspended",
+        [REASON_REPLICA_DIFFERS] = "ReplicaDiffers",
 };
 
 const char *reason_to_string(Reason r) {

@@ -33,6 +33,11 @@ typedef enum Reason {
         /* The replica data path (section 10). */
         REASON_VOLUME_UNSUITABLE,               /* not a direct-access block device, or a copy too small */
         REASON_IO_FAILED,                       /* a READ, WRITE or SYNCHRONIZE CACHE ended in an error status */
+        REASON_SOURCE_LOST,                     /* the source's session was lost or could not be opened */
+        REASON_COPY_TARGET_LOST,                /* the copy's session was lost or could not be opened */
+        REASON_VOLUME_CHANGED,                  /* a volume's block size or size is not what was registered */
+        REASON_SUSPENDED,                       /* the cycle stopped for Suspend */
+        REASON_REPLICA_DIFFERS,                 /* Compare found chunks that differ */
         _REASON_MAX,
 } Reason;
 

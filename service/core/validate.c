@@ -379,7 +379,7 @@ char *portal_name_format(char buf[static PORTAL_NAME_MAX], const char *address, 
         return buf;
 }
 
-static int validate_target_name(const char *target_name, ReplError *e) {
+int validate_target_name(const char *target_name, ReplError *e) {
         NameFormat f;
         int r;
 

@@ -68,6 +68,9 @@ int validate_peer_system(const char *name, const char *element_name, NameFormat 
  */
 int validate_secret_access_point(const char *access_point_path, bool access_point_is_local, ReplError *e);
 
+/* A TargetName: empty, or a string property that is an iSCSI name (iqn., eui. or naa.); -EINVAL otherwise. */
+int validate_target_name(const char *target_name, ReplError *e);
+
 /* IPv4 literal, IPv6 literal (no brackets, no zone), or host name. -EINVAL otherwise. */
 int address_classify(const char *address, const char *arg, AddressType *ret, ReplError *e);
 

@@ -19,17 +19,19 @@
 #include <systemd/sd-event.h>
 
 #include "core/reason.h"
+#include "core/replica.h"
 #include "volume-session.h"
 
 /* A chunk's XXH3-128 hash in its canonical (big-endian) form, as stored. */
-#define COPY_HASH_SIZE 16
+#define COPY_HASH_SIZE REPLICA_HASH_SIZE
 typedef struct CopyHash {
         uint8_t bytes[COPY_HASH_SIZE];
 } CopyHash;
 
-#define COPY_CHUNK_SIZE_MIN (UINT32_C(64) * 1024)
-#define COPY_CHUNK_SIZE_MAX (UINT32_C(16) * 1024 * 1024)
-#define COPY_CHUNK_SIZE_DEFAULT (UINT32_C(1024) * 1024)
+/* The contract's rule lives in core/replica.h; the data path enforces the same one. */
+#define COPY_CHUNK_SIZE_MIN REPLICA_CHUNK_SIZE_MIN
+#define COPY_CHUNK_SIZE_MAX REPLICA_CHUNK_SIZE_MAX
+#define COPY_CHUNK_SIZE_DEFAULT REPLICA_CHUNK_SIZE_DEFAULT
 #define COPY_BUFFERS_DEFAULT 16u
 #define COPY_BUFFERS_MAX 256u
 #define COPY_CONFIRM_BATCH_DEFAULT 64u

@@ -61,6 +61,9 @@ Reason store_column_reason(Store *s, sqlite3_stmt *st, int i);
 /* After a secret's row is gone: checkpoint the write-ahead log down to nothing (see store-sql.c). */
 void store_erase_wal(Store *s);
 
+/* store-replica.c: volumes and synchronizations into the model (store_load()'s part). */
+int store_load_replicas(Store *s, Model *m);
+
 /* store-schema.c: refuse a file newer than this build; bring an older one up to date. */
 int store_refuse_version(Store *s, int version);
 int store_migrate(Store *s);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Reading the database back into the model at start-up: the next id, then
- * systems, access points, secrets, collections with their members, and jobs,
+ * systems, access points, secrets, collections with their members, volumes
+ * and synchronizations (store-replica.c), and jobs,
  * each row checked as the model would check a caller's value.
  */
 
@@ -296,6 +297,9 @@ static int load_all(Store *s, Model *m) {
         r = load_collections(s, m);
         if (r < 0)
                 return r;
+        r = store_load_replicas(s, m);
+        if (r < 0)
+                return r;
         r = load_jobs(s, m);
         if (r < 0)
                 return r;
@@ -337,8 +341,10 @@ int store_load(Store *s, Model *m) {
         if (r < 0)
                 return r;
 
-        log_debug("Store %s: loaded %zu systems, %zu access points, %zu secrets, %zu collections, %zu jobs.",
-                  s->path, m->systems.n, m->access_points.n, m->secrets.n, m->collections.n, m->jobs.n);
+        log_debug("Store %s: loaded %zu systems, %zu access points, %zu secrets, %zu collections, %zu volumes, "
+                  "%zu synchronizations, %zu jobs.",
+                  s->path, m->systems.n, m->access_points.n, m->secrets.n, m->collections.n, m->volumes.n,
+                  m->synchronizations.n, m->jobs.n);
         return 0;
 }
 

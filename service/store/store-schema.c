@@ -115,6 +115,63 @@ static const char schema_v2[] =
         "        ELSE '' END;";
 
 /*
+ * Version 3: replicas (API.md section 10). Volumes and synchronizations are
+ * rows like any other object; their references are the model's business.
+ *
+ * chunk_hashes is the per-chunk hash table of a synchronization, kept
+ * compact: one row per block of 4096 chunks (REPLICA_HASH_BLOCK_CHUNKS),
+ * holding the chunks' 16-byte hashes in one 64 KiB BLOB and a 512-byte
+ * bitmap of which are confirmed on the copy. Both are updated in place by
+ * BLOB range writes, so confirming a batch of chunks rewrites a few bytes,
+ * not the row. A 1 TiB volume at the default 1 MiB chunks has 2^20 chunks:
+ * 256 rows of 65,536 + 512 bytes, 16.1 MiB in all, under the 32 MiB that
+ * section 10 allows. The rows go with their synchronization's row (checked
+ * at COMMIT, so a transaction may save them in either order).
+ */
+static const char schema_v3[] =
+        "CREATE TABLE volumes ("
+        "        id INTEGER PRIMARY KEY NOT NULL,"
+        "        access_point_id INTEGER NOT NULL,"
+        "        element_name TEXT NOT NULL,"
+        "        target_name TEXT NOT NULL,"
+        "        lun INTEGER NOT NULL CHECK (lun BETWEEN 0 AND 65535),"
+        "        block_size INTEGER NOT NULL CHECK (block_size BETWEEN 0 AND 4294967295),"
+        "        n_blocks INTEGER NOT NULL,"
+        "        last_verified INTEGER NOT NULL"
+        ");"
+        ""
+        "CREATE TABLE synchronizations ("
+        "        id INTEGER PRIMARY KEY NOT NULL,"
+        "        element_name TEXT NOT NULL,"
+        "        sync_type INTEGER NOT NULL CHECK (sync_type IN (6, 7, 8)),"
+        "        mode INTEGER NOT NULL CHECK (mode IN (2, 3)),"
+        "        source_volume_id INTEGER NOT NULL,"
+        "        copy_volume_id INTEGER NOT NULL,"
+        "        collection_id INTEGER NOT NULL,"
+        "        copy_state INTEGER NOT NULL CHECK (copy_state IN (2, 3, 4, 5, 6, 9)),"
+        "        progress_status INTEGER NOT NULL CHECK (progress_status IN (2, 3, 4, 6, 7)),"
+        "        bandwidth_limit INTEGER NOT NULL,"
+        "        cycle_interval INTEGER NOT NULL,"
+        "        chunk_size INTEGER NOT NULL CHECK (chunk_size BETWEEN 0 AND 4294967295),"
+        "        last_sync_time INTEGER NOT NULL,"
+        "        next_sync_time INTEGER NOT NULL,"
+        "        bytes_scanned INTEGER NOT NULL,"
+        "        bytes_transferred INTEGER NOT NULL,"
+        "        last_error TEXT NOT NULL,"
+        "        last_error_id TEXT NOT NULL,"
+        "        resume_chunk INTEGER NOT NULL"
+        ");"
+        ""
+        "CREATE TABLE chunk_hashes ("
+        "        synchronization_id INTEGER NOT NULL"
+        "                REFERENCES synchronizations (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
+        "        block INTEGER NOT NULL CHECK (block >= 0),"
+        "        hashes BLOB NOT NULL CHECK (length(hashes) = 65536),"
+        "        confirmed BLOB NOT NULL CHECK (length(confirmed) = 512),"
+        "        PRIMARY KEY (synchronization_id, block)"
+        ");";
+
+/*
  * migrations[n] turns a version-n database into a version-n+1 one. Steps are
  * only ever appended: a released step is never edited, since databases in
  * the field have already run it.
@@ -122,6 +179,7 @@ static const char schema_v2[] =
 static const char * const migrations[] = {
         [0] = schema_v1,
         [1] = schema_v2,
+        [2] = schema_v3,
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,

@@ -12,11 +12,12 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/model.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_DATABASE_NAME "state.db"
 
 typedef struct Store Store;
@@ -73,6 +74,40 @@ int store_delete_access_point(Store *s, uint64_t id);
 int store_delete_secret(Store *s, uint64_t id);
 int store_delete_collection(Store *s, uint64_t id);
 int store_delete_job(Store *s, uint64_t id);
+
+/*
+ * Replicas (store-replica.c). Volumes and synchronizations are saved and
+ * deleted like the objects above: the whole row, inside the caller's
+ * transaction. The runtime fields (a synchronization's job, percent and
+ * rate; a volume's synchronizations) are not stored. Deleting a
+ * synchronization deletes its chunk hash table with it.
+ */
+int store_save_volume(Store *s, const Volume *x);
+int store_save_synchronization(Store *s, const Synchronization *x);
+int store_delete_volume(Store *s, uint64_t id);
+int store_delete_synchronization(Store *s, uint64_t id);
+
+/*
+ * The per-chunk hash table of a synchronization, in blocks of
+ * REPLICA_HASH_BLOCK_CHUNKS chunks (core/replica.h).
+ *
+ * store_save_chunk_hashes() records n chunks as confirmed on the copy:
+ * chunks[i] (an index in the whole volume, in any order) with the
+ * REPLICA_HASH_SIZE bytes at hashes + i * REPLICA_HASH_SIZE. All or
+ * nothing, also outside a transaction. Each block it touches counts as two
+ * writes for STORE_FAULT_WRITE (its row, then its hashes).
+ *
+ * store_load_chunk_hash_block() reads one block; a block never saved comes
+ * back with nothing confirmed. A cycle keeps one block in memory at a time,
+ * so its memory does not grow with the volume.
+ *
+ * store_delete_chunk_hashes() forgets every hash of a synchronization, so
+ * that its next cycle writes every chunk.
+ */
+int store_save_chunk_hashes(Store *s, uint64_t synchronization_id, const uint64_t *chunks, const uint8_t *hashes,
+                            size_t n);
+int store_load_chunk_hash_block(Store *s, uint64_t synchronization_id, uint64_t block, ChunkHashBlock *ret);
+int store_delete_chunk_hashes(Store *s, uint64_t synchronization_id);
 
 int store_get_schema_version(Store *s, int *ret);
 

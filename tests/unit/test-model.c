@@ -742,7 +742,8 @@ static void test_reason_strings(void) {
                 "", "Timeout", "NameNotResolved", "Unreachable", "Refused", "ConnectionLost",
                 "AuthenticationFailed", "MutualAuthenticationFailed", "LoginRejected", "TargetNotOffered",
                 "SystemNotOffered", "ProtocolError", "Interrupted", "Terminated", "Killed", "StorageFailed",
-                "VolumeUnsuitable", "IOFailed",
+                "VolumeUnsuitable", "IOFailed", "SourceLost", "CopyTargetLost", "VolumeChanged", "Suspended",
+                "ReplicaDiffers",
         };
 
         g_assert_cmpuint(G_N_ELEMENTS(names), ==, _REASON_MAX);

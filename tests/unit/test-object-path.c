@@ -11,6 +11,7 @@
 
 static const ObjectKind numbered_kinds[] = {
         OBJECT_SYSTEM, OBJECT_ACCESS_POINT, OBJECT_COLLECTION, OBJECT_SECRET, OBJECT_JOB,
+        OBJECT_VOLUME, OBJECT_SYNCHRONIZATION,
 };
 
 static void test_format(void) {
@@ -21,6 +22,8 @@ static void test_format(void) {
         g_assert_cmpstr(object_path_format(buf, OBJECT_COLLECTION, 7), ==, ROOT "/collection/7");
         g_assert_cmpstr(object_path_format(buf, OBJECT_SECRET, 3), ==, ROOT "/secret/3");
         g_assert_cmpstr(object_path_format(buf, OBJECT_JOB, 10), ==, ROOT "/job/10");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_VOLUME, 11), ==, ROOT "/volume/11");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_SYNCHRONIZATION, 12), ==, ROOT "/synchronization/12");
         g_assert_cmpstr(object_path_format(buf, OBJECT_JOB, UINT64_MAX), ==,
                         ROOT "/job/18446744073709551615");
         g_assert_true(object_path_format(buf, OBJECT_JOB, 1) == buf);
@@ -112,6 +115,13 @@ static void test_parse_reject(void) {
                 ROOT "/system/Local",
                 ROOT "/access_point/local",
                 ROOT "/job/local",
+                ROOT "/volume/0",
+                ROOT "/volume/local",
+                ROOT "/volumes/1",
+                ROOT "/synchronization/01",
+                ROOT "/synchronization",
+                ROOT "/sync/1",
+                ROOT "/StorageVolume/1",
                 ROOT "/service/1",
                 ROOT "/none/1",
                 ROOT "/",
@@ -161,6 +171,8 @@ static void test_kind_strings(void) {
         g_assert_cmpstr(object_kind_to_string(OBJECT_COLLECTION), ==, "collection");
         g_assert_cmpstr(object_kind_to_string(OBJECT_SECRET), ==, "secret");
         g_assert_cmpstr(object_kind_to_string(OBJECT_JOB), ==, "job");
+        g_assert_cmpstr(object_kind_to_string(OBJECT_VOLUME), ==, "volume");
+        g_assert_cmpstr(object_kind_to_string(OBJECT_SYNCHRONIZATION), ==, "synchronization");
         g_assert_cmpstr(object_kind_to_string(OBJECT_INVALID), ==, "invalid");
         g_assert_cmpstr(object_kind_to_string(_OBJECT_KIND_MAX), ==, "invalid");
 
@@ -169,6 +181,8 @@ static void test_kind_strings(void) {
                 g_assert_nonnull(object_kind_to_noun(k));
         }
         g_assert_cmpstr(object_kind_to_noun(OBJECT_ACCESS_POINT), ==, "access point");
+        g_assert_cmpstr(object_kind_to_noun(OBJECT_VOLUME), ==, "storage volume");
+        g_assert_cmpstr(object_kind_to_noun(OBJECT_SYNCHRONIZATION), ==, "synchronization");
         g_assert_cmpstr(object_kind_to_noun(OBJECT_INVALID), ==, "object");
 
         for (size_t k = 0; k < G_N_ELEMENTS(numbered_kinds); k++) {
@@ -228,6 +242,8 @@ static void test_kind_from_string(void) {
         g_assert_cmpint(object_kind_from_string(with_tail, 12), ==, OBJECT_ACCESS_POINT);
         g_assert_cmpint(object_kind_from_string("access", 6), ==, OBJECT_INVALID);
         g_assert_cmpint(object_kind_from_string("jobs", 4), ==, OBJECT_INVALID);
+        g_assert_cmpint(object_kind_from_string("synchronization", 15), ==, OBJECT_SYNCHRONIZATION);
+        g_assert_cmpint(object_kind_from_string("sync", 4), ==, OBJECT_INVALID);
         g_assert_cmpint(object_kind_from_string("Job", 3), ==, OBJECT_INVALID);
         g_assert_cmpint(object_kind_from_string("job", 0), ==, OBJECT_INVALID);
         /* The root and "/" are no kind a name can give. */
@@ -244,6 +260,9 @@ static void test_kind_interface(void) {
                         "org.iscsi.ReplicationService.RemoteReplicationCollection");
         g_assert_cmpstr(object_kind_interface(OBJECT_SECRET), ==, "org.iscsi.ReplicationService.SharedSecret");
         g_assert_cmpstr(object_kind_interface(OBJECT_JOB), ==, "org.iscsi.ReplicationService.Job");
+        g_assert_cmpstr(object_kind_interface(OBJECT_VOLUME), ==, "org.iscsi.ReplicationService.StorageVolume");
+        g_assert_cmpstr(object_kind_interface(OBJECT_SYNCHRONIZATION), ==,
+                        "org.iscsi.ReplicationService.StorageSynchronized");
         g_assert_null(object_kind_interface(OBJECT_NONE));
         g_assert_null(object_kind_interface(OBJECT_INVALID));
         g_assert_null(object_kind_interface(_OBJECT_KIND_MAX));

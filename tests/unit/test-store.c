@@ -541,7 +541,8 @@ static void test_open_migrates_version_1(Fixture *f, gconstpointer data) {
         /* A version-1 database: today's schema without the reason columns. */
         g_assert_cmpint(store_save_access_point(f->store, ap), ==, 0);
         f->store = store_close(f->store);
-        raw_exec(f->db_path, "ALTER TABLE jobs DROP COLUMN message_id;"
+        raw_exec(f->db_path, "DROP TABLE chunk_hashes; DROP TABLE synchronizations; DROP TABLE volumes;"
+                             "ALTER TABLE jobs DROP COLUMN message_id;"
                              "ALTER TABLE access_points DROP COLUMN last_error_id;"
                              "PRAGMA user_version = 1;");
         raw_insert_v1_job(f->db_path, 30, JOB_STATE_COMPLETED, 0, "");
