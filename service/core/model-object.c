@@ -17,6 +17,10 @@ int model_add_object(Model *m, ObjectKind kind, void *object) {
                 return model_add_collection(m, object);
         case OBJECT_JOB:
                 return model_add_job(m, object);
+        case OBJECT_VOLUME:
+                return model_add_volume(m, object);
+        case OBJECT_SYNCHRONIZATION:
+                return model_add_synchronization(m, object);
         default:
                 return -EINVAL;
         }
@@ -34,6 +38,10 @@ void *model_remove_object(Model *m, ObjectKind kind, uint64_t id) {
                 return model_remove_collection(m, id);
         case OBJECT_JOB:
                 return model_remove_job(m, id);
+        case OBJECT_VOLUME:
+                return model_remove_volume(m, id);
+        case OBJECT_SYNCHRONIZATION:
+                return model_remove_synchronization(m, id);
         default:
                 return NULL;
         }

@@ -72,6 +72,12 @@ static void object_free(ObjectKind kind, void *object) {
                 jobs_free_runtime(object);
                 job_free(object);
                 break;
+        case OBJECT_VOLUME:
+                volume_free(object);
+                break;
+        case OBJECT_SYNCHRONIZATION:
+                synchronization_free(object);
+                break;
         default:
                 break;
         }
@@ -143,6 +149,12 @@ void change_save(Change *ch, ObjectKind kind, const void *object) {
         case OBJECT_JOB:
                 r = store_save_job(s, object);
                 break;
+        case OBJECT_VOLUME:
+                r = store_save_volume(s, object);
+                break;
+        case OBJECT_SYNCHRONIZATION:
+                r = store_save_synchronization(s, object);
+                break;
         default:
                 r = -EINVAL;
         }
@@ -172,6 +184,12 @@ void change_delete(Change *ch, ObjectKind kind, uint64_t id) {
                 break;
         case OBJECT_JOB:
                 r = store_delete_job(s, id);
+                break;
+        case OBJECT_VOLUME:
+                r = store_delete_volume(s, id);
+                break;
+        case OBJECT_SYNCHRONIZATION:
+                r = store_delete_synchronization(s, id);
                 break;
         default:
                 r = -EINVAL;
