@@ -87,17 +87,32 @@ int append_failed(int r) {
  */
 int call_with_job(sd_bus *bus, sd_bus_message *m, const char *what, sd_bus_message **ret_reply,
                          char ***ret_affected) {
+        return call_with_job_following(bus, m, what, NULL, NULL, ret_reply, ret_affected);
+}
+
+/*
+ * call_with_job() for a replica job, whose progress also shows what the
+ * synchronization sends: follow names it, or, when NULL and ret_created is
+ * given, the reply does after Job (CreateElementReplica), and *ret_created
+ * is then set to it, also with --no-wait.
+ */
+int call_with_job_following(sd_bus *bus, sd_bus_message *m, const char *what, const char *follow, char **ret_created,
+                            sd_bus_message **ret_reply, char ***ret_affected) {
         _cleanup_(job_watch_done) JobWatch w = JOB_WATCH_INIT;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *job;
+        const char *job, *created = NULL;
         uint32_t rv;
         int r, status;
 
         *ret_reply = NULL;
         if (ret_affected)
                 *ret_affected = NULL;
+        if (ret_created)
+                *ret_created = NULL;
         if (arg_wait) {
                 r = job_watch_begin(&w, bus);
+                if (r >= 0 && follow)
+                        r = job_watch_follow(&w, follow);
                 if (r < 0)
                         return report_bus_error("subscribe to job signals", NULL, r);
         }
@@ -105,12 +120,21 @@ int call_with_job(sd_bus *bus, sd_bus_message *m, const char *what, sd_bus_messa
         if (status != EXIT_OK)
                 return status;
         r = sd_bus_message_read(reply, "uo", &rv, &job);
+        if (r >= 0 && ret_created)
+                r = sd_bus_message_read(reply, "o", &created);
         if (r < 0)
                 return report_bus_error("parse the reply", NULL, r);
+        if (created && !(*ret_created = strdup(created)))
+                return report_bus_error("parse the reply", NULL, -ENOMEM);
         if (rv == CIM_JOB_STARTED) {
                 if (!arg_wait) {
                         puts(job);
                         return EXIT_OK;
+                }
+                if (!follow && created && strcmp(created, NULL_PATH) != 0) {
+                        r = job_watch_follow(&w, created);
+                        if (r < 0)
+                                return report_bus_error("subscribe to the replica's signals", NULL, r);
                 }
                 status = job_watch_wait(&w, job);
                 if (status == EXIT_OK && ret_affected)

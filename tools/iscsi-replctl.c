@@ -28,6 +28,7 @@
 #include "replctl.h"
 #include "table.h"
 #include "terminal.h"
+#include "units.h"
 #include "util/strutil.h"
 
 /* The options as parsed; cli.h declares them for the commands. */
@@ -52,6 +53,14 @@ char **arg_remote;
 const char *arg_member_system;
 int arg_active = -1;
 int arg_delete_on_unassociated = -1;
+uint16_t arg_lun;
+uint16_t arg_sync_type;
+const char *arg_source;
+const char *arg_target;
+const char *arg_collection;
+uint64_t arg_interval;
+uint64_t arg_bandwidth;
+uint32_t arg_chunk_size;
 
 typedef int (*VerbFunction)(sd_bus *bus, char **args, size_t n_args);
 
@@ -71,6 +80,8 @@ static const Verb verbs[] = {
         { "list-access-points", 0, 0, OPT_JSON, verb_list_access_points },
         { "list-collections", 0, 0, OPT_JSON, verb_list_collections },
         { "list-jobs", 0, 0, OPT_JSON, verb_list_jobs },
+        { "list-volumes", 0, 0, OPT_JSON, verb_list_volumes },
+        { "list-replicas", 0, 0, OPT_JSON, verb_list_replicas },
         { "show", 1, 1, OPT_JSON, verb_show },
         { "job", 1, 1, OPT_JSON, verb_job },
         { "add-peer", 1, 1, OPT_ELEMENT_NAME, verb_add_peer },
@@ -82,70 +93,23 @@ static const Verb verbs[] = {
           verb_create_collection },
         { "add", 1, 1, OPT_LOCAL | OPT_REMOTE | OPT_MEMBER_SYSTEM, verb_add },
         { "remove", 1, 1, OPT_LOCAL | OPT_REMOTE | OPT_MEMBER_SYSTEM, verb_remove },
-        { "modify", 1, 1, OPT_ELEMENT_NAME | OPT_ACTIVE | OPT_DELETE_ON_UNASSOCIATED, verb_modify },
+        { "modify", 1, 1, OPT_ELEMENT_NAME | OPT_ACTIVE | OPT_DELETE_ON_UNASSOCIATED | OPT_BANDWIDTH | OPT_INTERVAL,
+          verb_modify },
         { "delete", 1, 1, 0, verb_delete },
         { "verify", 1, 1, 0, verb_verify },
         { "probe-peers", 0, 0, 0, verb_probe_peers },
         { "cancel", 1, 1, 0, verb_cancel },
         { "wait", 1, 1, 0, verb_wait },
+        { "add-volume", 1, 1, OPT_LUN | OPT_TARGET_NAME | OPT_ELEMENT_NAME, verb_add_volume },
+        { "create-replica", 1, 1,
+          OPT_SYNC_TYPE | OPT_SOURCE | OPT_TARGET | OPT_COLLECTION | OPT_INTERVAL | OPT_BANDWIDTH | OPT_CHUNK_SIZE,
+          verb_create_replica },
+        { "suspend", 1, 1, 0, verb_suspend },
+        { "resume", 1, 1, 0, verb_resume },
+        { "resync", 1, 1, 0, verb_resync },
+        { "detach", 1, 1, 0, verb_detach },
+        { "compare", 1, 1, 0, verb_compare },
 };
-
-static void help(void) {
-        printf("Usage: iscsi-replctl [OPTIONS…] COMMAND …\n\n"
-               "Manage iSCSI remote replication connectivity (org.iscsi.ReplicationService).\n\n"
-               "Show:\n"
-               "  status                         Show the service and what it holds\n"
-               "  list-systems                   List this host and the peer systems\n"
-               "  list-access-points             List iSCSI portals\n"
-               "  list-collections               List replication collections\n"
-               "  list-jobs                      List jobs\n"
-               "  show OBJECT                    Show every property of an object\n"
-               "  job JOB                        Show the state of a job\n\n"
-               "Change:\n"
-               "  add-peer NAME                  Register a peer system\n"
-               "  add-access-point SYSTEM ADDRESS[:PORT]\n"
-               "                                 Register a portal of SYSTEM (\"local\": this host)\n"
-               "  add-secret ACCESS_POINT --username=NAME\n"
-               "                                 Store CHAP credentials (secret asked, or --secret-file)\n"
-               "  create-collection NAME         Create a collection (members as with add)\n"
-               "  add COLLECTION                 Add --local/--remote access points, --system\n"
-               "  remove COLLECTION              Remove --local/--remote access points, --system\n"
-               "  modify COLLECTION              Change --element-name=, --active=, --delete-on-unassociated=\n"
-               "  delete OBJECT                  Delete a system, access point, collection, secret or job\n"
-               "  verify ACCESS_POINT            Probe an access point now\n"
-               "  probe-peers                    Probe every peer now; list those that answer\n\n"
-               "Jobs:\n"
-               "  cancel JOB                     Ask a running job to terminate\n"
-               "  wait JOB                       Wait for a job to finish, showing progress\n\n"
-               "Options:\n"
-               "  -h --help                      Show this help\n"
-               "     --version                   Show the version\n"
-               "     --system                    Talk to the service on the system bus (default)\n"
-               "     --session                   Talk to the service on the session bus\n"
-               "     --address=ADDRESS           Talk to the service on the bus at ADDRESS\n"
-               "  -H --host=[USER@]HOST          Talk to the service on HOST, over ssh\n"
-               "     --json                      Print one JSON document (status, list-*, show, job)\n"
-               "     --no-legend                 Omit table headers and footers\n"
-               "     --no-pager                  Do not pipe output into a pager\n"
-               "     --no-ask-password           Do not ask for passwords or secrets\n"
-               "     --no-wait                   Print the job path instead of waiting for the job\n"
-               "     --element-name=NAME         A descriptive name (add-peer, add-access-point, modify)\n"
-               "     --target-name=IQN           The iSCSI target behind the portal\n"
-               "     --portal-group-tag=N        The portal's target portal group tag\n"
-               "     --username=NAME             CHAP user name\n"
-               "     --mutual-username=NAME      CHAP user name for mutual authentication\n"
-               "     --secret-file=PATH          Read the CHAP secret from PATH\n"
-               "     --mutual-secret-file=PATH   Read the mutual CHAP secret from PATH\n"
-               "     --local=ACCESS_POINT        A local access point (repeatable)\n"
-               "     --remote=ACCESS_POINT       A remote access point (repeatable)\n"
-               "     --system=SYSTEM             The remote system (after the command)\n"
-               "     --inactive                  Create the collection inactive\n"
-               "     --delete-on-unassociated[=yes|no]\n"
-               "                                 Delete the collection when its last access point leaves\n"
-               "     --active=yes|no             Enable or disable replication of a collection\n\n"
-               "OBJECT is a path, KIND/NUMBER (system/2), a number, \"local\", or a unique\n"
-               "Name or ElementName. See iscsi-replctl(1) for the exit statuses.\n");
-}
 
 enum {
         ARG_VERSION = 0x100,
@@ -169,6 +133,15 @@ enum {
         ARG_INACTIVE,
         ARG_DELETE_ON_UNASSOCIATED,
         ARG_ACTIVE,
+        ARG_LUN,
+        ARG_MIRROR,
+        ARG_CLONE,
+        ARG_SOURCE,
+        ARG_TARGET,
+        ARG_COLLECTION,
+        ARG_INTERVAL,
+        ARG_BANDWIDTH,
+        ARG_CHUNK_SIZE,
 };
 
 /* Options whose value may follow as the next argument; the verb finder must skip that value. */
@@ -176,7 +149,8 @@ static bool option_takes_separate_value(const char *arg) {
         static const char *const with_value[] = {
                 "--address", "--host", "-H", "--element-name", "--target-name", "--portal-group-tag",
                 "--username", "--mutual-username", "--secret-file", "--mutual-secret-file",
-                "--local", "--remote", "--active",
+                "--local", "--remote", "--active", "--lun", "--source", "--target", "--collection", "--interval",
+                "--bandwidth", "--chunk-size",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(with_value); i++)
@@ -250,6 +224,89 @@ static int parse_yes_no(const char *s, const char *option) {
         return -EINVAL;
 }
 
+static int parse_u16(const char *s, const char *what, uint16_t *ret) {
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno != 0 || end == s || *end != 0 || v > UINT16_MAX || s[0] == '-' || s[0] == '+') {
+                fprintf(stderr, "Invalid %s \"%s\" (expected 0…65535).\n", what, s);
+                return -EINVAL;
+        }
+        *ret = (uint16_t) v;
+        return 0;
+}
+
+static int parse_size_option(const char *s, const char *option, uint64_t max, uint64_t *ret) {
+        int r = parse_size(s, ret);
+
+        if (r == 0 && *ret > max)
+                r = -ERANGE;
+        if (r < 0)
+                fprintf(stderr, "Invalid value for %s: \"%s\" (%s).\n", option, s,
+                        r == -ERANGE ? "too large" : "expected a number of bytes, or with K, M, G or T");
+        return r;
+}
+
+/* The options of the volume and replica verbs; c is in ARG_LUN…ARG_CHUNK_SIZE. */
+static int parse_replica_option(int c, const char *value) {
+        static const unsigned bits[] = {
+                [ARG_LUN - ARG_LUN] = OPT_LUN, [ARG_MIRROR - ARG_LUN] = OPT_SYNC_TYPE,
+                [ARG_CLONE - ARG_LUN] = OPT_SYNC_TYPE, [ARG_SOURCE - ARG_LUN] = OPT_SOURCE,
+                [ARG_TARGET - ARG_LUN] = OPT_TARGET, [ARG_COLLECTION - ARG_LUN] = OPT_COLLECTION,
+                [ARG_INTERVAL - ARG_LUN] = OPT_INTERVAL, [ARG_BANDWIDTH - ARG_LUN] = OPT_BANDWIDTH,
+                [ARG_CHUNK_SIZE - ARG_LUN] = OPT_CHUNK_SIZE,
+        };
+        uint64_t v;
+        int r = 0;
+
+        switch (c) {
+        case ARG_LUN:
+                r = parse_u16(value, "LUN", &arg_lun);
+                break;
+        case ARG_MIRROR:
+        case ARG_CLONE: {
+                uint16_t type = c == ARG_MIRROR ? SYNC_TYPE_MIRROR : SYNC_TYPE_CLONE;
+
+                if (arg_sync_type != 0 && arg_sync_type != type) {
+                        fputs("--mirror and --clone exclude each other.\n", stderr);
+                        return -EINVAL;
+                }
+                arg_sync_type = type;
+                break;
+        }
+        case ARG_SOURCE:
+                arg_source = value;
+                break;
+        case ARG_TARGET:
+                arg_target = value;
+                break;
+        case ARG_COLLECTION:
+                arg_collection = value;
+                break;
+        case ARG_INTERVAL:
+                r = parse_duration(value, &arg_interval);
+                if (r < 0)
+                        fprintf(stderr, "Invalid value for --interval: \"%s\" (%s).\n", value,
+                                r == -ERANGE ? "too large" : "expected seconds, or a number with ms, s, min, h or d");
+                break;
+        case ARG_BANDWIDTH:
+                r = parse_size_option(value, "--bandwidth", UINT64_MAX, &arg_bandwidth);
+                break;
+        case ARG_CHUNK_SIZE:
+                r = parse_size_option(value, "--chunk-size", UINT32_MAX, &v);
+                arg_chunk_size = (uint32_t) v;
+                break;
+        default:
+                return -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        arg_given |= bits[c - ARG_LUN];
+        return 0;
+}
+
 /* Explains why getopt refused an option (c is its '?' or ':'); arg is the argument the option was in. */
 static void report_bad_option(int c, const char *arg) {
         bool is_long = strncmp(arg, "--", 2) == 0;
@@ -294,6 +351,15 @@ static int parse_argv(int argc, char *argv[]) {
                 { "inactive", no_argument, NULL, ARG_INACTIVE },
                 { "delete-on-unassociated", optional_argument, NULL, ARG_DELETE_ON_UNASSOCIATED },
                 { "active", required_argument, NULL, ARG_ACTIVE },
+                { "lun", required_argument, NULL, ARG_LUN },
+                { "mirror", no_argument, NULL, ARG_MIRROR },
+                { "clone", no_argument, NULL, ARG_CLONE },
+                { "source", required_argument, NULL, ARG_SOURCE },
+                { "target", required_argument, NULL, ARG_TARGET },
+                { "collection", required_argument, NULL, ARG_COLLECTION },
+                { "interval", required_argument, NULL, ARG_INTERVAL },
+                { "bandwidth", required_argument, NULL, ARG_BANDWIDTH },
+                { "chunk-size", required_argument, NULL, ARG_CHUNK_SIZE },
                 {}
         };
         int c, r;
@@ -303,7 +369,7 @@ static int parse_argv(int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, ":hH:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
-                        help();
+                        print_help();
                         return 0;
                 case ARG_VERSION:
                         printf("iscsi-replctl %s\n", PACKAGE_VERSION);
@@ -350,20 +416,11 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_target_name = optarg;
                         arg_given |= OPT_TARGET_NAME;
                         break;
-                case ARG_PORTAL_GROUP_TAG: {
-                        char *end;
-                        unsigned long v;
-
-                        errno = 0;
-                        v = strtoul(optarg, &end, 10);
-                        if (errno != 0 || end == optarg || *end != 0 || v > UINT16_MAX || optarg[0] == '-') {
-                                fprintf(stderr, "Invalid portal group tag \"%s\" (expected 0…65535).\n", optarg);
+                case ARG_PORTAL_GROUP_TAG:
+                        if (parse_u16(optarg, "portal group tag", &arg_portal_group_tag) < 0)
                                 return -EXIT_INVALID;
-                        }
-                        arg_portal_group_tag = (uint16_t) v;
                         arg_given |= OPT_PORTAL_GROUP_TAG;
                         break;
-                }
                 case ARG_USERNAME:
                         arg_username = optarg;
                         arg_given |= OPT_USERNAME;
@@ -407,6 +464,18 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_active = r;
                         arg_given |= OPT_ACTIVE;
                         break;
+                case ARG_LUN:
+                case ARG_MIRROR:
+                case ARG_CLONE:
+                case ARG_SOURCE:
+                case ARG_TARGET:
+                case ARG_COLLECTION:
+                case ARG_INTERVAL:
+                case ARG_BANDWIDTH:
+                case ARG_CHUNK_SIZE:
+                        if (parse_replica_option(c, optarg) < 0)
+                                return -EXIT_INVALID;
+                        break;
                 case '?':
                 case ':':
                         report_bad_option(c, argv[optind - 1]);
@@ -438,6 +507,14 @@ static void report_foreign_options(const Verb *verb, unsigned foreign) {
                 { OPT_DELETE_ON_UNASSOCIATED, "--delete-on-unassociated" },
                 { OPT_ACTIVE, "--active" },
                 { OPT_JSON, "--json" },
+                { OPT_LUN, "--lun" },
+                { OPT_SYNC_TYPE, "--mirror/--clone" },
+                { OPT_SOURCE, "--source" },
+                { OPT_TARGET, "--target" },
+                { OPT_COLLECTION, "--collection" },
+                { OPT_INTERVAL, "--interval" },
+                { OPT_BANDWIDTH, "--bandwidth" },
+                { OPT_CHUNK_SIZE, "--chunk-size" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)

@@ -6,15 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bus-value.h"
 #include "job-watch.h"
+#include "progress.h"
 #include "replctl.h"
 #include "terminal.h"
 #include "util/strutil.h"
-
-#define BAR_WIDTH 24
 
 /* CIM_ConcreteJob.RequestStateChange: 4 Terminate. */
 #define JOB_REQUEST_TERMINATE 4
@@ -37,6 +37,8 @@ static void apply_properties(JobWatch *w, const PropertyList *l) {
                 w->state = (unsigned) value_get_unsigned(v, w->state);
         if ((v = property_list_get(l, "PercentComplete")))
                 w->percent = (unsigned) value_get_unsigned(v, w->percent);
+        if ((v = property_list_get(l, "ExpectedEndTime")))
+                w->expected_end = value_get_unsigned(v, w->expected_end);
         if ((v = property_list_get(l, "JobStatus")))
                 set_string(&w->status, value_get_string(v));
         if ((v = property_list_get(l, "ErrorCode")))
@@ -68,46 +70,51 @@ static void clear_bar(JobWatch *w) {
         w->bar_visible = false;
 }
 
-/* Ends s after width characters (code points), so it fits on one line. */
-static void cut_to_width(char *s, size_t width) {
-        size_t w = 0;
+/* What the bar and the line show, from the job's and the followed synchronization's properties. */
+static ProgressView progress_view(const JobWatch *w) {
+        ProgressView v = {
+                .percent = w->percent,
+                .status = w->status && *w->status ? w->status : job_state_to_string(w->state),
+                .transfer = w->follow_path && w->follow_known,
+                .bytes = w->bytes_transferred,
+                .rate = w->rate,
+        };
+        struct timespec ts;
 
-        for (char *p = s; *p; p++)
-                if (((unsigned char) *p & 0xC0) != 0x80 && w++ == width) {
-                        *p = 0;
-                        return;
-                }
+        /* A finished job has no time left, whatever it last expected. */
+        if (w->expected_end > 0 && !job_state_is_finished(w->state) && clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+                uint64_t now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+
+                v.time_left_usec = w->expected_end > now ? w->expected_end - now : 0;
+        }
+        return v;
 }
 
 static void draw_bar(JobWatch *w) {
-        unsigned columns = terminal_columns(), filled, percent = w->percent > 100 ? 100 : w->percent;
-        char line[1024];
-        int n;
+        ProgressView v = progress_view(w);
+        char *line = progress_bar_line(&v, terminal_columns());
 
-        filled = percent * BAR_WIDTH / 100;
-        n = snprintf(line, sizeof(line), "[");
-        for (unsigned i = 0; i < BAR_WIDTH && n < (int) sizeof(line) - 1; i++)
-                line[n++] = i < filled ? '#' : (i == filled && percent < 100 ? '>' : '.');
-        line[n] = 0;
-        snprintf(line + n, sizeof(line) - (size_t) n, "] %3u%% %s", percent,
-                 w->status && *w->status ? w->status : job_state_to_string(w->state));
-        /* Never wrap: a wrapped line cannot be redrawn in place with \r. */
-        if (columns > 1)
-                cut_to_width(line, columns - 1);
-        /* Properties other than the ones shown change too; redraw only what the user would see change. */
-        if (w->bar_visible && w->last_line && strcmp(w->last_line, line) == 0)
+        if (!line)
                 return;
+        /* Properties other than the ones shown change too; redraw only what the user would see change. */
+        if (w->bar_visible && w->last_line && strcmp(w->last_line, line) == 0) {
+                free(line);
+                return;
+        }
         printf("\r%s\x1b[K", line);
         fflush(stdout);
         w->bar_visible = true;
-        set_string(&w->last_line, line);
+        free(w->last_line);
+        w->last_line = line;
 }
 
 static void print_line(JobWatch *w) {
+        ProgressView v = progress_view(w);
+        _cleanup_free_ char *numbers = progress_numbers(&v);
         char *line = NULL;
 
-        if (asprintf(&line, "%s: %s, %u%%%s%s", w->path, job_state_to_string(w->state), w->percent,
-                     w->status && *w->status ? ", " : "", w->status ? w->status : "") < 0)
+        if (!numbers || asprintf(&line, "%s: %s, %s%s%s", w->path, job_state_to_string(w->state), numbers,
+                                 w->status && *w->status ? ", " : "", w->status ? w->status : "") < 0)
                 return;
         if (w->last_line && strcmp(w->last_line, line) == 0) {
                 free(line);
@@ -123,6 +130,77 @@ static void show_progress(JobWatch *w) {
                 draw_bar(w);
         else
                 print_line(w);
+}
+
+static void apply_synchronization(JobWatch *w, const PropertyList *l) {
+        const Value *v;
+
+        if ((v = property_list_get(l, "BytesTransferred"))) {
+                w->bytes_transferred = value_get_unsigned(v, w->bytes_transferred);
+                w->follow_known = true;
+        }
+        if ((v = property_list_get(l, "Rate")))
+                w->rate = value_get_unsigned(v, w->rate);
+}
+
+/* Whether the job's own properties have been read, so that a line drawn now is not a made-up start. */
+static bool job_read(const JobWatch *w) {
+        return w->path && !w->fetch_slot;
+}
+
+static int on_synchronization_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        JobWatch *w = userdata;
+        PropertyList changed = {};
+        const char *interface;
+
+        if (sd_bus_message_read(m, "s", &interface) < 0 || strcmp(interface, SYNCHRONIZATION_INTERFACE) != 0)
+                return 0;
+        if (property_list_read(m, &changed) >= 0 && !w->completed) {
+                apply_synchronization(w, &changed);
+                if (job_read(w))
+                        show_progress(w);
+        }
+        property_list_clear(&changed);
+        return 0;
+}
+
+static int on_synchronization_fetched(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        JobWatch *w = userdata;
+        PropertyList props = {};
+
+        w->follow_fetch_slot = sd_bus_slot_unref(w->follow_fetch_slot);
+        /* Unreadable (detached meanwhile, an older service): the bar goes on without the numbers. */
+        if (sd_bus_message_is_method_error(reply, NULL) || w->completed)
+                return 0;
+        if (property_list_read(reply, &props) >= 0) {
+                apply_synchronization(w, &props);
+                if (job_read(w))
+                        show_progress(w);
+        }
+        property_list_clear(&props);
+        return 0;
+}
+
+int job_watch_follow(JobWatch *w, const char *synchronization) {
+        _cleanup_free_ char *match = NULL;
+        int r;
+
+        w->follow_path = strdup(synchronization);
+        if (!w->follow_path)
+                return -ENOMEM;
+        if (asprintf(&match,
+                     "type='signal',sender='" SERVICE_BUS_NAME "',path='%s',"
+                     "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                     "arg0='" SYNCHRONIZATION_INTERFACE "'",
+                     synchronization) < 0)
+                return -ENOMEM;
+        /* Synchronous AddMatch first: whatever changes after the read below is then seen. */
+        r = sd_bus_add_match(w->bus, &w->follow_match, match, on_synchronization_changed, w);
+        if (r < 0)
+                return r;
+        return sd_bus_call_method_async(w->bus, &w->follow_fetch_slot, SERVICE_BUS_NAME, synchronization,
+                                        "org.freedesktop.DBus.Properties", "GetAll", on_synchronization_fetched, w,
+                                        "s", SYNCHRONIZATION_INTERFACE);
 }
 
 static void finish(JobWatch *w, int r) {
@@ -426,6 +504,9 @@ void job_watch_done(JobWatch *w) {
                 sd_bus_message_unref(w->early[i]);
         free(w->early);
         sd_bus_slot_unref(w->fetch_slot);
+        sd_bus_slot_unref(w->follow_fetch_slot);
+        sd_bus_slot_unref(w->follow_match);
+        free(w->follow_path);
         sd_bus_slot_unref(w->job_match);
         sd_bus_slot_unref(w->owner_match);
         sd_event_source_unref(w->sigint);

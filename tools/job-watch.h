@@ -6,7 +6,8 @@
  * signals of every job are subscribed to before the call that starts the
  * job (its path is not known until the reply), kept until the path is known,
  * then filtered. Progress is a bar on a terminal and a line per change
- * elsewhere; SIGINT offers to cancel the job.
+ * elsewhere; SIGINT offers to cancel the job. For a replica job the bar also
+ * shows what its synchronization has sent, at what rate, and the time left.
  */
 
 #include <stdbool.h>
@@ -39,6 +40,16 @@ typedef struct JobWatch {
         bool service_gone;
         int fetch_failed;               /* exit status when reading the job's properties failed */
 
+        uint64_t expected_end;          /* ExpectedEndTime; 0 while unknown */
+
+        /* A replica job also shows its synchronization's progress (job_watch_follow()). */
+        char *follow_path;
+        sd_bus_slot *follow_match;
+        sd_bus_slot *follow_fetch_slot;
+        bool follow_known;              /* its properties have been read */
+        uint64_t bytes_transferred;
+        uint64_t rate;
+
         bool progress_bar;              /* draw a bar on stdout (a terminal) */
         bool ask_before_cancel;         /* stdin is a terminal: ask before cancelling */
         bool bar_visible;
@@ -53,6 +64,13 @@ typedef struct JobWatch {
  * SIGINT handling. Call before the method that may start a job.
  */
 int job_watch_begin(JobWatch *w, sd_bus *bus);
+/*
+ * Shows the progress of the synchronization at path (bytes sent, rate) with
+ * the job's. Call after job_watch_begin(), before job_watch_wait(); before
+ * the call that starts the job when the path is known then. Its signals are
+ * not kept from before: its properties are read once, and they are newer.
+ */
+int job_watch_follow(JobWatch *w, const char *synchronization);
 /* Waits until the job at path ends; returns the exit status (replctl.h). */
 int job_watch_wait(JobWatch *w, const char *path);
 void job_watch_done(JobWatch *w);

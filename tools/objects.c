@@ -24,7 +24,7 @@ static const KindWords words[_OBJECT_KIND_MAX] = {
         [OBJECT_SECRET] = { "shared secret", "shared secrets" },
         [OBJECT_JOB] = { "job", "jobs" },
         [OBJECT_VOLUME] = { "volume", "volumes" },
-        [OBJECT_SYNCHRONIZATION] = { "synchronization", "synchronizations" },
+        [OBJECT_SYNCHRONIZATION] = { "replica", "replicas" },
 };
 
 const KindWords *kind_words(ObjectKind k) {
@@ -176,6 +176,8 @@ const char *object_display_name(const Object *o) {
                 s = property_list_get_string(&o->props, "Name");
                 break;
         case OBJECT_COLLECTION:
+        case OBJECT_VOLUME:
+        case OBJECT_SYNCHRONIZATION:
                 s = property_list_get_string(&o->props, "ElementName");
                 break;
         case OBJECT_SECRET:
@@ -212,6 +214,8 @@ static bool object_has_name(const Object *o, const char *name) {
                        strncmp(address, name + 1, n - 2) == 0;
         }
         case OBJECT_COLLECTION:
+        case OBJECT_VOLUME:
+        case OBJECT_SYNCHRONIZATION:
                 return streq_nonempty(property_list_get_string(p, "ElementName"), name);
         default:
                 return false;
@@ -225,7 +229,7 @@ static void describe_candidate(FILE *f, const Object *o) {
         fprintf(f, "  %s", o->path);
         if (*name)
                 fprintf(f, "  %s", name);
-        if (o->kind != OBJECT_COLLECTION && element_name && *element_name && strcmp(element_name, name) != 0)
+        if (o->kind != OBJECT_COLLECTION && o->kind != OBJECT_VOLUME && o->kind != OBJECT_SYNCHRONIZATION && element_name && *element_name && strcmp(element_name, name) != 0)
                 fprintf(f, " (%s)", element_name);
         fputc('\n', f);
 }

@@ -74,6 +74,10 @@ int report_bus_error(const char *what, const sd_bus_error *error, int r) {
                 bus_explain_service_missing(stderr, error);
         } else if (bus_errno_is_disconnect(r))
                 bus_explain_disconnect(stderr, r);
+        else if (sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_METHOD))
+                /* A client newer than the service: say so rather than only echo sd-bus. */
+                fprintf(stderr, "Failed to %s: the service does not offer this call (%s). It may be older than "
+                        "iscsi-replctl.\n", what, error->message && *error->message ? error->message : error->name);
         else if (sd_bus_error_is_set(error) && error->message && *error->message)
                 fprintf(stderr, "Failed to %s: %s\n", what, error->message);
         else if (sd_bus_error_is_set(error))

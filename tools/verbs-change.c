@@ -307,18 +307,26 @@ int verb_remove(sd_bus *bus, char **args, size_t n_args) {
 int verb_modify(sd_bus *bus, char **args, size_t n_args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(object_list_clear) ObjectList l = {};
-        const char *collection;
+        const char *path;
         int r, status;
 
-        if (!arg_element_name && arg_active < 0 && arg_delete_on_unassociated < 0) {
-                fputs("Name a change: --element-name=, --active= or --delete-on-unassociated=.\n", stderr);
+        if (!(arg_given & (OPT_ELEMENT_NAME | OPT_ACTIVE | OPT_DELETE_ON_UNASSOCIATED | OPT_BANDWIDTH | OPT_INTERVAL))) {
+                fputs("Name a change: --element-name=, --active= or --delete-on-unassociated= (collections), "
+                      "--element-name=, --bandwidth= or --interval= (replicas).\n", stderr);
                 return EXIT_INVALID;
         }
-        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_COLLECTION), args[0], &collection);
+        status = fetch_and_resolve(bus, &l, KIND_MASK(OBJECT_COLLECTION) | KIND_MASK(OBJECT_SYNCHRONIZATION), args[0],
+                                   &path);
         if (status != EXIT_OK)
                 return status;
+        if (object_list_find(&l, path)->kind == OBJECT_SYNCHRONIZATION)
+                return modify_synchronization(bus, path);
+        if (arg_given & (OPT_BANDWIDTH | OPT_INTERVAL)) {
+                fputs("--bandwidth and --interval apply to replicas, not to collections.\n", stderr);
+                return EXIT_INVALID;
+        }
 
-        status = new_call(bus, &m, collection, COLLECTION_INTERFACE, "Modify");
+        status = new_call(bus, &m, path, COLLECTION_INTERFACE, "Modify");
         if (status != EXIT_OK)
                 return status;
         r = sd_bus_message_open_container(m, 'a', "{sv}");
@@ -347,6 +355,10 @@ int verb_delete(sd_bus *bus, char **args, size_t n_args) {
                 return status;
         if (object_resolve(&l, KIND_MASK_ANY, args[0], NULL, NULL, &o) < 0)
                 return EXIT_INVALID;
+        if (o->kind == OBJECT_SYNCHRONIZATION) {
+                fprintf(stderr, "A replica is not deleted but detached: iscsi-replctl detach %s\n", o->path);
+                return EXIT_INVALID;
+        }
         if (asprintf(&what, "delete %s", o->path) < 0)
                 return report_bus_error("delete", NULL, -ENOMEM);
         status = new_call(bus, &m, o->path, object_kind_interface(o->kind), "Delete");

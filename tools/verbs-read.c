@@ -29,7 +29,7 @@
 /* ------------------------------------------------------------------------ */
 /* output helpers */
 
-static char *format_timestamp(uint64_t usec) {
+char *format_timestamp(uint64_t usec) {
         char buf[64], *s = NULL;
         time_t t = (time_t) (usec / USEC_PER_SEC);
         struct tm tm;
@@ -160,20 +160,20 @@ int verb_status(sd_bus *bus, char **args, size_t n_args) {
         print_field_take(f, 20, "Access points", format_count(object_list_count(&l, OBJECT_ACCESS_POINT), "local", local_aps));
         print_field_take(f, 20, "Collections", format_count(object_list_count(&l, OBJECT_COLLECTION), NULL, 0));
         print_field_take(f, 20, "Shared secrets", format_count(object_list_count(&l, OBJECT_SECRET), NULL, 0));
+        print_field_take(f, 20, "Volumes", format_count(object_list_count(&l, OBJECT_VOLUME), NULL, 0));
+        print_field_take(f, 20, "Replicas", format_count(object_list_count(&l, OBJECT_SYNCHRONIZATION), NULL, 0));
         print_field_take(f, 20, "Jobs", format_count(object_list_count(&l, OBJECT_JOB), "running", running));
         return finish_output(&out, NULL);
 }
 
 /* A cell for a string property: "-" when empty. */
-static const char *cell(const Object *o, const char *name) {
+const char *cell(const Object *o, const char *name) {
         const char *s = property_list_get_string(&o->props, name);
 
         return s && *s ? s : "-";
 }
 
-typedef int (*RowFunction)(Table *t, const ObjectList *l, const Object *o);
-
-static int list_objects(sd_bus *bus, ObjectKind kind, size_t n_columns, const char *const *headers, RowFunction row) {
+int list_objects(sd_bus *bus, ObjectKind kind, size_t n_columns, const char *const *headers, RowFunction row) {
         _cleanup_(object_list_clear) ObjectList l = {};
         _cleanup_(table_freep) Table *t = NULL;
         Output out;

@@ -343,7 +343,14 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         if (strcmp(property, "SupportedSynchronousActions") == 0)
                 return sd_bus_message_append(reply, "aq", 7, 9, 11, 17, 18, 23, 24, 25);
         if (strcmp(property, "SupportedAsynchronousActions") == 0)
-                return sd_bus_message_append(reply, "aq", 3, 9, 23, 24);
+                return sd_bus_message_append(reply, "aq", 5, 2, 5, 9, 23, 24);
+        /* CIM_ReplicationServiceCapabilities: SupportedSynchronizationType, …Modes, …Operations (API.md §10). */
+        if (strcmp(property, "SupportedSyncTypes") == 0)
+                return sd_bus_message_append(reply, "aq", 2, 6, 8);
+        if (strcmp(property, "SupportedModes") == 0)
+                return sd_bus_message_append(reply, "aq", 1, 3);
+        if (strcmp(property, "SupportedOperations") == 0)
+                return sd_bus_message_append(reply, "aq", 4, 8, 14, 16, 22);
         if (strcmp(property, "VerifyAccessPoints") == 0)
                 return sd_bus_message_append(reply, "b", ctx->engine->config.verify_access_points);
         return -ENOENT;
@@ -356,6 +363,9 @@ const sd_bus_vtable bus_service_vtable[] = {
         SD_BUS_PROPERTY("InitiatorName", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SupportedSynchronousActions", "aq", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SupportedAsynchronousActions", "aq", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("SupportedSyncTypes", "aq", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("SupportedModes", "aq", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("SupportedOperations", "aq", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VerifyAccessPoints", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_NAMES("CreateRemoteReplicationCollection", "saoaoobb",
                                  SD_BUS_PARAM(ElementName) SD_BUS_PARAM(LocalAccessPoints)

@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The names of the D-Bus contract (API.md sections 1 and 2): the bus name,
+ * The names of the D-Bus contract (API.md sections 1, 2 and 10): the bus name,
  * object paths, interfaces and error names. The service and iscsi-replctl
  * both take them from here, so they cannot disagree. Strings only: no
  * D-Bus library, no SQLite.

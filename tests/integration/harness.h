@@ -25,6 +25,8 @@
 #define IRD_IFACE_COLLECTION "org.iscsi.ReplicationService.RemoteReplicationCollection"
 #define IRD_IFACE_SECRET "org.iscsi.ReplicationService.SharedSecret"
 #define IRD_IFACE_JOB "org.iscsi.ReplicationService.Job"
+#define IRD_IFACE_VOLUME "org.iscsi.ReplicationService.StorageVolume"
+#define IRD_IFACE_SYNCHRONIZATION "org.iscsi.ReplicationService.StorageSynchronized"
 
 #define IRD_ERROR_NOT_SUPPORTED "org.iscsi.ReplicationService.Error.NotSupported"
 #define IRD_ERROR_UNKNOWN "org.iscsi.ReplicationService.Error.Unknown"

@@ -23,6 +23,7 @@
 
 #include "fake-polkit.h"
 #include "harness.h"
+#include "replica-standin.h"
 
 #define PEER_IQN "iqn.2024-01.org.example:peer"
 
@@ -692,7 +693,10 @@ static void test_bash_completion(Harness *h, gconstpointer data) {
                 "echo '## verbs'; complete_line 'iscsi-replctl list-'\n"
                 "echo '## show'; complete_line \"iscsi-replctl --address=$3 show \"\n"
                 "echo '## modify'; complete_line \"iscsi-replctl --address $3 modify \"\n"
-                "echo '## options'; complete_line \"iscsi-replctl --address=$3 add-secret x --mut\"\n";
+                "echo '## options'; complete_line \"iscsi-replctl --address=$3 add-secret x --mut\"\n"
+                "echo '## replica options'; complete_line \"iscsi-replctl --address=$3 create-replica r --c\"\n"
+                "echo '## collection value'; complete_line \"iscsi-replctl --address=$3 create-replica r --collection \"\n"
+                "echo '## replica verbs'; complete_line 'iscsi-replctl res'\n";
         g_autofree char *cli_dir = g_path_get_dirname(cli_path());
         g_autofree char *path = g_strdup_printf("%s:%s", cli_dir, g_getenv("PATH"));
         g_autoptr(GSubprocessLauncher) launcher =
@@ -716,6 +720,10 @@ static void test_bash_completion(Harness *h, gconstpointer data) {
         g_autofree char *modify = g_strdup_printf("## modify\n%s\nbackup-set\n## options", collection);
         g_assert_nonnull(strstr(p.out, modify));
         g_assert_nonnull(strstr(p.out, "## options\n--mutual-username=\n--mutual-secret-file=\n"));
+        g_assert_nonnull(strstr(p.out, "## replica options\n--clone\n--collection=\n--chunk-size=\n## collection value\n"));
+        g_autofree char *collection_value = g_strdup_printf("## collection value\n%s\nbackup-set\n", collection);
+        g_assert_nonnull(strstr(p.out, collection_value));
+        g_assert_true(g_str_has_suffix(p.out, "## replica verbs\nresume\nresync\n"));
         g_free(p.out);
         g_free(p.err);
 }
@@ -1005,6 +1013,129 @@ static void test_interactive_flag(Harness *h, gconstpointer data) {
         g_assert_cmpint(piped->status, ==, CLI_OK);
         no_terminal = fake_polkit_take_checks(polkit);
         g_assert_cmpstr(no_terminal, ==, "org.iscsi.replication.manage-peers 0\n");
+}
+
+/* ------------------------------------------------------------------------ */
+/* volumes and replicas (API.md section 10) */
+
+/* Refused by the client itself, each with its own sentence on stderr, and nothing changes. */
+static void test_replica_usage(Harness *h, gconstpointer data) {
+        static const struct {
+                const char *args[8];
+                const char *message;
+        } cases[] = {
+                { { "add-volume", "lan" }, "add-volume needs --lun=N.\n" },
+                { { "add-volume", "lan", "--lun=65536" }, "Invalid LUN \"65536\" (expected 0…65535).\n" },
+                { { "add-volume", "lan", "--lun", "-1" }, "Invalid LUN \"-1\" (expected 0…65535).\n" },
+                { { "create-replica", "r" }, "create-replica needs --mirror (kept in sync) or --clone (one copy).\n" },
+                { { "create-replica", "r", "--mirror", "--clone" }, "--mirror and --clone exclude each other.\n" },
+                { { "create-replica", "r", "--clone", "--source=a", "--collection=c" },
+                  "create-replica needs --source=VOLUME, --target=VOLUME and --collection=COLLECTION.\n" },
+                { { "create-replica", "r", "--mirror", "--chunk-size=1.5M" },
+                  "Invalid value for --chunk-size: \"1.5M\" (expected a number of bytes, or with K, M, G or T).\n" },
+                { { "create-replica", "r", "--mirror", "--chunk-size", "4G" },
+                  "Invalid value for --chunk-size: \"4G\" (too large).\n" },
+                { { "create-replica", "r", "--mirror", "--interval=5m" },
+                  "Invalid value for --interval: \"5m\" (expected seconds, or a number with ms, s, min, h or d).\n" },
+                { { "create-replica", "r", "--mirror", "--bandwidth=fast" },
+                  "Invalid value for --bandwidth: \"fast\" (expected a number of bytes, or with K, M, G or T).\n" },
+                { { "create-replica", "r", "--mirror", "--lun=1" }, "--lun does not apply to create-replica.\n" },
+                { { "suspend", "r", "--bandwidth=1M" }, "--bandwidth does not apply to suspend.\n" },
+                { { "resync", "r", "--mirror" }, "--mirror/--clone does not apply to resync.\n" },
+                { { "add-volume", "lan", "--lun=0", "--collection=c" }, "--collection does not apply to add-volume.\n" },
+                { { "modify", "backup-set", "--bandwidth=1M" },
+                  "--bandwidth and --interval apply to replicas, not to collections.\n" },
+                { { "create-replica", "r", "--mirror", "--source=volume/1", "--target=volume/2", "--collection=c" },
+                  "No object " IRD_ROOT "/volume/1 exists.\n" },
+                { { "detach", "7" }, NULL },
+        };
+
+        g_free(CLI_OUT(h, "add-access-point", "local", "127.0.0.1", "--element-name=lan"));
+        g_autofree char *collection = CLI_OUT(h, "create-collection", "backup-set", "--local=lan");
+        g_autofree char *before = harness_snapshot(h);
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(CliResult) r = cli_runv(h, cases[i].args);
+
+                if (r->status != CLI_INVALID)
+                        g_error("case %zu (%s): exit %d, expected %d", i, cases[i].args[0], r->status, CLI_INVALID);
+                if (cases[i].message)
+                        g_assert_cmpstr(r->err, ==, cases[i].message);
+                else
+                        g_assert_cmpstr(r->err, !=, "");
+                g_assert_cmpstr(r->out, ==, "");
+        }
+        /* A name of the wrong kind says which kind was meant. */
+        g_autoptr(CliResult) wrong_kind = CLI(h, "compare", collection);
+        g_assert_cmpint(wrong_kind->status, ==, CLI_INVALID);
+        g_autofree char *expected = g_strdup_printf("%s is a collection, where a replica is expected.\n", collection);
+        g_assert_cmpstr(wrong_kind->err, ==, expected);
+        g_autofree char *after = harness_snapshot(h);
+        g_assert_cmpstr(after, ==, before);
+
+        g_autofree char *help = CLI_OUT(h, "--help");
+        g_assert_nonnull(strstr(help, "create-replica NAME --mirror|--clone"));
+}
+
+static void test_replica_lists(Harness *h, gconstpointer data) {
+        g_autofree char *volumes = CLI_OUT(h, "list-volumes");
+        g_assert_true(g_str_has_prefix(volumes, "PATH NAME ACCESS POINT TARGET LUN SIZE LOCAL"));
+        g_assert_true(g_str_has_suffix(volumes, "\n0 volumes listed."));
+        g_autofree char *replicas = CLI_OUT(h, "list-replicas");
+        g_assert_true(g_str_has_prefix(replicas, "PATH NAME TYPE STATE PROGRESS SOURCE COPY LAST SYNC"));
+        g_assert_true(g_str_has_suffix(replicas, "\n0 replicas listed."));
+        g_autofree char *json = CLI_OUT(h, "list-replicas", "--json");
+        g_assert_cmpstr(json, ==, "[]");
+        g_autofree char *bare = CLI_OUT(h, "list-volumes", "--no-legend");
+        g_assert_cmpstr(bare, ==, "");
+
+        g_autofree char *status = CLI_OUT(h, "status");
+        g_assert_nonnull(strstr(status, "            Volumes: 0\n"));
+        g_assert_nonnull(strstr(status, "           Replicas: 0\n"));
+}
+
+/*
+ * Against a service without the replica methods, the client says what is
+ * missing and that the service may be older, instead of only sd-bus's words.
+ * Once the service implements AddStorageVolume there is nothing to check.
+ */
+static void test_replica_service_without(Harness *h, gconstpointer data) {
+        g_autofree char *introspection = harness_introspect(h, IRD_ROOT);
+        if (strstr(introspection, "\"AddStorageVolume\"")) {
+                g_test_skip("the service implements the replica methods");
+                return;
+        }
+        g_free(CLI_OUT(h, "add-access-point", "local", "127.0.0.1", "--element-name=lan"));
+
+        g_autoptr(CliResult) r = CLI(h, "add-volume", "lan", "--lun=0");
+        g_assert_cmpint(r->status, ==, CLI_INVALID);
+        g_assert_true(g_str_has_prefix(r->err, "Failed to add the volume: the service does not offer this call ("));
+        g_assert_nonnull(strstr(r->err, "AddStorageVolume"));
+        g_assert_true(g_str_has_suffix(r->err, "). It may be older than iscsi-replctl.\n"));
+        g_assert_cmpstr(r->out, ==, "");
+}
+
+/*
+ * A replica job's progress carries what its synchronization has sent, at
+ * what rate, and the time the job expects to need. Against the stand-in
+ * until the daemon serves replicas (replica-standin.h).
+ */
+static void test_replica_progress(Harness *h, gconstpointer data) {
+        harness_stop_daemon(h);
+        g_autoptr(ReplicaStandin) standin = replica_standin_new(h->bus_address);
+
+        g_autoptr(CliResult) r = CLI(h, "resync", "db-mirror");
+        g_assert_cmpint(r->status, ==, CLI_OK);
+        g_assert_cmpuint(replica_standin_operation(standin), ==, 14);
+        g_assert_cmpstr(r->out, ==, "");
+        /* While running: the numbers and a time left (the clock moved on a little since the call). */
+        const char *running = strstr(r->err, STANDIN_JOB ": running, 42%, 1.5 GiB sent, 85.0 MiB/s, ");
+        g_assert_nonnull(running);
+        g_assert_true(g_str_has_prefix(running + strlen(STANDIN_JOB ": running, 42%, 1.5 GiB sent, 85.0 MiB/s, "),
+                                       "2:0"));
+        g_assert_nonnull(strstr(running, " left, Copying\n"));
+        /* Finished: no time left any more. */
+        g_assert_nonnull(strstr(r->err, STANDIN_JOB ": completed, 100%, 1.5 GiB sent, 85.0 MiB/s, Copying\n"));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1352,6 +1483,10 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/unprivileged", NULL, test_unprivileged);
         harness_add_test("/integration/cli/polkit-agent", NULL, test_polkit_agent);
         harness_add_test("/integration/cli/interactive-flag", NULL, test_interactive_flag);
+        harness_add_test("/integration/cli/replicas/usage", NULL, test_replica_usage);
+        harness_add_test("/integration/cli/replicas/lists", NULL, test_replica_lists);
+        harness_add_test("/integration/cli/replicas/service-without", NULL, test_replica_service_without);
+        harness_add_test("/integration/cli/replicas/progress", NULL, test_replica_progress);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
         harness_add_test("/integration/cli/job/progress-order", &slow_probes, test_job_progress_order);

@@ -52,6 +52,7 @@
 #define ACTION_PEERS "org.iscsi.replication.manage-peers"
 #define ACTION_SECRETS "org.iscsi.replication.manage-secrets"
 #define ACTION_JOBS "org.iscsi.replication.manage-jobs"
+#define ACTION_REPLICAS "org.iscsi.replication.manage-replicas"
 
 /* A rule calls this object of the test while it holds an authorization. */
 #define HOLD_PATH "/org/iscsi/test/PolkitHold"
@@ -1183,6 +1184,72 @@ static void test_service_user(Fixture *f, gconstpointer data) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* tests: the shipped actions, as polkitd reads them */
+
+/* PolkitImplicitAuthorization: what <allow_*> says in the .policy. */
+enum {
+        IMPLICIT_AUTH_ADMIN = 2,
+        IMPLICIT_AUTH_ADMIN_KEEP = 4,
+};
+
+/* API.md sections 9 and 10: every action with its defaults (any / inactive / active), and no other. */
+static void test_actions_as_documented(Fixture *f, gconstpointer data) {
+        static const struct {
+                const char *id;
+                guint32 any, inactive, active;
+        } expected[] = {
+                { ACTION_COLLECTIONS, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN_KEEP },
+                { ACTION_PEERS, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN_KEEP },
+                { ACTION_SECRETS, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN },
+                { ACTION_JOBS, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN_KEEP },
+                { ACTION_REPLICAS, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN, IMPLICIT_AUTH_ADMIN_KEEP },
+        };
+        SKIP_UNLESS_READY(f);
+        g_autoptr(GError) error = NULL;
+        guint found = 0;
+
+        polkitd_start(f);
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+                f->h.connection, POLKIT_NAME, "/org/freedesktop/PolicyKit1/Authority",
+                "org.freedesktop.PolicyKit1.Authority", "EnumerateActions", g_variant_new("(s)", "C"),
+                G_VARIANT_TYPE("(a(ssssssuuua{ss}))"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        g_assert_no_error(error);
+
+        g_autoptr(GVariantIter) actions = NULL;
+        g_variant_get(reply, "(a(ssssssuuua{ss}))", &actions);
+        const char *id, *description, *message, *vendor, *vendor_url, *icon;
+        guint32 any, inactive, active;
+        GVariantIter *annotations;
+        while (g_variant_iter_next(actions, "(&s&s&s&s&s&suuua{ss})", &id, &description, &message, &vendor,
+                                   &vendor_url, &icon, &any, &inactive, &active, &annotations)) {
+                g_autoptr(GVariantIter) owned_annotations = annotations;
+                const char *key, *value, *owner = NULL;
+                gsize i;
+
+                if (!g_str_has_prefix(id, "org.iscsi.replication."))
+                        continue;
+                for (i = 0; i < G_N_ELEMENTS(expected); i++)
+                        if (g_str_equal(expected[i].id, id))
+                                break;
+                if (i == G_N_ELEMENTS(expected))
+                        g_error("the policy has action %s, which the contract does not name", id);
+                found++;
+                if (any != expected[i].any || inactive != expected[i].inactive || active != expected[i].active)
+                        g_error("%s: defaults %u/%u/%u, contract says %u/%u/%u", id, any, inactive, active,
+                                expected[i].any, expected[i].inactive, expected[i].active);
+                g_assert_cmpstr(vendor, ==, "iscsi-replicationd");
+                /* What an authentication dialog shows: one sentence that names the matter. */
+                g_assert_cmpuint(strlen(description), >, 10);
+                g_assert_true(g_str_has_prefix(message, "Authentication is required to "));
+                while (g_variant_iter_next(owned_annotations, "{&s&s}", &key, &value))
+                        if (g_str_equal(key, "org.freedesktop.policykit.owner"))
+                                owner = value;
+                g_assert_cmpstr(owner, ==, "unix-user:" SERVICE_USER);
+        }
+        g_assert_cmpuint(found, ==, G_N_ELEMENTS(expected));
+}
+
+/* ------------------------------------------------------------------------ */
 /* tests: bus policy and activation */
 
 static void test_own_name(Fixture *f, gconstpointer data) {
@@ -1611,6 +1678,8 @@ int main(int argc, char *argv[]) {
         g_test_add("/polkit/service-user/asks-for-others", Fixture, &bus_only, fixture_setup, test_service_user,
                    fixture_teardown);
         g_test_add("/polkit/pending/others-served", Fixture, &with_daemon, fixture_setup, test_pending_serves_others,
+                   fixture_teardown);
+        g_test_add("/polkit/actions/as-documented", Fixture, &bus_only, fixture_setup, test_actions_as_documented,
                    fixture_teardown);
         g_test_add("/units/bus-policy/own-name", Fixture, &bus_only, fixture_setup, test_own_name, fixture_teardown);
         g_test_add("/units/activation/starts-daemon", Fixture, &with_service_dir, fixture_setup, test_activation,

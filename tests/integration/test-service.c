@@ -74,9 +74,28 @@ static void test_properties(Harness *h, gconstpointer data) {
 
         g_autoptr(GVariant) async = harness_get_property(h, IRD_ROOT, IRD_IFACE_SERVICE,
                                                          "SupportedAsynchronousActions");
-        g_autoptr(GVariant) async_expected = g_variant_parse(G_VARIANT_TYPE("aq"), "[9, 23, 24]", NULL, NULL,
+        g_autoptr(GVariant) async_expected = g_variant_parse(G_VARIANT_TYPE("aq"), "[2, 5, 9, 23, 24]", NULL, NULL,
                                                              NULL);
         g_assert_true(g_variant_equal(async, async_expected));
+
+        /* The replica capabilities (API.md section 10), as CIM_ReplicationServiceCapabilities values. */
+        static const struct {
+                const char *name;
+                const char *values;
+        } capabilities[] = {
+                { "SupportedSyncTypes", "[6, 8]" },
+                { "SupportedModes", "[3]" },
+                { "SupportedOperations", "[8, 14, 16, 22]" },
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(capabilities); i++) {
+                g_autoptr(GVariant) got = harness_get_property(h, IRD_ROOT, IRD_IFACE_SERVICE, capabilities[i].name);
+                g_autoptr(GVariant) want = g_variant_parse(G_VARIANT_TYPE("aq"), capabilities[i].values, NULL, NULL,
+                                                           NULL);
+                g_autofree char *text = g_variant_print(got, FALSE);
+
+                if (!g_variant_equal(got, want))
+                        g_error("%s is %s, contract says %s", capabilities[i].name, text, capabilities[i].values);
+        }
 
         g_autofree char *version = harness_get_string(h, IRD_ROOT, IRD_IFACE_SERVICE, "Version");
         g_assert_cmpstr(version, !=, "");

@@ -27,6 +27,8 @@ static void test_format(void) {
         g_assert_cmpstr(object_path_format(buf, OBJECT_JOB, UINT64_MAX), ==,
                         ROOT "/job/18446744073709551615");
         g_assert_true(object_path_format(buf, OBJECT_JOB, 1) == buf);
+        g_assert_cmpstr(object_path_format(buf, OBJECT_VOLUME, 5), ==, ROOT "/volume/5");
+        g_assert_cmpstr(object_path_format(buf, OBJECT_SYNCHRONIZATION, 12), ==, ROOT "/synchronization/12");
 }
 
 static void test_format_special(void) {
