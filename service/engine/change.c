@@ -213,6 +213,19 @@ void change_save_members(Change *ch, uint64_t collection_id, const CollectionPla
         written(ch, OBJECT_COLLECTION, collection_id, false);
 }
 
+void change_save_chunk_hashes(Change *ch, uint64_t synchronization_id, const uint64_t *chunks, const uint8_t *hashes,
+                              size_t n) {
+        if (ch->error == 0 && n > 0)
+                keep_error(ch, store_save_chunk_hashes(ch->engine->store, synchronization_id, chunks, hashes, n));
+        written(ch, OBJECT_SYNCHRONIZATION, synchronization_id, false);
+}
+
+void change_delete_chunk_hashes(Change *ch, uint64_t synchronization_id) {
+        if (ch->error == 0)
+                keep_error(ch, store_delete_chunk_hashes(ch->engine->store, synchronization_id));
+        written(ch, OBJECT_SYNCHRONIZATION, synchronization_id, false);
+}
+
 void change_save_next_id(Change *ch) {
         if (ch->error == 0)
                 keep_error(ch, store_save_next_id(ch->engine->store, ch->engine->model->next_id));
