@@ -6,7 +6,8 @@
 #define SOURCE_TARGET "iqn.2026-11.org.example.replica:source"
 #define COPY_TARGET "iqn.2026-11.org.example.replica:copy"
 
-char *replica_fixture_add_volume(Harness *h, const char *access_point, const char *element_name) {
+char *replica_fixture_add_volume(Harness *h, const char *access_point, const char *target_name,
+                                 const char *element_name) {
         GVariantBuilder b;
         guint32 rv;
         const char *job, *volume;
@@ -14,6 +15,8 @@ char *replica_fixture_add_volume(Harness *h, const char *access_point, const cha
         g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&b, "{sv}", "LUN", g_variant_new_uint16(1));
         g_variant_builder_add(&b, "{sv}", "ElementName", g_variant_new_string(element_name));
+        if (target_name)
+                g_variant_builder_add(&b, "{sv}", "TargetName", g_variant_new_string(target_name));
         g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
                                                  g_variant_new("(oa{sv})", access_point, &b));
         g_variant_get(reply, "(u&o&o)", &rv, &job, &volume);
@@ -66,8 +69,8 @@ gboolean replica_fixture_init(ReplicaFixture *f, Harness *h, const char *source_
                                                SOURCE_TARGET);
         f->remote_ap = harness_add_access_point(h, f->peer, copy_address, f->copy_tgtd->port, COPY_TARGET);
         f->collection = create_collection(h, f);
-        f->source = replica_fixture_add_volume(h, f->local_ap, "source");
-        f->copy = replica_fixture_add_volume(h, f->remote_ap, "copy");
+        f->source = replica_fixture_add_volume(h, f->local_ap, NULL, "source");
+        f->copy = replica_fixture_add_volume(h, f->remote_ap, NULL, "copy");
         harness_clear_signals(h);
         return TRUE;
 }

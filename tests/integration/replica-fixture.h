@@ -29,8 +29,12 @@ gboolean replica_fixture_init(ReplicaFixture *f, Harness *h, const char *source_
 void replica_fixture_clear(ReplicaFixture *f);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ReplicaFixture, replica_fixture_clear)
 
-/* AddStorageVolume of LUN 1 behind access_point; waits for its job and returns the new volume. */
-char *replica_fixture_add_volume(Harness *h, const char *access_point, const char *element_name);
+/*
+ * AddStorageVolume of LUN 1 of target_name (NULL: the access point's) behind
+ * access_point; waits for its job and returns the new volume.
+ */
+char *replica_fixture_add_volume(Harness *h, const char *access_point, const char *target_name,
+                                 const char *element_name);
 
 /* CreateElementReplica of source to copy over the fixture's collection; returns the synchronization, *ret_job its job. */
 char *replica_fixture_create(Harness *h, const ReplicaFixture *f, guint16 sync_type, char **ret_job);

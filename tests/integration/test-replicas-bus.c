@@ -345,12 +345,78 @@ static void test_unauthorized(Harness *h, gconstpointer data) {
         g_assert_cmpstr(before, ==, after);
 }
 
+/* ------------------------------------------------------------------------ */
+
+#define SMALL_MESSAGE_LIMIT 24576
+static const char *const small_message_args[] = { "--max-message-size=24576", NULL };
+static const HarnessConfig small_message = { .daemon_args = small_message_args };
+
+/* The size of the GetManagedObjects reply as sent, or 0 and *ret_error the error's name. */
+static gsize managed_objects_size(Harness *h, char **ret_error) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, IRD_ROOT,
+                                                                      "org.freedesktop.DBus.ObjectManager",
+                                                                      "GetManagedObjects");
+        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync(
+                h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 10000, NULL, NULL, &error);
+        gsize size = 0;
+
+        g_assert_no_error(error);
+        *ret_error = NULL;
+        if (g_dbus_message_get_message_type(reply) == G_DBUS_MESSAGE_TYPE_ERROR) {
+                *ret_error = g_strdup(g_dbus_message_get_error_name(reply));
+                return 0;
+        }
+        g_autofree guchar *blob = g_dbus_message_to_blob(reply, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
+        g_assert_no_error(error);
+        return size;
+}
+
+/*
+ * GetManagedObjects' size bound counts volumes and synchronizations: grown
+ * with volumes alone, the service refuses the reply before it would pass
+ * the bus's limit, and every reply it sends fits.
+ */
+static void test_managed_objects_bound(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+        g_autofree char *long_name = g_strnfill(255, 'n');
+        gsize last_size = 0;
+        int volumes;
+
+        if (!replica_fixture_init(&f, h, SOURCE_ADDRESS, COPY_ADDRESS, LUN_SIZE))
+                return;
+        g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "CreateElementReplica",
+                                                 replica_args(long_name, 6, 3, f.source, f.copy, f.collection, NULL));
+        const char *job;
+        g_variant_get(reply, "(u&o&o)", NULL, &job, NULL);
+        g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
+
+        for (volumes = 0; volumes < 200; volumes++) {
+                g_autofree char *error = NULL;
+                gsize size = managed_objects_size(h, &error);
+
+                if (error) {
+                        g_assert_cmpstr(error, ==, IRD_ERROR_LIMITS_EXCEEDED);
+                        break;
+                }
+                g_assert_cmpuint(size, <=, SMALL_MESSAGE_LIMIT);
+                last_size = size;
+                g_autofree char *target = g_strdup_printf("iqn.2026-11.org.example.replica:extra%d", volumes);
+                tgtd_add_target(f.source_tgtd, target);
+                g_autofree char *volume = replica_fixture_add_volume(h, f.local_ap, target, long_name);
+        }
+        g_assert_cmpint(volumes, <, 200);
+        g_test_message("last reply sent: %zu bytes of %d, %d volumes added", last_size, SMALL_MESSAGE_LIMIT, volumes);
+        g_assert_cmpuint(last_size * 2, >, SMALL_MESSAGE_LIMIT);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
         harness_add_test("/integration/replicas/objects", NULL, test_objects);
         harness_add_test("/integration/replicas/bad-arguments", NULL, test_bad_arguments);
         harness_add_test("/integration/replicas/unauthorized", NULL, test_unauthorized);
+        harness_add_test("/integration/replicas/managed-objects-bound", &small_message, test_managed_objects_bound);
 
         return g_test_run();
 }
