@@ -62,6 +62,7 @@ struct Engine {
         void *observer_userdata;
         bool shutting_down;
         Committer *committer;
+        sd_event_source *replica_timer; /* the next scheduled replica cycle (engine/replica-schedule.c) */
 };
 
 int engine_new(sd_event *event, const char *state_directory, const char *local_name, const ServiceConfig *config,
