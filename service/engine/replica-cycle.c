@@ -116,7 +116,7 @@ void replica_stop_job(JobRuntime *rt, bool detach, const Caller *c) {
 /* ---- the copy's callbacks ---- */
 
 static bool previous_hash(uint64_t chunk, CopyHash *ret, void *userdata) {
-        ReplicaWork *w = userdata;
+        ReplicaWork *w = work_of(userdata);
         uint64_t b = chunk_hash_block_of(chunk);
 
         if (!w->block_loaded || w->block_index != b) {
