@@ -228,9 +228,10 @@ static int detach(Engine *e, const Caller *c, const Synchronization *s, ReplErro
                 return r;
         change_delete_chunk_hashes(ch, s->id);
         change_delete(ch, OBJECT_SYNCHRONIZATION, s->id);
+        change_remove(ch, OBJECT_SYNCHRONIZATION, s->id);
+        /* The volumes are announced once the model no longer files the synchronization under them. */
         change_notify(ch, OBJECT_VOLUME, s->source_volume_id, "Synchronizations");
         change_notify(ch, OBJECT_VOLUME, s->copy_volume_id, "Synchronizations");
-        change_remove(ch, OBJECT_SYNCHRONIZATION, s->id);
         change_call(ch, 0, replica_after_cycle, NULL, NULL);
         change_log(ch, "detached synchronization %s; the copy keeps its data", path_of(p, OBJECT_SYNCHRONIZATION, s->id));
         return change_submit(ch, err);
