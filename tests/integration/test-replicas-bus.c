@@ -347,6 +347,89 @@ static void test_unauthorized(Harness *h, gconstpointer data) {
 
 /* ------------------------------------------------------------------------ */
 
+/* The one PropertiesChanged the call sent on path, printed (the changed dictionary). */
+static char *only_properties_changed(Harness *h, const char *path) {
+        g_autoptr(GPtrArray) sigs = harness_take_signals(h, path, "org.freedesktop.DBus.Properties",
+                                                         "PropertiesChanged");
+        g_assert_cmpuint(sigs->len, ==, 1);
+        g_autoptr(GVariant) changed = harness_properties_changed_dict(sigs->pdata[0]);
+        return g_variant_print(changed, FALSE);
+}
+
+static void modify_replica(Harness *h, guint16 operation, const char *sync, guint32 expected_rv) {
+        g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "ModifyReplicaSynchronization",
+                                                 g_variant_new("(qo@a{sv})", operation, sync, empty()));
+        guint32 rv;
+        const char *job;
+
+        g_variant_get(reply, "(u&o)", &rv, &job);
+        g_assert_cmpuint(rv, ==, expected_rv);
+        if (rv == 0)
+                g_assert_cmpstr(job, ==, "/");
+        else
+                g_assert_true(g_str_has_prefix(job, IRD_ROOT "/job/"));
+}
+
+/*
+ * The replies and announcements of the methods that succeed: Modify sends
+ * PropertiesChanged with exactly what changed; Compare is a job on the
+ * synchronization; Suspend and Resume answer 0; Detach withdraws the
+ * synchronization and the volumes drop it; then a volume can be deleted.
+ */
+static void test_methods(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+
+        if (!replica_fixture_init(&f, h, SOURCE_ADDRESS, COPY_ADDRESS, LUN_SIZE))
+                return;
+        g_autofree char *sync = settled_mirror(h, &f);
+        g_assert_cmpuint(harness_get_uint16(h, sync, IRD_IFACE_SYNCHRONIZATION, "CopyState"), ==, 4);
+
+        g_autoptr(GVariant) modified = harness_call(
+                h, sync, IRD_IFACE_SYNCHRONIZATION, "Modify",
+                g_variant_new("(@a{sv})", dict("ElementName", g_variant_new_string("renamed"), "CycleInterval",
+                                               g_variant_new_uint64(G_GUINT64_CONSTANT(900000000)), NULL)));
+        g_autofree char *changed = only_properties_changed(h, sync);
+        g_assert_nonnull(strstr(changed, "'ElementName': <'renamed'>"));
+        g_assert_nonnull(strstr(changed, "'CycleInterval': <uint64 900000000>"));
+        g_assert_null(strstr(changed, "BandwidthLimit"));
+        g_autofree char *name = harness_get_string(h, sync, IRD_IFACE_SYNCHRONIZATION, "ElementName");
+        g_assert_cmpstr(name, ==, "renamed");
+
+        g_autoptr(GVariant) compared = harness_call(h, sync, IRD_IFACE_SYNCHRONIZATION, "Compare", NULL);
+        guint32 rv;
+        const char *job;
+        g_variant_get(compared, "(u&o)", &rv, &job);
+        g_assert_cmpuint(rv, ==, 4096);
+        const char *const only_sync[] = { sync, NULL };
+        g_auto(GStrv) affected = harness_get_paths(h, job, IRD_IFACE_JOB, "AffectedElements");
+        harness_assert_strv_paths(affected, only_sync);
+        g_autoptr(GVariant) compare_done = harness_wait_job_completed(h, job);
+        gboolean same;
+        g_variant_get(compare_done, "(bqs)", &same, NULL, NULL);
+        g_assert_true(same);
+
+        harness_clear_signals(h);
+        modify_replica(h, 22, sync, 0);
+        g_assert_cmpuint(harness_get_uint16(h, sync, IRD_IFACE_SYNCHRONIZATION, "CopyState"), ==, 9);
+        modify_replica(h, 16, sync, 0);
+        g_assert_cmpuint(harness_get_uint16(h, sync, IRD_IFACE_SYNCHRONIZATION, "CopyState"), !=, 9);
+
+        harness_clear_signals(h);
+        modify_replica(h, 8, sync, 0);
+        g_autoptr(HarnessSignal) removed = harness_wait_signal(h, IRD_ROOT, NULL, "InterfacesRemoved",
+                                                               harness_match_interfaces_removed, sync);
+        g_autofree char *source_changed = only_properties_changed(h, f.source);
+        g_assert_cmpstr(source_changed, ==, "{'Synchronizations': <@ao []>}");
+        g_auto(GStrv) paths = harness_object_paths(h);
+        g_assert_false(g_strv_contains((const char *const *) paths, sync));
+
+        g_autoptr(GVariant) deleted = harness_call(h, f.copy, IRD_IFACE_VOLUME, "Delete", NULL);
+        g_autoptr(HarnessSignal) volume_removed = harness_wait_signal(h, IRD_ROOT, NULL, "InterfacesRemoved",
+                                                                      harness_match_interfaces_removed, f.copy);
+}
+
+/* ------------------------------------------------------------------------ */
+
 #define SMALL_MESSAGE_LIMIT 24576
 static const char *const small_message_args[] = { "--max-message-size=24576", NULL };
 static const HarnessConfig small_message = { .daemon_args = small_message_args };
@@ -416,6 +499,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/replicas/objects", NULL, test_objects);
         harness_add_test("/integration/replicas/bad-arguments", NULL, test_bad_arguments);
         harness_add_test("/integration/replicas/unauthorized", NULL, test_unauthorized);
+        harness_add_test("/integration/replicas/methods", NULL, test_methods);
         harness_add_test("/integration/replicas/managed-objects-bound", &small_message, test_managed_objects_bound);
 
         return g_test_run();
