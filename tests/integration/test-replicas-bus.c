@@ -430,6 +430,28 @@ static void test_methods(Harness *h, gconstpointer data) {
 
 /* ------------------------------------------------------------------------ */
 
+static const char *const small_limits_args[] = { "--max-volumes=2", "--max-synchronizations=1", NULL };
+static const HarnessConfig small_limits = { .daemon_args = small_limits_args };
+
+/* The object limits come before anything else is looked at: LimitsExceeded, and nothing changes. */
+static void test_limits(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+
+        if (!replica_fixture_init(&f, h, SOURCE_ADDRESS, COPY_ADDRESS, LUN_SIZE))
+                return;
+        g_autofree char *sync = settled_mirror(h, &f);
+
+        tgtd_add_target(f.source_tgtd, "iqn.2026-11.org.example.replica:third");
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
+                               g_variant_new("(o@a{sv})", f.local_ap,
+                                             dict("LUN", g_variant_new_uint16(1), "TargetName",
+                                                  g_variant_new_string("iqn.2026-11.org.example.replica:third"), NULL)),
+                               IRD_ERROR_LIMITS_EXCEEDED);
+        assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "CreateElementReplica",
+                               replica_args("second", 8, 3, f.source, f.copy, f.collection, NULL),
+                               IRD_ERROR_LIMITS_EXCEEDED);
+}
+
 #define SMALL_MESSAGE_LIMIT 24576
 static const char *const small_message_args[] = { "--max-message-size=24576", NULL };
 static const HarnessConfig small_message = { .daemon_args = small_message_args };
@@ -500,6 +522,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/replicas/bad-arguments", NULL, test_bad_arguments);
         harness_add_test("/integration/replicas/unauthorized", NULL, test_unauthorized);
         harness_add_test("/integration/replicas/methods", NULL, test_methods);
+        harness_add_test("/integration/replicas/limits", &small_limits, test_limits);
         harness_add_test("/integration/replicas/managed-objects-bound", &small_message, test_managed_objects_bound);
 
         return g_test_run();
