@@ -77,8 +77,7 @@ int bus_method_create_element_replica(sd_bus_message *m, void *userdata, sd_bus_
         if (r < 0)
                 return r;
         r = bus_authorize(m, BUS_ACTION_MANAGE_REPLICAS,
-                          (const char * const[]) { "source", spec.source_path, "target", spec.target_path,
-                                                   "collection", spec.collection_path, NULL },
+                          (const char * const[]) { "volume", spec.source_path, "collection", spec.collection_path, NULL },
                           UINT32_MAX, &c, owner, error);
         if (r < 0)
                 return r;
