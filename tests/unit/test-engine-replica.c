@@ -46,10 +46,13 @@ typedef struct Fixture {
         ReplError err;
         Tgtd *local, *remote;
         GHashTable *completed;          /* job ids that ended */
+        GPtrArray *changes;             /* "kind id Prop,Prop" of every PropertiesChanged */
+        GPtrArray *statuses;            /* every JobStatus announced */
         bool watchdog_fired;
 
         uint64_t local_ap, remote_ap, collection;
         uint64_t source, copy;          /* volumes */
+        uint64_t watched_sync;
 } Fixture;
 
 static void on_job_completed(const Job *j, void *userdata) {
@@ -59,9 +62,36 @@ static void on_job_completed(const Job *j, void *userdata) {
         g_hash_table_add(f->completed, g_memdup2(&j->id, sizeof(j->id)));
 }
 
+static void on_properties_changed(ObjectKind kind, uint64_t id, const char * const *props, void *userdata) {
+        Fixture *f = userdata;
+        g_autofree char *joined = g_strjoinv(",", (char **) props);
+
+        g_ptr_array_add(f->changes, g_strdup_printf("%s %" PRIu64 " %s", object_kind_to_string(kind), id, joined));
+        if (kind == OBJECT_JOB && g_strv_contains(props, "JobStatus"))
+                g_ptr_array_add(f->statuses, g_strdup(model_get_job(f->engine->model, id)->status));
+}
+
 static const EngineObserver observer = {
+        .properties_changed = on_properties_changed,
         .job_completed = on_job_completed,
 };
+
+/* How many announcements of the object named prop. */
+static unsigned changes_count(Fixture *f, ObjectKind kind, uint64_t id, const char *prop) {
+        g_autofree char *prefix = g_strdup_printf("%s %" PRIu64 " ", object_kind_to_string(kind), id);
+        unsigned n = 0;
+
+        for (guint i = 0; i < f->changes->len; i++) {
+                const char *c = f->changes->pdata[i];
+                g_auto(GStrv) props = NULL;
+
+                if (!g_str_has_prefix(c, prefix))
+                        continue;
+                props = g_strsplit(c + strlen(prefix), ",", -1);
+                n += g_strv_contains((const char * const *) props, prop);
+        }
+        return n;
+}
 
 static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
         ((Fixture *) userdata)->watchdog_fired = true;
@@ -101,6 +131,19 @@ static Job *wait_job(Fixture *f, uint64_t id) {
 static Synchronization *sync_of(Fixture *f, uint64_t id) {
         (void) engine_flush(f->engine);
         return model_get_synchronization(f->engine->model, id);
+}
+
+static bool job_is_running(Fixture *f, uint64_t id) {
+        Job *j = model_get_job(f->engine->model, id);
+
+        return j && j->state == JOB_STATE_RUNNING;
+}
+
+/* A cycle job other than arg holds the synchronization f->watched_sync. */
+static bool sync_has_other_job(Fixture *f, uint64_t job) {
+        Synchronization *s = model_get_synchronization(f->engine->model, f->watched_sync);
+
+        return s && s->job_id != 0 && s->job_id != job;
 }
 
 static bool sync_has_confirmed(Fixture *f, uint64_t id) {
@@ -185,6 +228,8 @@ static void fixture_setup(Fixture *f, gconstpointer data) {
         f->caller = (Caller) { .uid = 0, .owner = ":1.1 (uid 0)" };
         f->err = REPL_ERROR_INIT;
         f->completed = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+        f->changes = g_ptr_array_new_with_free_func(g_free);
+        f->statuses = g_ptr_array_new_with_free_func(g_free);
         f->local = tgtd_start(LOCAL_ADDRESS, SOURCE_TARGET, VOLUME_SIZE);
         f->remote = tgtd_start(REMOTE_ADDRESS, COPY_TARGET, VOLUME_SIZE);
         fill_random(f->local->backing_file);
@@ -234,6 +279,8 @@ static void fixture_teardown(Fixture *f, gconstpointer data) {
         tgtd_free(f->remote);
         sd_event_unref(f->event);
         g_hash_table_unref(f->completed);
+        g_ptr_array_unref(f->changes);
+        g_ptr_array_unref(f->statuses);
         rm_rf(f->dir);
         g_free(f->dir);
         repl_error_clear(&f->err);
@@ -249,6 +296,18 @@ static ReplicaSpec replica_spec(Fixture *f, uint16_t sync_type, char buf[3][OBJE
                 .collection_path = object_path_format(buf[2], OBJECT_COLLECTION, f->collection),
                 .chunk_size = CHUNK,
         };
+}
+
+static uint64_t create_replica_of(Fixture *f, uint16_t sync_type, const SyncSettings *settings, uint64_t source,
+                                  uint64_t copy, uint64_t *ret_job) {
+        char buf[3][OBJECT_PATH_MAX];
+        ReplicaSpec spec = replica_spec(f, sync_type, buf);
+        uint64_t id = 0;
+
+        spec.source_path = object_path_format(buf[0], OBJECT_VOLUME, source);
+        spec.target_path = object_path_format(buf[1], OBJECT_VOLUME, copy);
+        g_assert_cmpint(engine_create_replica(f->engine, &f->caller, &spec, settings, &id, ret_job, &f->err), ==, 0);
+        return id;
 }
 
 static uint64_t create_replica(Fixture *f, uint16_t sync_type, const SyncSettings *settings, uint64_t *ret_job) {
@@ -285,6 +344,8 @@ static void test_add_volume(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(volume_size_bytes(v), ==, VOLUME_SIZE);
         g_assert_cmpstr(v->target_name, ==, SOURCE_TARGET);
         g_assert_cmpuint(v->last_verified, >, 0);
+        /* An access point with a volume behind it stays. */
+        g_assert_cmpint(engine_delete_access_point(f->engine, &f->caller, f->local_ap, &f->err), ==, -EBUSY);
 
         /* The same LUN twice: InvalidParameter, and no job. */
         n = f->engine->model->jobs.n;
@@ -353,6 +414,8 @@ static void test_mirror_cycles(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(s->next_sync_time, ==, 0);    /* CycleInterval 0: only on Resync */
         g_assert_cmpuint(s->bytes_transferred, ==, VOLUME_SIZE);
         g_assert_true(files_equal(f));
+        /* The collection carries it: it stays. */
+        g_assert_cmpint(engine_delete_collection(f->engine, &f->caller, f->collection, &f->err), ==, -EBUSY);
 
         /* About 1 % of the chunks change: a Resync sends those only. */
         scribble(f->local->backing_file, 3);
@@ -401,6 +464,11 @@ static void test_suspend_resume_detach(Fixture *f, gconstpointer data) {
         SKIP_WITHOUT_TGTD();
         id = create_replica(f, SYNC_TYPE_MIRROR, &set, &job);
         run_until(f, sync_has_confirmed, id, "a first confirmation");
+        /* Progress is announced while the cycle runs, on the job and on the synchronization. */
+        g_assert_cmpuint(changes_count(f, OBJECT_SYNCHRONIZATION, id, "PercentSynced"), >, 0);
+        g_assert_cmpuint(changes_count(f, OBJECT_SYNCHRONIZATION, id, "BytesScanned"), >, 0);
+        g_assert_cmpuint(changes_count(f, OBJECT_JOB, job, "PercentComplete"), >, 0);
+        g_assert_true(g_str_has_prefix(f->statuses->pdata[f->statuses->len - 1], "Copied "));
         operate(f, id, REPLICA_OPERATION_RESUME, -EBADRQC);
         operate(f, id, REPLICA_OPERATION_RESYNC, -EBADRQC);
         operate(f, id, 3, -EOPNOTSUPP);
@@ -498,6 +566,96 @@ static void test_restart_mid_cycle(Fixture *f, gconstpointer data) {
         g_assert_true(files_equal(f));
 }
 
+
+/* More cycles than the limit wait, Dormant with NextSyncTime set, and start when one ends. */
+static void test_cycle_limit(Fixture *f, gconstpointer data) {
+        SyncSettings slow = { .set_bandwidth_limit = true, .bandwidth_limit = 8 * 1024 * 1024 };
+        uint64_t a, b, ja = 0, jb = 0, source2, copy2;
+        Synchronization *s;
+        Job *j;
+
+        SKIP_WITHOUT_TGTD();
+        tgtd_add_target(f->local, SOURCE_TARGET "2");
+        tgtd_add_target(f->remote, COPY_TARGET "2");
+        source2 = add_volume(f, f->local_ap, SOURCE_TARGET "2", 1, &j);
+        g_assert_cmpint(j->state, ==, JOB_STATE_COMPLETED);
+        copy2 = add_volume(f, f->remote_ap, COPY_TARGET "2", 1, &j);
+        g_assert_cmpint(j->state, ==, JOB_STATE_COMPLETED);
+        f->engine->config.max_running_cycles = 1;
+
+        a = create_replica(f, SYNC_TYPE_MIRROR, &slow, &ja);
+        run_until(f, job_is_running, ja, "the first cycle running");
+        b = create_replica_of(f, SYNC_TYPE_MIRROR, NULL, source2, copy2, &jb);
+        run_until(f, sync_has_confirmed, a, "a confirmation of the first cycle");
+        s = sync_of(f, b);
+        g_assert_cmpint(model_get_job(f->engine->model, jb)->state, ==, JOB_STATE_NEW);
+        g_assert_cmpint(s->progress_status, ==, PROGRESS_STATUS_DORMANT);
+        g_assert_cmpuint(s->next_sync_time, >, 0);
+        g_assert_cmpuint(s->job_id, ==, jb);
+
+        g_assert_cmpint(wait_job(f, ja)->state, ==, JOB_STATE_COMPLETED);
+        g_assert_cmpint(wait_job(f, jb)->state, ==, JOB_STATE_COMPLETED);
+        s = sync_of(f, b);
+        g_assert_cmpint(s->copy_state, ==, COPY_STATE_SYNCHRONIZED);
+        g_assert_cmpuint(s->next_sync_time, ==, s->last_sync_time + s->cycle_interval);
+        g_assert_cmpint(sync_of(f, a)->copy_state, ==, COPY_STATE_SYNCHRONIZED);
+        g_assert_true(files_equal(f));
+}
+
+/* A Mirror's next cycle runs CycleInterval after the last one ended. */
+static void test_schedule(Fixture *f, gconstpointer data) {
+        SyncSettings set = { .set_cycle_interval = true, .cycle_interval = 50 * USEC_PER_MSEC };
+        uint64_t id, job = 0, next;
+        Synchronization *s;
+        Job *j;
+
+        SKIP_WITHOUT_TGTD();
+        id = create_replica(f, SYNC_TYPE_MIRROR, &set, &job);
+        g_assert_cmpint(wait_job(f, job)->state, ==, JOB_STATE_COMPLETED);
+        s = sync_of(f, id);
+        g_assert_cmpuint(s->next_sync_time, ==, s->last_sync_time + 50 * USEC_PER_MSEC);
+        scribble(f->local->backing_file, 17);
+        f->watched_sync = id;
+        run_until(f, sync_has_other_job, job, "a scheduled cycle");
+        next = sync_of(f, id)->job_id;
+        j = wait_job(f, next);
+        g_assert_cmpint(j->state, ==, JOB_STATE_COMPLETED);
+        g_assert_cmpstr(j->name, ==, "ScheduledCycle");
+        g_assert_cmpuint(sync_of(f, id)->bytes_transferred, ==, CHUNK);
+        g_assert_true(files_equal(f));
+        /* Suspended: no more scheduled cycles. */
+        operate(f, id, REPLICA_OPERATION_SUSPEND, 0);
+        s = sync_of(f, id);
+        g_assert_cmpint(s->copy_state, ==, COPY_STATE_SUSPENDED);
+        g_assert_cmpuint(s->job_id, ==, 0);
+        g_assert_null(f->engine->replica_timer);
+}
+
+/* A stop of the service mid-cycle: the job ends Interrupted and the synchronization is stored Broken. */
+static void test_shutdown_mid_cycle(Fixture *f, gconstpointer data) {
+        SyncSettings set = { .set_bandwidth_limit = true, .bandwidth_limit = 4 * 1024 * 1024 };
+        uint64_t id, job = 0, resume;
+        Synchronization *s;
+
+        SKIP_WITHOUT_TGTD();
+        id = create_replica(f, SYNC_TYPE_MIRROR, &set, &job);
+        run_until(f, sync_has_confirmed, id, "a first confirmation");
+        engine_shutdown(f->engine);
+        g_assert_cmpint(model_get_job(f->engine->model, job)->state, ==, JOB_STATE_EXCEPTION);
+        s = sync_of(f, id);
+        g_assert_cmpint(s->copy_state, ==, COPY_STATE_BROKEN);
+        g_assert_cmpint(s->last_error_reason, ==, REASON_INTERRUPTED);
+        resume = s->resume_chunk;
+        g_assert_cmpuint(resume, >, 0);
+        f->engine = engine_free(f->engine);
+
+        engine_start(f);
+        s = sync_of(f, id);
+        g_assert_cmpint(s->copy_state, ==, COPY_STATE_BROKEN);
+        g_assert_cmpuint(s->resume_chunk, ==, resume);
+        g_assert_cmpint(s->last_error_reason, ==, REASON_INTERRUPTED);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
@@ -508,5 +666,8 @@ int main(int argc, char *argv[]) {
         ADD("/engine-replica/suspend-resume-detach", test_suspend_resume_detach);
         ADD("/engine-replica/compare", test_compare);
         ADD("/engine-replica/restart-mid-cycle", test_restart_mid_cycle);
+        ADD("/engine-replica/cycle-limit", test_cycle_limit);
+        ADD("/engine-replica/schedule", test_schedule);
+        ADD("/engine-replica/shutdown-mid-cycle", test_shutdown_mid_cycle);
         return g_test_run();
 }
