@@ -31,6 +31,10 @@ struct Committer {
         unsigned write_kinds;           /* kinds whose sets or memberships they change */
 };
 
+static bool group_pending(const Committer *c) {
+        return c->n_changes > 0 || c->n_waiters > 0;
+}
+
 static int on_flush(sd_event_source *s, void *userdata) {
         (void) engine_flush(userdata);
         return 0;
@@ -63,17 +67,16 @@ void committer_free(Engine *e) {
 
         if (!c)
                 return;
-        (void) engine_flush(e);
+        /* Applying a group may queue more (a job's end queues retention removals): commit those too. */
+        do
+                (void) engine_flush(e);
+        while (group_pending(c));
         sd_event_source_disable_unref(c->flush_source);
         free(c->changes);
         free(c->waiters);
         idset_clear(&c->writes);
         free(c);
         e->committer = NULL;
-}
-
-static bool group_pending(const Committer *c) {
-        return c->n_changes > 0 || c->n_waiters > 0;
 }
 
 int committer_open(Engine *e) {
@@ -147,9 +150,10 @@ static void group_end(Engine *e, int error) {
                         change_apply(changes[i]);
         for (size_t i = 0; i < n_changes; i++)
                 change_finish(changes[i], error);
+        /* The group's signals go out before the replies that report it. */
+        engine_notify_group_end(e);
         for (size_t i = 0; i < n_waiters; i++)
                 waiters[i].done(error, waiters[i].userdata);
-        engine_notify_group_end(e);
         free(changes);
         free(waiters);
 }

@@ -94,6 +94,7 @@ static int new_access_point(Engine *e, const char *system_path, const AccessPoin
         if (!a || free_and_strdup(&a->target_name, spec->target_name) < 0 ||
             free_and_strdup(&a->element_name, spec->element_name) < 0)
                 return out_of_memory(err);
+        free(a->address);
         a->address = TAKE_PTR(address);
         a->system_id = s->id;
         a->port = spec->port;

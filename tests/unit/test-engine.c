@@ -13,6 +13,11 @@
  *
  * Nothing leaves 127.0.0.0/8. Waits run the loop until the awaited
  * notification arrives, under a watchdog, and never sleep.
+ *
+ * Changes are committed in groups: the helpers commit the pending group with
+ * engine_flush() after each call that succeeds, as the loop's next turn
+ * would, so that a test sees the call's effect (test-committer.c tests the
+ * grouping itself).
  */
 
 #include <arpa/inet.h>
@@ -490,22 +495,32 @@ static void assert_failed(Fixture *f, int r, int expected) {
         repl_error_clear(&f->err);
 }
 
-static uint64_t add_peer(Fixture *f, const char *name) {
-        System *s = NULL;
+/*
+ * Commits the group the calls before queued, as the event loop's next turn
+ * would; only then are their objects in the model and announced.
+ */
+static void flush(Fixture *f) {
+        g_assert_cmpint(engine_flush(f->engine), ==, 0);
+}
 
-        g_assert_cmpint(engine_add_peer_system(f->engine, &f->caller, name, "", &s, &f->err), ==, 0);
-        g_assert_nonnull(s);
-        return s->id;
+static uint64_t add_peer(Fixture *f, const char *name) {
+        uint64_t id = 0;
+
+        g_assert_cmpint(engine_add_peer_system(f->engine, &f->caller, name, "", &id, &f->err), ==, 0);
+        flush(f);
+        g_assert_nonnull(model_get_system(f->engine->model, id));
+        return id;
 }
 
 static uint64_t add_access_point(Fixture *f, uint64_t system, const char *address, uint16_t port) {
         AccessPointSpec spec = { .address = address, .port = port, .target_name = "", .element_name = "" };
-        AccessPoint *a = NULL;
+        uint64_t id = 0;
 
-        g_assert_cmpint(engine_add_access_point(f->engine, &f->caller, PATH(OBJECT_SYSTEM, system), &spec, &a,
+        g_assert_cmpint(engine_add_access_point(f->engine, &f->caller, PATH(OBJECT_SYSTEM, system), &spec, &id,
                                                 &f->err), ==, 0);
-        g_assert_nonnull(a);
-        return a->id;
+        flush(f);
+        g_assert_nonnull(model_get_access_point(f->engine->model, id));
+        return id;
 }
 
 static MemberArgs members(const char * const *locals, const char * const *remotes, const char *system) {
@@ -521,41 +536,70 @@ static MemberArgs members(const char * const *locals, const char * const *remote
 /* A collection without remote access points never needs a job. */
 static uint64_t create_collection(Fixture *f, const char *name, const char * const *locals, bool doa) {
         MemberArgs a = members(locals, NULL, NULL);
-        Collection *c = NULL;
-        Job *j = NULL;
+        uint64_t id = 0, job_id = UINT64_MAX;
 
-        g_assert_cmpint(engine_create_collection(f->engine, &f->caller, name, &a, true, doa, &c, &j, &f->err), ==, 0);
-        g_assert_null(j);
-        g_assert_nonnull(c);
-        return c->id;
+        g_assert_cmpint(engine_create_collection(f->engine, &f->caller, name, &a, true, doa, &id, &job_id, &f->err), ==,
+                        0);
+        g_assert_cmpuint(job_id, ==, 0);
+        flush(f);
+        g_assert_nonnull(model_get_collection(f->engine->model, id));
+        return id;
 }
 
+/* A call that succeeds is committed before it returns, so the test sees its effect. */
 static int add_to(Fixture *f, uint64_t collection, const char * const *locals, const char * const *remotes,
-                  const char *system, Job **ret_job) {
+                  const char *system, uint64_t *ret_job) {
         MemberArgs a = members(locals, remotes, system);
+        int r;
 
-        *ret_job = (Job *) 0x1;         /* proves the engine writes it */
-        return engine_add_to_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, collection), &a, ret_job,
-                                        &f->err);
+        *ret_job = UINT64_MAX;          /* proves the engine writes it */
+        r = engine_add_to_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, collection), &a, ret_job, &f->err);
+        if (r == 0)
+                flush(f);
+        return r;
 }
 
 static int remove_from(Fixture *f, uint64_t collection, const char * const *locals, const char * const *remotes,
                        const char *system) {
         MemberArgs a = members(locals, remotes, system);
+        int r;
 
-        return engine_remove_from_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, collection), &a, &f->err);
+        r = engine_remove_from_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, collection), &a, &f->err);
+        if (r == 0)
+                flush(f);
+        return r;
 }
 
 /* Starts a job that adds one remote access point of the peer to the collection. */
 static uint64_t start_add_job(Fixture *f, uint64_t collection, uint64_t remote) {
         const char *remotes[] = { PATH(OBJECT_ACCESS_POINT, remote), NULL };
-        Job *j = NULL;
+        uint64_t id = 0;
 
-        g_assert_cmpint(add_to(f, collection, NULL, remotes, PATH(OBJECT_SYSTEM, f->peer), &j), ==, 0);
-        g_assert_nonnull(j);
-        g_assert_true(j != (Job *) 0x1);
-        g_assert_cmpint(j->state, ==, JOB_STATE_NEW);
-        return j->id;
+        g_assert_cmpint(add_to(f, collection, NULL, remotes, PATH(OBJECT_SYSTEM, f->peer), &id), ==, 0);
+        g_assert_cmpuint(id, !=, 0);
+        g_assert_cmpuint(id, !=, UINT64_MAX);
+        g_assert_nonnull(model_get_job(f->engine->model, id));
+        g_assert_cmpint(model_get_job(f->engine->model, id)->state, ==, JOB_STATE_NEW);
+        return id;
+}
+
+/* Starts Verify of an access point (or GetPeerSystems when ap is 0) for caller; its job is in the model. */
+static uint64_t start_job(Fixture *f, const Caller *caller, uint64_t ap) {
+        uint64_t id = 0;
+
+        if (ap)
+                g_assert_cmpint(engine_verify_access_point(f->engine, caller, ap, &id, &f->err), ==, 0);
+        else
+                g_assert_cmpint(engine_probe_peer_systems(f->engine, caller, &id, &f->err), ==, 0);
+        flush(f);
+        g_assert_nonnull(model_get_job(f->engine->model, id));
+        return id;
+}
+
+/* RequestStateChange; whatever it ends is committed before it returns. */
+static void request_state(Fixture *f, uint64_t id, uint16_t requested) {
+        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, requested, &f->err), ==, 0);
+        flush(f);
 }
 
 static Job *job(Fixture *f, uint64_t id) {
@@ -638,16 +682,21 @@ static void setup_empty(Fixture *f, gconstpointer data) {
 /* ---- peers, access points, secrets ---- */
 
 static void test_add_peer(Fixture *f, gconstpointer data) {
-        System *s = NULL;
+        uint64_t id = 0;
+        System *s;
         Snapshot before;
         Model *stored;
 
-        g_assert_cmpint(engine_add_peer_system(f->engine, &f->caller, PEER_NAME, "Peer", &s, &f->err), ==, 0);
+        g_assert_cmpint(engine_add_peer_system(f->engine, &f->caller, PEER_NAME, "Peer", &id, &f->err), ==, 0);
+        g_assert_cmpuint(id, !=, LOCAL_SYSTEM_ID);
+        /* Not in the model, not announced, until its group is committed. */
+        g_assert_null(model_get_system(f->engine->model, id));
+        g_assert_cmpuint(f->notes->len, ==, 0);
+        flush(f);
+        s = model_get_system(f->engine->model, id);
         g_assert_nonnull(s);
-        g_assert_cmpuint(s->id, !=, LOCAL_SYSTEM_ID);
         g_assert_cmpstr(s->name, ==, PEER_NAME);
         g_assert_cmpstr(s->element_name, ==, "Peer");
-        g_assert_true(model_get_system(f->engine->model, s->id) == s);
         g_assert_cmpuint(f->notes->len, ==, 1);
         g_assert_cmpuint(notes_count(f, NOTE_ADDED, OBJECT_SYSTEM, s->id), ==, 1);
 
@@ -676,12 +725,14 @@ static void test_add_peer(Fixture *f, gconstpointer data) {
 
 static void test_add_access_points(Fixture *f, gconstpointer data) {
         AccessPointSpec spec = { .address = "127.0.0.1", .port = 3260, .target_name = "", .element_name = "portal" };
-        AccessPoint *a = NULL;
-        uint64_t peer, remote;
+        uint64_t id = 0, peer, remote;
+        AccessPoint *a;
         Snapshot before;
         Model *stored;
 
-        g_assert_cmpint(engine_add_access_point(f->engine, &f->caller, LOCAL_SYSTEM_PATH, &spec, &a, &f->err), ==, 0);
+        g_assert_cmpint(engine_add_access_point(f->engine, &f->caller, LOCAL_SYSTEM_PATH, &spec, &id, &f->err), ==, 0);
+        flush(f);
+        a = model_get_access_point(f->engine->model, id);
         g_assert_nonnull(a);
         g_assert_true(access_point_is_local(a));
         g_assert_cmpuint(notes_count(f, NOTE_ADDED, OBJECT_ACCESS_POINT, a->id), ==, 1);
@@ -692,9 +743,9 @@ static void test_add_access_points(Fixture *f, gconstpointer data) {
         notes_clear(f);
         spec = (AccessPointSpec) { .address = "Portal.Example.ORG", .port = 3261,
                                    .target_name = "iqn.2024-01.org.example:target", .portal_group_tag = 7 };
-        g_assert_cmpint(engine_add_access_point(f->engine, &f->caller, PATH(OBJECT_SYSTEM, peer), &spec, &a, &f->err),
-                        ==, 0);
-        remote = a->id;
+        g_assert_cmpint(engine_add_access_point(f->engine, &f->caller, PATH(OBJECT_SYSTEM, peer), &spec, &remote,
+                                                &f->err), ==, 0);
+        flush(f);
         g_assert_cmpstr(only_change(f, OBJECT_SYSTEM, peer), ==, "AccessPoints");
 
         stored = stored_model(f);
@@ -752,8 +803,8 @@ static void test_add_access_points(Fixture *f, gconstpointer data) {
 static void test_add_secrets(Fixture *f, gconstpointer data) {
         SecretSpec spec = { .username = "alice", .secret = "0123456789a" };        /* 11 bytes */
         const char *ap_path;
-        SharedSecret *s = NULL;
-        uint64_t ap, local, first, second;
+        SharedSecret *s;
+        uint64_t id = 0, ap, local, first, second;
         Snapshot before;
         Model *stored;
 
@@ -763,12 +814,12 @@ static void test_add_secrets(Fixture *f, gconstpointer data) {
         notes_clear(f);
 
         before = snapshot(f, true);
-        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, ap_path, &spec, &s, &f->err), ==, -EINVAL);
+        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, ap_path, &spec, &id, &f->err), ==, -EINVAL);
         /* The message tells the length, never the secret. */
         g_assert_null(strstr(f->err.message, spec.secret));
         g_assert_nonnull(strstr(f->err.message, "11"));
         repl_error_clear(&f->err);
-        g_assert_null(s);
+        g_assert_cmpuint(id, ==, 0);
 
         spec = (SecretSpec) { .username = "", .secret = "0123456789ab" };
         assert_failed(f, engine_add_secret(f->engine, &f->caller, ap_path, &spec, NULL, &f->err), -EINVAL);
@@ -788,8 +839,10 @@ static void test_add_secrets(Fixture *f, gconstpointer data) {
         snapshot_done(&before);
 
         /* 12 bytes is the least RFC 7143 allows. */
-        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, ap_path, &spec, &s, &f->err), ==, 0);
-        first = s->id;
+        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, ap_path, &spec, &first, &f->err), ==, 0);
+        flush(f);
+        s = model_get_secret(f->engine->model, first);
+        g_assert_nonnull(s);
         g_assert_cmpuint(s->access_point_id, ==, ap);
         g_assert_cmpuint(model_get_access_point(f->engine->model, ap)->secret_id, ==, first);
         g_assert_cmpuint(notes_count(f, NOTE_ADDED, OBJECT_SECRET, first), ==, 1);
@@ -800,8 +853,8 @@ static void test_add_secrets(Fixture *f, gconstpointer data) {
         notes_clear(f);
         spec = (SecretSpec) { .username = "carol", .secret = "abcdefghijklmnop", .mutual_username = "dave",
                               .mutual_secret = "ponmlkjihgfedcba" };
-        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, ap_path, &spec, &s, &f->err), ==, 0);
-        second = s->id;
+        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, ap_path, &spec, &second, &f->err), ==, 0);
+        flush(f);
         g_assert_cmpuint(notes_count(f, NOTE_REMOVED, OBJECT_SECRET, first), ==, 1);
         g_assert_cmpuint(notes_count(f, NOTE_ADDED, OBJECT_SECRET, second), ==, 1);
         g_assert_null(model_get_secret(f->engine->model, first));
@@ -815,7 +868,10 @@ static void test_add_secrets(Fixture *f, gconstpointer data) {
 
         /* A secret bound to no access point. */
         spec = (SecretSpec) { .username = "erin", .secret = "0123456789ab" };
-        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, NULL_PATH, &spec, &s, &f->err), ==, 0);
+        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, NULL_PATH, &spec, &id, &f->err), ==, 0);
+        flush(f);
+        s = model_get_secret(f->engine->model, id);
+        g_assert_nonnull(s);
         g_assert_cmpuint(s->access_point_id, ==, 0);
         assert_model_is_stored(f);
 }
@@ -830,12 +886,12 @@ static void test_add_to_synchronous(Fixture *f, gconstpointer data) {
                                   PATH(OBJECT_ACCESS_POINT, r2), NULL };
         const char *locals[] = { PATH(OBJECT_ACCESS_POINT, local2), PATH(OBJECT_ACCESS_POINT, f->local1), NULL };
         Collection *c;
-        Job *j;
+        uint64_t j;
         Model *stored;
 
         notes_clear(f);
         g_assert_cmpint(add_to(f, f->collection, NULL, remotes, PATH(OBJECT_SYSTEM, f->peer), &j), ==, 0);
-        g_assert_null(j);
+        g_assert_cmpuint(j, ==, 0);
         g_assert_cmpuint(f->engine->model->jobs.n, ==, 0);
 
         /* One change on the collection with exactly what changed, one on each new member. */
@@ -861,12 +917,12 @@ static void test_add_to_synchronous(Fixture *f, gconstpointer data) {
         /* Again: nothing to do, nothing announced. */
         notes_clear(f);
         g_assert_cmpint(add_to(f, f->collection, NULL, remotes, PATH(OBJECT_SYSTEM, f->peer), &j), ==, 0);
-        g_assert_null(j);
+        g_assert_cmpuint(j, ==, 0);
         g_assert_cmpuint(f->notes->len, ==, 0);
 
         /* Only the new local access point is announced. */
         g_assert_cmpint(add_to(f, f->collection, locals, NULL, NULL, &j), ==, 0);
-        g_assert_null(j);
+        g_assert_cmpuint(j, ==, 0);
         g_assert_cmpstr(only_change(f, OBJECT_COLLECTION, f->collection), ==, "LocalAccessPoints");
         g_assert_cmpstr(only_change(f, OBJECT_ACCESS_POINT, local2), ==, "Collections");
         g_assert_cmpuint(f->notes->len, ==, 2);
@@ -898,8 +954,7 @@ static void test_failed_calls_change_nothing(Fixture *f, gconstpointer data) {
         const char *r1_only[] = { PATH(OBJECT_ACCESS_POINT, r1), NULL };
         const char *peer = PATH(OBJECT_SYSTEM, f->peer);
         MemberArgs a;
-        Collection *c = NULL;
-        Job *j = NULL;
+        uint64_t c = 0, j = 0;
         Snapshot before;
 
         notes_clear(f);
@@ -942,8 +997,7 @@ static void test_delete_on_unassociated(Fixture *f, gconstpointer data) {
         uint64_t r1 = add_access_point(f, f->peer, LISTEN_ADDRESS, 3260);
         const char *locals[] = { PATH(OBJECT_ACCESS_POINT, f->local1), NULL };
         const char *remotes[] = { PATH(OBJECT_ACCESS_POINT, r1), NULL };
-        uint64_t id, empty;
-        Job *j;
+        uint64_t id, empty, j;
 
         id = create_collection(f, "doa", locals, true);
         g_assert_cmpint(add_to(f, id, NULL, remotes, PATH(OBJECT_SYSTEM, f->peer), &j), ==, 0);
@@ -1058,14 +1112,16 @@ static void test_job_verified_create(Fixture *f, gconstpointer data) {
         const char *remotes[] = { PATH(OBJECT_ACCESS_POINT, remote), NULL };
         MemberArgs a = members(locals, remotes, PATH(OBJECT_SYSTEM, f->peer));
         size_t n_collections = f->engine->model->collections.n;
-        Collection *c = NULL;
-        Job *j = NULL;
-        uint64_t id;
+        uint64_t c = UINT64_MAX, id = 0;
         const char *created;
+        Job *j;
 
-        g_assert_cmpint(engine_create_collection(f->engine, &f->caller, "", &a, true, false, &c, &j, &f->err), ==, 0);
-        g_assert_nonnull(j);
-        id = j->id;
+        g_assert_cmpint(engine_create_collection(f->engine, &f->caller, "", &a, true, false, &c, &id, &f->err), ==, 0);
+        g_assert_cmpuint(id, !=, 0);
+        /* With a job, the collection gets its id only when the job commits it. */
+        g_assert_cmpuint(c, ==, 0);
+        flush(f);
+        j = job(f, id);
         g_assert_cmpstr(j->name, ==, "CreateRemoteReplicationCollection");
         /* The collection does not exist until the job has verified its peer. */
         g_assert_cmpuint(f->engine->model->collections.n, ==, n_collections);
@@ -1171,7 +1227,7 @@ static void test_job_terminate(Fixture *f, gconstpointer data) {
         run_pending(f);
         g_assert_false(job_has_completed(f, id));
 
-        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, 4, &f->err), ==, 0);
+        request_state(f, id, 4);
         /* Ends at once, not at the probe's deadline. */
         g_assert_true(job_has_completed(f, id));
         j = job(f, id);
@@ -1195,7 +1251,7 @@ static void test_job_kill(Fixture *f, gconstpointer data) {
         uint64_t id = start_add_job(f, f->collection, remote);
 
         /* Even before it ran. */
-        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, 5, &f->err), ==, 0);
+        request_state(f, id, 5);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_KILLED);
         g_assert_true(job_has_completed(f, id));
         run_pending(f);
@@ -1211,7 +1267,7 @@ static void test_job_suspend_resume(Fixture *f, gconstpointer data) {
 
         /* Suspended before it started, it does not start. */
         notes_clear(f);
-        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, 3, &f->err), ==, 0);
+        request_state(f, id, 3);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_SUSPENDED);
         g_assert_nonnull(strstr(only_change(f, OBJECT_JOB, id), "JobState"));
         run_pending(f);
@@ -1226,7 +1282,7 @@ static void test_job_suspend_resume(Fixture *f, gconstpointer data) {
         assert_failed(f, engine_job_request_state_change(f->engine, &f->caller, 999, 2, &f->err), -ENOENT);
 
         notes_clear(f);
-        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, 2, &f->err), ==, 0);
+        request_state(f, id, 2);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_RUNNING);
         /* It never ran before, so this is its start. */
         g_assert_cmpuint(job(f, id)->start_time, >, 0);
@@ -1250,7 +1306,7 @@ static void test_job_suspend_running_probe(Fixture *f, gconstpointer data) {
         run_pending(f);
 
         /* Suspending drops the probe in flight; the job holds its collection still. */
-        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, 3, &f->err), ==, 0);
+        request_state(f, id, 3);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_SUSPENDED);
         g_assert_cmpuint(collection(f, f->collection)->job_id, ==, id);
         g_assert_true(engine_has_running_jobs(f->engine));
@@ -1260,7 +1316,7 @@ static void test_job_suspend_running_probe(Fixture *f, gconstpointer data) {
         notes_clear(f);
         start_time = job(f, id)->start_time;
         g_assert_cmpuint(start_time, >, 0);
-        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, 2, &f->err), ==, 0);
+        request_state(f, id, 2);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_RUNNING);
         /* Resuming is not starting: StartTime stays, and is not announced. */
         g_assert_cmpuint(job(f, id)->start_time, ==, start_time);
@@ -1271,7 +1327,7 @@ static void test_job_suspend_running_probe(Fixture *f, gconstpointer data) {
         run_pending(f);
         g_assert_false(job_has_completed(f, id));
 
-        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, 4, &f->err), ==, 0);
+        request_state(f, id, 4);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_TERMINATED);
         g_assert_false(engine_has_running_jobs(f->engine));
         g_assert_false(idset_contains(&collection(f, f->collection)->remote_access_points, remote));
@@ -1283,11 +1339,9 @@ static void test_job_limit_total(Fixture *f, gconstpointer data) {
         uint64_t listening = add_access_point(f, f->peer, LISTEN_ADDRESS, f->listen_port);
         uint64_t second = create_collection(f, "second", NULL, false);
         const char *remotes[] = { PATH(OBJECT_ACCESS_POINT, listening), NULL };
-        uint64_t first_job;
+        uint64_t first_job, j = 0, c = 0;
         Snapshot before;
-        Job *j = NULL;
         MemberArgs a;
-        Collection *c = NULL;
 
         first_job = start_add_job(f, f->collection, hanging);
 
@@ -1308,13 +1362,13 @@ static void test_job_limit_total(Fixture *f, gconstpointer data) {
         /* Changes that need no job are not limited. */
         g_assert_cmpint(add_to(f, second, (const char * const[]) { PATH(OBJECT_ACCESS_POINT, f->local1), NULL }, NULL,
                                NULL, &j), ==, 0);
-        g_assert_null(j);
+        g_assert_cmpuint(j, ==, 0);
 
         /* Once the first has ended, the next may start. */
-        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, first_job, 4, &f->err), ==, 0);
+        request_state(f, first_job, 4);
         g_assert_cmpint(add_to(f, second, NULL, remotes, PATH(OBJECT_SYSTEM, f->peer), &j), ==, 0);
-        g_assert_nonnull(j);
-        wait_completed(f, j->id);
+        g_assert_cmpuint(j, !=, 0);
+        wait_completed(f, j);
         g_assert_true(idset_contains(&collection(f, second)->remote_access_points, listening));
 }
 
@@ -1322,15 +1376,14 @@ static void test_job_limit_per_user(Fixture *f, gconstpointer data) {
         uint64_t hanging = add_access_point(f, f->peer, HANG_ADDRESS, f->hang_port);
         uint64_t listening = add_access_point(f, f->peer, LISTEN_ADDRESS, f->listen_port);
         Caller other = { .uid = 1001, .owner = ":1.43 (uid 1001)" };
-        Job *j = NULL;
+        uint64_t j = 0;
 
         start_add_job(f, f->collection, hanging);
         assert_failed(f, engine_verify_access_point(f->engine, &f->caller, listening, &j, &f->err), -EDQUOT);
-        g_assert_cmpint(engine_verify_access_point(f->engine, &other, listening, &j, &f->err), ==, 0);
-        g_assert_nonnull(j);
-        g_assert_cmpuint(j->started_by_uid, ==, 1001);
-        wait_completed(f, j->id);
-        g_assert_cmpint(job(f, j->id)->state, ==, JOB_STATE_COMPLETED);
+        j = start_job(f, &other, listening);
+        g_assert_cmpuint(job(f, j)->started_by_uid, ==, 1001);
+        wait_completed(f, j);
+        g_assert_cmpint(job(f, j)->state, ==, JOB_STATE_COMPLETED);
 }
 
 static void test_job_verified_from_each_local(Fixture *f, gconstpointer data) {
@@ -1338,13 +1391,12 @@ static void test_job_verified_from_each_local(Fixture *f, gconstpointer data) {
         uint64_t remote = add_access_point(f, f->peer, LISTEN_ADDRESS, f->listen_port);
         const char *locals[] = { PATH(OBJECT_ACCESS_POINT, local2), NULL };
         const char *remotes[] = { PATH(OBJECT_ACCESS_POINT, remote), NULL };
-        Job *j = NULL;
         uint64_t id;
 
         /* The new local access point is part of the same call: the probe runs from both. */
-        g_assert_cmpint(add_to(f, f->collection, locals, remotes, PATH(OBJECT_SYSTEM, f->peer), &j), ==, 0);
-        g_assert_nonnull(j);
-        id = j->id;
+        g_assert_cmpint(add_to(f, f->collection, locals, remotes, PATH(OBJECT_SYSTEM, f->peer), &id), ==, 0);
+        g_assert_cmpuint(id, !=, 0);
+        g_assert_nonnull(job(f, id));
         wait_completed(f, id);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_COMPLETED);
         g_assert_true(idset_contains(&collection(f, f->collection)->local_access_points, local2));
@@ -1374,7 +1426,6 @@ static void test_job_progress_rate_limited(Fixture *f, gconstpointer data) {
         uint64_t id, last_emit = 0;
         unsigned intermediate = 0;
         const Note *final = NULL;
-        Job *j = NULL;
 
         for (size_t i = 0; i < N_PORTALS; i++) {
                 uint16_t port;
@@ -1384,8 +1435,8 @@ static void test_job_progress_rate_limited(Fixture *f, gconstpointer data) {
                 remotes[i] = g_strdup(PATH(OBJECT_ACCESS_POINT, add_access_point(f, f->peer, LISTEN_ADDRESS, port)));
         }
         notes_clear(f);
-        g_assert_cmpint(add_to(f, f->collection, NULL, remotes, PATH(OBJECT_SYSTEM, f->peer), &j), ==, 0);
-        id = j->id;
+        g_assert_cmpint(add_to(f, f->collection, NULL, remotes, PATH(OBJECT_SYSTEM, f->peer), &id), ==, 0);
+        g_assert_nonnull(job(f, id));
         wait_completed(f, id);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_COMPLETED);
         g_assert_cmpuint(job(f, id)->percent_complete, ==, 100);
@@ -1424,19 +1475,16 @@ static void test_job_progress_rate_limited(Fixture *f, gconstpointer data) {
 static void test_job_verify_access_points(Fixture *f, gconstpointer data) {
         uint64_t refusing = add_access_point(f, f->peer, REFUSE_ADDRESS, f->refuse_port);
         Model *stored;
-        Job *j = NULL;
         uint64_t id;
 
         /* An access point of this host is verified by binding to its address. */
-        g_assert_cmpint(engine_verify_access_point(f->engine, &f->caller, f->local1, &j, &f->err), ==, 0);
-        id = j->id;
-        g_assert_cmpstr(j->name, ==, "Verify");
+        id = start_job(f, &f->caller, f->local1);
+        g_assert_cmpstr(job(f, id)->name, ==, "Verify");
         wait_completed(f, id);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_COMPLETED);
 
         /* A failed verification is a finding: recorded on the access point and stored. */
-        g_assert_cmpint(engine_verify_access_point(f->engine, &f->caller, refusing, &j, &f->err), ==, 0);
-        id = j->id;
+        id = start_job(f, &f->caller, refusing);
         wait_completed(f, id);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_EXCEPTION);
         g_assert_cmpuint(job(f, id)->error_code, ==, CIM_FAILED);
@@ -1450,24 +1498,23 @@ static void test_job_verify_access_points(Fixture *f, gconstpointer data) {
         g_assert_cmpint(model_get_system(stored, f->peer)->reachable, ==, REACHABLE_NO);
         model_free(stored);
 
-        assert_failed(f, engine_verify_access_point(f->engine, &f->caller, 999, &j, &f->err), -ENOENT);
+        assert_failed(f, engine_verify_access_point(f->engine, &f->caller, 999, &id, &f->err), -ENOENT);
 }
 
 static void test_job_probe_peers(Fixture *f, gconstpointer data) {
         uint64_t silent = add_peer(f, "iqn.2024-01.org.example:silent");
         uint64_t idle = add_peer(f, "iqn.2024-01.org.example:idle");
         g_autofree char *affected = NULL;
-        Job *j = NULL;
         uint64_t id;
+        Job *j;
 
         add_access_point(f, f->peer, REFUSE_ADDRESS, f->refuse_port);
         add_access_point(f, f->peer, LISTEN_ADDRESS, f->listen_port);
         add_access_point(f, silent, REFUSE_ADDRESS, f->refuse_port);
         (void) idle;            /* no access point: nothing to ask */
 
-        g_assert_cmpint(engine_probe_peer_systems(f->engine, &f->caller, &j, &f->err), ==, 0);
-        id = j->id;
-        g_assert_cmpstr(j->name, ==, "GetPeerSystems");
+        id = start_job(f, &f->caller, 0);
+        g_assert_cmpstr(job(f, id)->name, ==, "GetPeerSystems");
         wait_completed(f, id);
 
         /* A peer answers when any of its access points does; a refusal is a finding, not a failure. */
@@ -1483,12 +1530,10 @@ static void test_job_probe_peers(Fixture *f, gconstpointer data) {
 
 /* Starts Verify of a listening peer's access point, to be kept after it ends. */
 static uint64_t run_kept_verify_job(Fixture *f, uint64_t ap) {
-        Job *j = NULL;
-        uint64_t id;
+        uint64_t id = start_job(f, &f->caller, ap);
 
-        g_assert_cmpint(engine_verify_access_point(f->engine, &f->caller, ap, &j, &f->err), ==, 0);
-        id = j->id;
         g_assert_cmpint(engine_job_set_delete_on_completion(f->engine, &f->caller, id, false, &f->err), ==, 0);
+        flush(f);
         g_assert_cmpstr(only_change(f, OBJECT_JOB, id), ==, "DeleteOnCompletion");
         wait_completed(f, id);
         g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_COMPLETED);
@@ -1507,6 +1552,8 @@ static void test_job_retention(Fixture *f, gconstpointer data) {
 
         notes_clear(f);
         second = run_kept_verify_job(f, ap);
+        /* The completion queued the removal of the oldest; it commits with the next group. */
+        flush(f);
         /* Beyond the limit, the oldest goes, whatever DeleteOnCompletion says. */
         g_assert_null(model_get_job(f->engine->model, first));
         g_assert_nonnull(model_get_job(f->engine->model, second));
@@ -1527,12 +1574,10 @@ static void test_job_retention(Fixture *f, gconstpointer data) {
 static void test_job_time_before_removal(Fixture *f, gconstpointer data) {
         uint64_t ap = add_access_point(f, f->peer, LISTEN_ADDRESS, f->listen_port);
         const Note *done, *removed;
-        Job *j = NULL;
-        uint64_t id;
+        uint64_t id = start_job(f, &f->caller, ap);
+        Job *j = job(f, id);
         Model *stored;
 
-        g_assert_cmpint(engine_verify_access_point(f->engine, &f->caller, ap, &j, &f->err), ==, 0);
-        id = j->id;
         g_assert_true(j->delete_on_completion);
         g_assert_cmpuint(j->time_before_removal, ==, 100 * USEC_PER_MSEC);
         wait_completed(f, id);
@@ -1555,12 +1600,14 @@ static void test_job_kept_without_delete_on_completion(Fixture *f, gconstpointer
 
         /* Past its time it stays, until deleted. */
         g_assert_cmpint(engine_job_set_time_before_removal(f->engine, &f->caller, id, 0, &f->err), ==, 0);
+        flush(f);
         run_pending(f);
         g_assert_nonnull(model_get_job(f->engine->model, id));
         g_assert_cmpuint(notes_count(f, NOTE_REMOVED, OBJECT_JOB, id), ==, 0);
 
         /* Setting the flag again lets the elapsed time count at once. */
         g_assert_cmpint(engine_job_set_delete_on_completion(f->engine, &f->caller, id, true, &f->err), ==, 0);
+        flush(f);
         run_until(f, job_was_removed, id, "job removal");
         g_assert_null(model_get_job(f->engine->model, id));
         assert_model_is_stored(f);
@@ -1571,9 +1618,10 @@ static void test_job_delete(Fixture *f, gconstpointer data) {
         uint64_t id = start_add_job(f, f->collection, hanging);
 
         assert_failed(f, engine_job_delete(f->engine, &f->caller, id, &f->err), -EBADRQC);
-        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, 4, &f->err), ==, 0);
+        request_state(f, id, 4);
         notes_clear(f);
         g_assert_cmpint(engine_job_delete(f->engine, &f->caller, id, &f->err), ==, 0);
+        flush(f);
         g_assert_null(model_get_job(f->engine->model, id));
         g_assert_cmpuint(notes_count(f, NOTE_REMOVED, OBJECT_JOB, id), ==, 1);
         assert_failed(f, engine_job_delete(f->engine, &f->caller, id, &f->err), -ENOENT);
@@ -1651,10 +1699,11 @@ static void test_reopen_keeps_everything(Fixture *f, gconstpointer data) {
         uint64_t ap = add_access_point(f, peer, LISTEN_ADDRESS, 3260);
         SecretSpec spec = { .username = "alice", .secret = "0123456789ab" };
         g_autofree char *dump = NULL, *again = NULL;
-        uint64_t next_id;
+        uint64_t next_id, secret;
 
-        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, PATH(OBJECT_ACCESS_POINT, ap), &spec, NULL, &f->err), ==,
-                        0);
+        g_assert_cmpint(engine_add_secret(f->engine, &f->caller, PATH(OBJECT_ACCESS_POINT, ap), &spec, &secret,
+                                          &f->err), ==, 0);
+        flush(f);
         create_collection(f, "c", NULL, true);
         dump = model_dump(f->engine->model, true);
         next_id = f->engine->model->next_id;
