@@ -91,6 +91,18 @@ size_t replica_count_running_cycles(Engine *e) {
         return n;
 }
 
+size_t replica_count_cycle_jobs(Engine *e) {
+        size_t n = 0;
+
+        MODEL_FOREACH(Job, j, e->model->jobs) {
+                JobRuntime *rt = j->runtime;
+
+                if (rt && rt->running && rt->work_ops == &replica_cycle_ops)
+                        n++;
+        }
+        return n;
+}
+
 void replica_work_set_bandwidth_limit(JobRuntime *rt, uint64_t bytes_per_second) {
         ReplicaWork *w = work_of(rt);
 
