@@ -169,6 +169,26 @@ static void test_schedule_waits(Fixture *f, gconstpointer data) {
         g_assert_cmpint(sync_of(f, a)->copy_state, ==, COPY_STATE_SYNCHRONIZED);
 }
 
+/* A start of the service arms the schedule again: the timer fires at the stored NextSyncTime. */
+static void test_schedule_rearmed(Fixture *f, gconstpointer data) {
+        SyncSettings hourly = { .set_cycle_interval = true, .cycle_interval = 3600 * USEC_PER_SEC };
+        uint64_t id, job = 0, next, when = 0;
+
+        SKIP_WITHOUT_TGTD();
+        id = create_replica(f, SYNC_TYPE_MIRROR, &hourly, &job);
+        g_assert_cmpint(wait_job(f, job)->state, ==, JOB_STATE_COMPLETED);
+        next = sync_of(f, id)->next_sync_time;
+        g_assert_cmpuint(next, ==, sync_of(f, id)->last_sync_time + 3600 * USEC_PER_SEC);
+        g_assert_nonnull(f->engine->replica_timer);
+        f->engine = engine_free(f->engine);
+
+        engine_start(f);
+        g_assert_cmpuint(sync_of(f, id)->next_sync_time, ==, next);
+        g_assert_nonnull(f->engine->replica_timer);
+        g_assert_cmpint(sd_event_source_get_time(f->engine->replica_timer, &when), >=, 0);
+        g_assert_cmpuint(when, ==, next);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
@@ -177,5 +197,6 @@ int main(int argc, char *argv[]) {
         ADD("/engine-replica/cycle-limit", test_cycle_limit);
         ADD("/engine-replica/schedule", test_schedule);
         ADD("/engine-replica/schedule-waits", test_schedule_waits);
+        ADD("/engine-replica/schedule-rearmed", test_schedule_rearmed);
         return g_test_run();
 }
