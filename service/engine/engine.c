@@ -90,7 +90,8 @@ void engine_shutdown(Engine *e) {
 }
 
 bool engine_has_running_jobs(Engine *e) {
-        return model_count_running_jobs(e->model, false, 0) > 0;
+        /* A scheduled replica cycle is a job to come: the service must not leave before it. */
+        return model_count_running_jobs(e->model, false, 0) > 0 || e->replica_timer;
 }
 
 bool engine_object_busy(Engine *e, ObjectKind kind, uint64_t id) {

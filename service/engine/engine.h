@@ -75,6 +75,7 @@ int engine_recover(Engine *e);
 /* Stopping: every running job ends as Exception "interrupted", nothing committed. */
 void engine_shutdown(Engine *e);
 
+/* Jobs running or queued, or a replica cycle scheduled. */
 bool engine_has_running_jobs(Engine *e);
 
 /*

@@ -91,6 +91,18 @@ size_t replica_count_running_cycles(Engine *e) {
         return n;
 }
 
+size_t replica_count_cycle_jobs(Engine *e) {
+        size_t n = 0;
+
+        MODEL_FOREACH(Job, j, e->model->jobs) {
+                JobRuntime *rt = j->runtime;
+
+                if (rt && rt->running && rt->work_ops == &replica_cycle_ops)
+                        n++;
+        }
+        return n;
+}
+
 void replica_work_set_bandwidth_limit(JobRuntime *rt, uint64_t bytes_per_second) {
         ReplicaWork *w = work_of(rt);
 
@@ -166,17 +178,21 @@ static void on_confirmed(Copy *c, const uint64_t *chunks, const CopyHash *hashes
 static void on_copy_done(Copy *c, int error, Reason reason, const char *message, void *userdata) {
         JobRuntime *rt = userdata;
         ReplicaWork *w = work_of(rt);
-        char p[OBJECT_PATH_MAX], desc[512];
+        char p[OBJECT_PATH_MAX], desc[1024];
 
+        /* The message lives in the copy: keep it before the copy goes. */
         copy_get_progress(c, &w->progress);
+        if (w->compare && error >= 0)
+                snprintf(desc, sizeof(desc), "%" PRIu64 " chunks differ: %s", w->progress.chunks_differing, message);
+        else
+                snprintf(desc, sizeof(desc), "%s", message);
         w->copy = copy_free(w->copy);
         path_of(p, OBJECT_SYNCHRONIZATION, w->sync_id);
         if (error < 0) {
-                job_finish(rt, JOB_STATE_EXCEPTION, reason, CIM_FAILED, message, p);
+                job_finish(rt, JOB_STATE_EXCEPTION, reason, CIM_FAILED, desc, p);
                 return;
         }
         if (w->compare && w->progress.chunks_differing > 0) {
-                snprintf(desc, sizeof(desc), "%" PRIu64 " chunks differ: %s", w->progress.chunks_differing, message);
                 job_finish(rt, JOB_STATE_EXCEPTION, REASON_REPLICA_DIFFERS, CIM_FAILED, desc, p);
                 return;
         }
@@ -403,9 +419,12 @@ static void cycle_end(JobRuntime *rt, Change *ch) {
                 return;
         }
         u->job_id = 0;
+        u->rate = 0;
         if (w->started)
                 progress_into(w, u);
         cycle_outcome(rt, u);
+        if (rt->job->state == JOB_STATE_COMPLETED)
+                u->percent = 100;
         replica_change_sync(ch, e, u);
         change_call(ch, 0, replica_after_cycle, NULL, NULL);
 }

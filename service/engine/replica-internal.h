@@ -32,8 +32,9 @@ JobRuntime *replica_find_job(Engine *e, uint64_t sync_id, bool compare);
 void replica_stop_job(JobRuntime *rt, bool detach, const Caller *c);
 /* A new BandwidthLimit for a running cycle, from its next write on. */
 void replica_work_set_bandwidth_limit(JobRuntime *rt, uint64_t bytes_per_second);
-/* Running cycles (not queued, not suspended jobs). */
+/* Running cycles (not queued, not suspended jobs); cycle jobs not ended (queued too). */
 size_t replica_count_running_cycles(Engine *e);
+size_t replica_count_cycle_jobs(Engine *e);
 
 /*
  * The endpoint of a volume through an access point, from a local address

@@ -2,7 +2,9 @@
 /*
  * When replica cycles run: one timer for the earliest NextSyncTime of the
  * synchronizations that wait for their next cycle, the limit of cycles
- * running at once (more wait, queued, Dormant), and what a start of the
+ * running at once (a scheduled cycle due while every slot is taken waits
+ * Dormant without a job, so that waiting cycles never fill the job limits;
+ * a cycle a caller asked for waits as a queued job), and what a start of the
  * service finds: a synchronization left mid-cycle by a stop or a crash
  * comes back Broken with LastErrorID Interrupted — its resume point and the
  * hashes confirmed so far are kept, so Resync continues where it stopped —
@@ -27,6 +29,28 @@ static bool is_scheduled(const Synchronization *s) {
                s->copy_state != COPY_STATE_BROKEN && s->copy_state != COPY_STATE_FRACTURED;
 }
 
+/* Due while every cycle slot is taken: Dormant, no job (a job would count against the job limits). */
+static void mark_waiting(Engine *e, const Synchronization *s) {
+        ReplError err = REPL_ERROR_INIT;
+        Synchronization *u;
+        Change *ch;
+
+        if (s->progress_status == PROGRESS_STATUS_DORMANT)
+                return;
+        u = synchronization_copy(s);
+        if (!u || change_begin(e, NULL, &ch, &err) < 0) {
+                synchronization_free(u);
+                return;
+        }
+        u->progress_status = PROGRESS_STATUS_DORMANT;
+        replica_change_sync(ch, e, u);
+        (void) change_submit(ch, &err);
+}
+
+static bool slots_taken(Engine *e) {
+        return replica_count_cycle_jobs(e) >= e->config.max_running_cycles;
+}
+
 static int on_replica_timer(sd_event_source *src, uint64_t usec, void *userdata) {
         Engine *e = userdata;
         uint64_t now = now_usec(CLOCK_REALTIME);
@@ -40,7 +64,9 @@ static int on_replica_timer(sd_event_source *src, uint64_t usec, void *userdata)
                 engine_settle(e, s->id);
                 if (!is_scheduled(s) || s->next_sync_time > now)
                         continue;
-                if (replica_start_cycle(e, NULL, s, "ScheduledCycle", &job, &err) < 0)
+                if (slots_taken(e))
+                        mark_waiting(e, s);
+                else if (replica_start_cycle(e, NULL, s, "ScheduledCycle", &job, &err) < 0)
                         log_warning("Failed to start the scheduled cycle of synchronization %" PRIu64 ": %s", s->id,
                                     err.message);
         }
@@ -55,9 +81,11 @@ void replica_schedule_update(Engine *e) {
 
         if (e->shutting_down)
                 return;
-        MODEL_FOREACH(Synchronization, s, e->model->synchronizations)
-                if (is_scheduled(s))
-                        next = MIN(next, s->next_sync_time);
+        /* While every slot is taken, the end of a cycle (replica_after_cycle()) looks again. */
+        if (!slots_taken(e))
+                MODEL_FOREACH(Synchronization, s, e->model->synchronizations)
+                        if (is_scheduled(s))
+                                next = MIN(next, s->next_sync_time);
         if (next == UINT64_MAX) {
                 e->replica_timer = sd_event_source_disable_unref(e->replica_timer);
                 return;

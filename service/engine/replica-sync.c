@@ -41,6 +41,11 @@ static void apply_sync(Engine *e, void *data) {
         s->last_error_reason = u->last_error_reason;
         s->resume_chunk = u->resume_chunk;
         s->job_id = u->job_id;
+        /* The running cycle's progress belongs to its ticks; once none runs, to the change. */
+        if (u->job_id == 0) {
+                s->percent = u->percent;
+                s->rate = u->rate;
+        }
 }
 
 static void free_sync(void *data) {
@@ -70,6 +75,10 @@ static size_t sync_changed_props(const Synchronization *s, const Synchronization
                 props[k++] = "NextSyncTime";
         if (s->job_id != u->job_id)
                 props[k++] = "Job";
+        if (u->job_id == 0 && s->percent != u->percent)
+                props[k++] = "PercentSynced";
+        if (u->job_id == 0 && s->rate != u->rate)
+                props[k++] = "Rate";
         if (!streq_ptr(s->last_error, u->last_error))
                 props[k++] = "LastError";
         if (s->last_error_reason != u->last_error_reason)
@@ -80,7 +89,7 @@ static size_t sync_changed_props(const Synchronization *s, const Synchronization
 
 void replica_change_sync(Change *ch, Engine *e, Synchronization *updated) {
         const Synchronization *s = model_get_synchronization(e->model, updated->id);
-        const char *props[16];
+        const char *props[20];
 
         uint64_t id = updated->id;
         size_t k = s ? sync_changed_props(s, updated, props) : 0;

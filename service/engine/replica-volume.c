@@ -68,7 +68,10 @@ static void on_volume_session(VolumeSession *s, int error, Reason reason, const 
 
         path_of(p, OBJECT_ACCESS_POINT, v->access_point_id);
         if (error < 0) {
-                job_finish(rt, JOB_STATE_EXCEPTION, reason, CIM_FAILED, message, p);
+                /* The message lives in the session, which the job's end frees. */
+                _cleanup_free_ char *desc = strdup(message);
+
+                job_finish(rt, JOB_STATE_EXCEPTION, reason, CIM_FAILED, desc ?: "The volume could not be reached.", p);
                 return;
         }
         v->block_size = volume_session_block_size(s);
