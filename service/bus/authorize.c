@@ -16,6 +16,7 @@ static const char * const action_ids[_BUS_ACTION_MAX] = {
         [BUS_ACTION_MANAGE_PEERS] = "org.iscsi.replication.manage-peers",
         [BUS_ACTION_MANAGE_SECRETS] = "org.iscsi.replication.manage-secrets",
         [BUS_ACTION_MANAGE_JOBS] = "org.iscsi.replication.manage-jobs",
+        [BUS_ACTION_MANAGE_REPLICAS] = "org.iscsi.replication.manage-replicas",
 };
 
 const char *bus_action_to_id(BusAction a) {

@@ -18,6 +18,7 @@ typedef enum BusAction {
         BUS_ACTION_MANAGE_PEERS,
         BUS_ACTION_MANAGE_SECRETS,
         BUS_ACTION_MANAGE_JOBS,
+        BUS_ACTION_MANAGE_REPLICAS,
         _BUS_ACTION_MAX,
 } BusAction;
 

@@ -22,36 +22,42 @@ static BusContext *observer_context;
 
 const char *bus_interface_for_kind(ObjectKind kind) {
         switch (kind) {
-        case OBJECT_SERVICE:      return SERVICE_INTERFACE;
-        case OBJECT_SYSTEM:       return SYSTEM_INTERFACE;
-        case OBJECT_ACCESS_POINT: return ACCESS_POINT_INTERFACE;
-        case OBJECT_COLLECTION:   return COLLECTION_INTERFACE;
-        case OBJECT_SECRET:       return SECRET_INTERFACE;
-        case OBJECT_JOB:          return JOB_INTERFACE;
-        default:                  return NULL;
+        case OBJECT_SERVICE:         return SERVICE_INTERFACE;
+        case OBJECT_SYSTEM:          return SYSTEM_INTERFACE;
+        case OBJECT_ACCESS_POINT:    return ACCESS_POINT_INTERFACE;
+        case OBJECT_COLLECTION:      return COLLECTION_INTERFACE;
+        case OBJECT_SECRET:          return SECRET_INTERFACE;
+        case OBJECT_JOB:             return JOB_INTERFACE;
+        case OBJECT_VOLUME:          return VOLUME_INTERFACE;
+        case OBJECT_SYNCHRONIZATION: return SYNCHRONIZATION_INTERFACE;
+        default:                     return NULL;
         }
 }
 
 const sd_bus_vtable *bus_vtable_for_kind(ObjectKind kind) {
         switch (kind) {
-        case OBJECT_SERVICE:      return bus_service_vtable;
-        case OBJECT_SYSTEM:       return bus_system_vtable;
-        case OBJECT_ACCESS_POINT: return bus_access_point_vtable;
-        case OBJECT_COLLECTION:   return bus_collection_vtable;
-        case OBJECT_SECRET:       return bus_secret_vtable;
-        case OBJECT_JOB:          return bus_job_vtable;
-        default:                  return NULL;
+        case OBJECT_SERVICE:         return bus_service_vtable;
+        case OBJECT_SYSTEM:          return bus_system_vtable;
+        case OBJECT_ACCESS_POINT:    return bus_access_point_vtable;
+        case OBJECT_COLLECTION:      return bus_collection_vtable;
+        case OBJECT_SECRET:          return bus_secret_vtable;
+        case OBJECT_JOB:             return bus_job_vtable;
+        case OBJECT_VOLUME:          return bus_volume_vtable;
+        case OBJECT_SYNCHRONIZATION: return bus_synchronization_vtable;
+        default:                     return NULL;
         }
 }
 
 static bool model_has(const Model *m, ObjectKind kind, uint64_t id) {
         switch (kind) {
-        case OBJECT_SYSTEM:       return model_get_system(m, id);
-        case OBJECT_ACCESS_POINT: return model_get_access_point(m, id);
-        case OBJECT_COLLECTION:   return model_get_collection(m, id);
-        case OBJECT_SECRET:       return model_get_secret(m, id);
-        case OBJECT_JOB:          return model_get_job(m, id);
-        default:                  return false;
+        case OBJECT_SYSTEM:          return model_get_system(m, id);
+        case OBJECT_ACCESS_POINT:    return model_get_access_point(m, id);
+        case OBJECT_COLLECTION:      return model_get_collection(m, id);
+        case OBJECT_SECRET:          return model_get_secret(m, id);
+        case OBJECT_JOB:             return model_get_job(m, id);
+        case OBJECT_VOLUME:          return model_get_volume(m, id);
+        case OBJECT_SYNCHRONIZATION: return model_get_synchronization(m, id);
+        default:                     return false;
         }
 }
 
@@ -94,6 +100,8 @@ static int enumerate_objects(sd_bus *bus, const char *prefix, void *userdata, ch
                 { &m->secrets, OBJECT_SECRET },
                 { &m->collections, OBJECT_COLLECTION },
                 { &m->jobs, OBJECT_JOB },
+                { &m->volumes, OBJECT_VOLUME },
+                { &m->synchronizations, OBJECT_SYNCHRONIZATION },
         };
         _cleanup_strv_free_ char **l = NULL;
         size_t n = 0;
@@ -116,6 +124,7 @@ static int enumerate_objects(sd_bus *bus, const char *prefix, void *userdata, ch
 int bus_register_objects(BusContext *ctx) {
         static const ObjectKind kinds[] = {
                 OBJECT_SYSTEM, OBJECT_ACCESS_POINT, OBJECT_COLLECTION, OBJECT_SECRET, OBJECT_JOB,
+                OBJECT_VOLUME, OBJECT_SYNCHRONIZATION,
         };
         int r;
 
@@ -296,6 +305,9 @@ int bus_read_dict(sd_bus_message *m, const char *arg, const BusDictField *fields
                         break;
                 case 'q':
                         r = sd_bus_message_read(m, "v", "q", (uint16_t *) f->value);
+                        break;
+                case 'u':
+                        r = sd_bus_message_read(m, "v", "u", (uint32_t *) f->value);
                         break;
                 case 't':
                         r = sd_bus_message_read(m, "v", "t", (uint64_t *) f->value);

@@ -31,6 +31,8 @@ extern const sd_bus_vtable bus_system_vtable[];
 extern const sd_bus_vtable bus_access_point_vtable[];
 extern const sd_bus_vtable bus_secret_vtable[];
 extern const sd_bus_vtable bus_job_vtable[];
+extern const sd_bus_vtable bus_volume_vtable[];
+extern const sd_bus_vtable bus_synchronization_vtable[];
 
 /* Registers every object, the object manager and the enumerator; the bus must be attached to its event loop. */
 int bus_register_objects(BusContext *ctx);
@@ -65,8 +67,8 @@ int bus_read_object_paths(sd_bus_message *m, const char *arg, size_t max, const 
 /* One expected key of an a{sv} argument. */
 typedef struct BusDictField {
         const char *name;
-        char type;              /* 's', 'b', 'q', 't' */
-        void *value;            /* const char **, bool *, uint16_t *, uint64_t * */
+        char type;              /* 's', 'b', 'q', 'u', 't' */
+        void *value;            /* const char **, bool *, uint16_t *, uint32_t *, uint64_t * */
         bool *present;          /* optional */
 } BusDictField;
 

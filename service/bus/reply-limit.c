@@ -120,11 +120,25 @@ static size_t job_bound(const Job *j) {
         return n;
 }
 
+static size_t volume_bound(const Volume *v) {
+        return strlen(v->element_name) + strlen(v->target_name) +
+               idset_bound(OBJECT_SYNCHRONIZATION, &v->synchronizations);
+}
+
+static size_t synchronization_bound(const Synchronization *s) {
+        /* LastErrorID is derived. */
+        return strlen(s->element_name) + strlen(s->last_error) + DERIVED_STRING_MAX;
+}
+
 size_t bus_managed_objects_size_bound(const Model *m) {
         static const ObjectKind kinds[] = {
                 OBJECT_SYSTEM, OBJECT_ACCESS_POINT, OBJECT_SECRET, OBJECT_COLLECTION, OBJECT_JOB,
+                OBJECT_VOLUME, OBJECT_SYNCHRONIZATION,
         };
-        const ObjectTable *tables[] = { &m->systems, &m->access_points, &m->secrets, &m->collections, &m->jobs };
+        const ObjectTable *tables[] = {
+                &m->systems, &m->access_points, &m->secrets, &m->collections, &m->jobs,
+                &m->volumes, &m->synchronizations,
+        };
         size_t n = 64 + 8;      /* header fields, reply signature, the outer array */
 
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
@@ -144,6 +158,10 @@ size_t bus_managed_objects_size_bound(const Model *m) {
                 n += collection_bound(c);
         MODEL_FOREACH(Job, j, m->jobs)
                 n += job_bound(j);
+        MODEL_FOREACH(Volume, v, m->volumes)
+                n += volume_bound(v);
+        MODEL_FOREACH(Synchronization, s, m->synchronizations)
+                n += synchronization_bound(s);
         return n;
 }
 

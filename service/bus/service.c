@@ -13,6 +13,7 @@
 #include "authorize.h"
 #include "bus-util.h"
 #include "errors.h"
+#include "service-replica.h"
 
 /* "u o" and then empty paths and arrays; job_id 0: no job, the change is made. */
 static int reply_job_started(BusContext *ctx, sd_bus_message *m, uint64_t job_id, unsigned n_empty_paths,
@@ -399,5 +400,18 @@ const sd_bus_vtable bus_service_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("GetServiceAccessPoints", "o", SD_BUS_PARAM(System),
                                  "uoao", SD_BUS_PARAM(ReturnValue) SD_BUS_PARAM(Job) SD_BUS_PARAM(ServiceAccessPoints),
                                  method_get_service_access_points, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("AddStorageVolume", "oa{sv}", SD_BUS_PARAM(ServiceAccessPoint) SD_BUS_PARAM(Properties),
+                                 "uoo", SD_BUS_PARAM(ReturnValue) SD_BUS_PARAM(Job) SD_BUS_PARAM(Volume),
+                                 bus_method_add_storage_volume, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CreateElementReplica", "sqqoooa{sv}",
+                                 SD_BUS_PARAM(ElementName) SD_BUS_PARAM(SyncType) SD_BUS_PARAM(Mode)
+                                 SD_BUS_PARAM(SourceElement) SD_BUS_PARAM(TargetElement)
+                                 SD_BUS_PARAM(ConnectivityCollection) SD_BUS_PARAM(Settings),
+                                 "uoo", SD_BUS_PARAM(ReturnValue) SD_BUS_PARAM(Job) SD_BUS_PARAM(Synchronization),
+                                 bus_method_create_element_replica, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ModifyReplicaSynchronization", "qoa{sv}",
+                                 SD_BUS_PARAM(Operation) SD_BUS_PARAM(Synchronization) SD_BUS_PARAM(Settings),
+                                 "uo", SD_BUS_PARAM(ReturnValue) SD_BUS_PARAM(Job),
+                                 bus_method_modify_replica_synchronization, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

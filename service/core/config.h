@@ -22,6 +22,10 @@ typedef struct ServiceConfig {
         size_t max_access_points;
         size_t max_collections;
         size_t max_collection_members;
+        /* Replicas (API.md section 10): more cycles than this wait (ProgressStatus Dormant). */
+        size_t max_volumes;
+        size_t max_synchronizations;
+        size_t max_running_cycles;
         /* The bus's message limit: a reply larger than this fails instead of being sent. */
         size_t max_message_size;
         /*
@@ -47,6 +51,9 @@ typedef struct ServiceConfig {
                 .max_access_points = 20000,                             \
                 .max_collections = 2000,                                \
                 .max_collection_members = 4096,                         \
+                .max_volumes = 1000,                                    \
+                .max_synchronizations = 256,                            \
+                .max_running_cycles = 8,                                \
                 .max_message_size = 32 * 1024 * 1024,                   \
                 .progress_interval_usec = 250 * USEC_PER_MSEC,          \
         })

@@ -37,6 +37,9 @@ static void help(void) {
                "     --max-access-points=N           Access points at most, local and remote (default 20000)\n"
                "     --max-collections=N             Collections at most (default 2000)\n"
                "     --max-collection-members=N      Members of one collection at most (default 4096)\n"
+               "     --max-volumes=N                 Storage volumes at most (default 1000)\n"
+               "     --max-synchronizations=N        Synchronizations at most (default 256)\n"
+               "     --max-running-cycles=N          Replica cycles running at once at most (default 8)\n"
                "     --max-message-size=BYTES        The bus's message limit; larger replies fail (default 33554432)\n"
                "     --log-level=LEVEL               err, warning, notice, info or debug (default info)\n",
                DEFAULT_STATE_DIRECTORY);
@@ -111,6 +114,9 @@ enum {
         ARG_MAX_COLLECTIONS,
         ARG_MAX_MEMBERS,
         ARG_MAX_MESSAGE_SIZE,
+        ARG_MAX_VOLUMES,
+        ARG_MAX_SYNCHRONIZATIONS,
+        ARG_MAX_RUNNING_CYCLES,
         ARG_LOG_LEVEL,
 };
 
@@ -136,6 +142,9 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
                 { "max-collections", required_argument, NULL, ARG_MAX_COLLECTIONS },
                 { "max-collection-members", required_argument, NULL, ARG_MAX_MEMBERS },
                 { "max-message-size", required_argument, NULL, ARG_MAX_MESSAGE_SIZE },
+                { "max-volumes", required_argument, NULL, ARG_MAX_VOLUMES },
+                { "max-synchronizations", required_argument, NULL, ARG_MAX_SYNCHRONIZATIONS },
+                { "max-running-cycles", required_argument, NULL, ARG_MAX_RUNNING_CYCLES },
                 { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
                 {}
         };
@@ -205,6 +214,15 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *o) {
                         break;
                 case ARG_MAX_MESSAGE_SIZE:
                         r = parse_size(optarg, &o->config.max_message_size);
+                        break;
+                case ARG_MAX_VOLUMES:
+                        r = parse_size(optarg, &o->config.max_volumes);
+                        break;
+                case ARG_MAX_SYNCHRONIZATIONS:
+                        r = parse_size(optarg, &o->config.max_synchronizations);
+                        break;
+                case ARG_MAX_RUNNING_CYCLES:
+                        r = parse_size(optarg, &o->config.max_running_cycles);
                         break;
                 case ARG_LOG_LEVEL:
                         r = parse_log_level(optarg);

@@ -72,6 +72,12 @@ static void object_free(ObjectKind kind, void *object) {
                 jobs_free_runtime(object);
                 job_free(object);
                 break;
+        case OBJECT_VOLUME:
+                volume_free(object);
+                break;
+        case OBJECT_SYNCHRONIZATION:
+                synchronization_free(object);
+                break;
         default:
                 break;
         }
@@ -143,6 +149,12 @@ void change_save(Change *ch, ObjectKind kind, const void *object) {
         case OBJECT_JOB:
                 r = store_save_job(s, object);
                 break;
+        case OBJECT_VOLUME:
+                r = store_save_volume(s, object);
+                break;
+        case OBJECT_SYNCHRONIZATION:
+                r = store_save_synchronization(s, object);
+                break;
         default:
                 r = -EINVAL;
         }
@@ -173,6 +185,12 @@ void change_delete(Change *ch, ObjectKind kind, uint64_t id) {
         case OBJECT_JOB:
                 r = store_delete_job(s, id);
                 break;
+        case OBJECT_VOLUME:
+                r = store_delete_volume(s, id);
+                break;
+        case OBJECT_SYNCHRONIZATION:
+                r = store_delete_synchronization(s, id);
+                break;
         default:
                 r = -EINVAL;
         }
@@ -193,6 +211,19 @@ void change_save_members(Change *ch, uint64_t collection_id, const CollectionPla
                 keep_error(ch, store_save_collection_members(s, collection_id, "system", &p->added_systems,
                                                              &p->removed_systems));
         written(ch, OBJECT_COLLECTION, collection_id, false);
+}
+
+void change_save_chunk_hashes(Change *ch, uint64_t synchronization_id, const uint64_t *chunks, const uint8_t *hashes,
+                              size_t n) {
+        if (ch->error == 0 && n > 0)
+                keep_error(ch, store_save_chunk_hashes(ch->engine->store, synchronization_id, chunks, hashes, n));
+        written(ch, OBJECT_SYNCHRONIZATION, synchronization_id, false);
+}
+
+void change_delete_chunk_hashes(Change *ch, uint64_t synchronization_id) {
+        if (ch->error == 0)
+                keep_error(ch, store_delete_chunk_hashes(ch->engine->store, synchronization_id));
+        written(ch, OBJECT_SYNCHRONIZATION, synchronization_id, false);
 }
 
 void change_save_next_id(Change *ch) {

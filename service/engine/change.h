@@ -61,6 +61,14 @@ void change_delete(Change *ch, ObjectKind kind, uint64_t id);
 void change_save_next_id(Change *ch);
 /* A stored collection's membership change: only the member rows that change are written. */
 void change_save_members(Change *ch, uint64_t collection_id, const CollectionPlan *p);
+/*
+ * A synchronization's chunk hashes confirmed on the copy (store.h,
+ * store_save_chunk_hashes()); n hashes of REPLICA_HASH_SIZE bytes. Deleting
+ * forgets all of them, so that the next cycle writes every chunk.
+ */
+void change_save_chunk_hashes(Change *ch, uint64_t synchronization_id, const uint64_t *chunks, const uint8_t *hashes,
+                              size_t n);
+void change_delete_chunk_hashes(Change *ch, uint64_t synchronization_id);
 /* Marks the change failed (e.g. -ENOMEM while building it): change_submit() undoes it. */
 void change_fail(Change *ch, int error);
 

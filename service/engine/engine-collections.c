@@ -293,6 +293,20 @@ int engine_modify_collection(Engine *e, const Caller *c, uint64_t id, const Coll
         return change_submit(ch, err);
 }
 
+/* A synchronization copies over the collection's paths: it must be detached first. */
+static int check_no_synchronizations(Engine *e, uint64_t id, ReplError *err) {
+        _cleanup_(idset_clear) IdSet syncs = IDSET_INIT;
+        char p[OBJECT_PATH_MAX], q[OBJECT_PATH_MAX];
+
+        engine_settle_kind(e, OBJECT_SYNCHRONIZATION);
+        if (model_synchronizations_of_collection(e->model, id, &syncs) < 0)
+                return repl_error_set(err, -ENOMEM, "Out of memory.");
+        if (syncs.n == 0)
+                return 0;
+        return repl_error_set(err, -EBUSY, "Collection %s carries synchronization %s.", path_of(p, OBJECT_COLLECTION, id),
+                              path_of(q, OBJECT_SYNCHRONIZATION, syncs.ids[0]));
+}
+
 int engine_delete_collection(Engine *e, const Caller *c, uint64_t id, ReplError *err) {
         char q[OBJECT_PATH_MAX];
         Collection *col = NULL;
@@ -300,6 +314,8 @@ int engine_delete_collection(Engine *e, const Caller *c, uint64_t id, ReplError 
         int r;
 
         r = collection_by_id_for_change(e, id, &col, err);
+        if (r >= 0)
+                r = check_no_synchronizations(e, id, err);
         if (r >= 0)
                 r = change_begin(e, c, &ch, err);
         if (r < 0)

@@ -40,11 +40,17 @@ void engine_log_plan(Change *ch, const char *what, const CollectionPlan *p);
 /* Whether a running job works on this object (so it must not be deleted). */
 bool engine_object_busy(Engine *e, ObjectKind kind, uint64_t id);
 
+/* replica-schedule.c: after jobs_recover(), synchronizations a stopped service left mid-cycle, and the schedule. */
+int replica_recover(Engine *e);
+
 /* jobs.c */
 typedef enum JobWorkKind {
         JOB_WORK_COLLECTION,    /* Create/AddTo with remote access points to verify */
         JOB_WORK_VERIFY,        /* ServiceAccessPoint.Verify */
         JOB_WORK_PEERS,         /* GetPeerSystems(2) */
+        JOB_WORK_VOLUME,        /* AddStorageVolume */
+        JOB_WORK_CYCLE,         /* a replica cycle */
+        JOB_WORK_COMPARE,       /* Synchronization.Compare */
 } JobWorkKind;
 
 /*

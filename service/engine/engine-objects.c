@@ -228,6 +228,9 @@ static int check_access_point_deletable(Engine *e, const AccessPoint *a, ReplErr
                 return repl_error_set(err, -EBUSY, "Access point %s is a member of collection %s.",
                                       path_of(p, OBJECT_ACCESS_POINT, a->id),
                                       path_of(q, OBJECT_COLLECTION, a->collections.ids[0]));
+        if (a->volumes.n > 0)
+                return repl_error_set(err, -EBUSY, "Volume %s is behind access point %s.",
+                                      path_of(q, OBJECT_VOLUME, a->volumes.ids[0]), path_of(p, OBJECT_ACCESS_POINT, a->id));
         if (engine_object_busy(e, OBJECT_ACCESS_POINT, a->id))
                 return repl_error_set(err, -EBUSY, "Access point %s is being worked on by a running job.",
                                       path_of(p, OBJECT_ACCESS_POINT, a->id));

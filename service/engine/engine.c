@@ -59,6 +59,7 @@ Engine *engine_free(Engine *e) {
         if (!e)
                 return NULL;
         committer_free(e);
+        e->replica_timer = sd_event_source_disable_unref(e->replica_timer);
         if (e->model)
                 MODEL_FOREACH(Job, j, e->model->jobs)
                         jobs_free_runtime(j);
@@ -75,17 +76,21 @@ void engine_set_observer(Engine *e, const EngineObserver *o, void *userdata) {
 }
 
 int engine_recover(Engine *e) {
-        return jobs_recover(e);
+        int r = jobs_recover(e);
+
+        return r < 0 ? r : replica_recover(e);
 }
 
 void engine_shutdown(Engine *e) {
         e->shutting_down = true;
+        e->replica_timer = sd_event_source_disable_unref(e->replica_timer);
         jobs_shutdown(e);
         (void) engine_flush(e);
 }
 
 bool engine_has_running_jobs(Engine *e) {
-        return model_count_running_jobs(e->model, false, 0) > 0;
+        /* A scheduled replica cycle is a job to come: the service must not leave before it. */
+        return model_count_running_jobs(e->model, false, 0) > 0 || e->replica_timer;
 }
 
 void engine_notify_added(Engine *e, ObjectKind kind, uint64_t id) {

@@ -17,6 +17,7 @@
 #include "core/collection-plan.h"
 #include "core/config.h"
 #include "core/model.h"
+#include "core/replica-validate.h"
 #include "core/validate.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -61,6 +62,7 @@ struct Engine {
         void *observer_userdata;
         bool shutting_down;
         Committer *committer;
+        sd_event_source *replica_timer; /* the next scheduled replica cycle (engine/replica-schedule.c) */
 };
 
 int engine_new(sd_event *event, const char *state_directory, const char *local_name, const ServiceConfig *config,
@@ -73,6 +75,7 @@ int engine_recover(Engine *e);
 /* Stopping: every running job ends as Exception "interrupted", nothing committed. */
 void engine_shutdown(Engine *e);
 
+/* Jobs running or queued, or a replica cycle scheduled. */
 bool engine_has_running_jobs(Engine *e);
 
 /*
@@ -116,3 +119,42 @@ int engine_job_request_state_change(Engine *e, const Caller *c, uint64_t id, uin
 int engine_job_delete(Engine *e, const Caller *c, uint64_t id, ReplError *err);
 int engine_job_set_delete_on_completion(Engine *e, const Caller *c, uint64_t id, bool b, ReplError *err);
 int engine_job_set_time_before_removal(Engine *e, const Caller *c, uint64_t id, uint64_t usec, ReplError *err);
+
+/* ---- replicas (API.md section 10; engine/replica*.c) ---- */
+
+/* What Modify() of a synchronization and CreateElementReplica's Settings may set. */
+typedef struct SyncSettings {
+        bool set_element_name, set_bandwidth_limit, set_cycle_interval;
+        const char *element_name;
+        uint64_t bandwidth_limit;       /* bytes per second, 0 unlimited */
+        uint64_t cycle_interval;        /* µs, 0 only on Resync */
+} SyncSettings;
+
+/*
+ * AddStorageVolume: always a job that logs in, checks the LUN (INQUIRY:
+ * direct-access block device) and reads its size (READ CAPACITY 16). The
+ * volume enters the model (and the bus) when the job completes;
+ * *ret_volume_id is the id it will have, and the job's AffectedElements.
+ */
+int engine_add_volume(Engine *e, const Caller *c, const VolumeSpec *spec, uint64_t *ret_volume_id,
+                      uint64_t *ret_job_id, ReplError *err);
+/* Volume Delete(): -EBUSY (InUse) while a synchronization uses it. */
+int engine_delete_volume(Engine *e, const Caller *c, uint64_t id, ReplError *err);
+
+/*
+ * CreateElementReplica: the synchronization exists at once (CopyState 2,
+ * ProgressStatus 4) and a job runs its first, full cycle. settings: only
+ * CycleInterval and BandwidthLimit are read (ChunkSize is in spec).
+ */
+int engine_create_replica(Engine *e, const Caller *c, const ReplicaSpec *spec, const SyncSettings *settings,
+                          uint64_t *ret_synchronization_id, uint64_t *ret_job_id, ReplError *err);
+/*
+ * ModifyReplicaSynchronization: 22 Suspend, 16 Resume, 14 Resync, 8 Detach.
+ * *ret_job_id is the job of a cycle the operation started, else 0.
+ */
+int engine_modify_replica(Engine *e, const Caller *c, uint16_t operation, const char *synchronization_path,
+                          uint64_t *ret_job_id, ReplError *err);
+/* Synchronization Modify(): ElementName, BandwidthLimit (a running cycle honours it at once), CycleInterval. */
+int engine_modify_synchronization(Engine *e, const Caller *c, uint64_t id, const SyncSettings *s, ReplError *err);
+/* Synchronization Compare(): a job that reads both sides and counts the chunks that differ. */
+int engine_compare_synchronization(Engine *e, const Caller *c, uint64_t id, uint64_t *ret_job_id, ReplError *err);

@@ -126,6 +126,8 @@ static int job_submit_end(JobRuntime *rt, bool commit_plan, JobEnd *end, change_
         } else
                 change_log(ch, "job %" PRIu64 " ended %s%s%s", j->id, job_state_to_string(j->state),
                            isempty(j->error_description) ? "" : ": ", j->error_description);
+        if (rt->work_ops && rt->work && rt->work_ops->end)
+                rt->work_ops->end(rt, ch);
         change_save(ch, OBJECT_JOB, j);
         if (j->error_code != 0)
                 props[k++] = "ErrorCode";
@@ -179,6 +181,8 @@ void job_finish(JobRuntime *rt, JobState state, Reason reason, uint16_t code, co
         JobEnd *end = calloc(1, sizeof(JobEnd));
         int r = end ? job_touched(rt->engine, rt, &end->touched) : -ENOMEM;
 
+        if (rt->work_ops && rt->work && rt->running)
+                rt->work_ops->stop(rt);
         for (size_t i = 0; i < rt->n_tasks; i++)
                 rt->tasks[i].probe = probe_free(rt->tasks[i].probe);
         rt->start_source = sd_event_source_disable_unref(rt->start_source);
@@ -352,6 +356,8 @@ int jobs_request_state_change(Engine *e, const Caller *c, Job *j, uint16_t reque
 
         switch (next) {
         case JOB_STATE_SUSPENDED:
+                if (rt->work_ops)
+                        rt->work_ops->stop(rt);
                 for (size_t i = 0; i < rt->n_tasks; i++)
                         if (rt->tasks[i].state == TASK_RUNNING) {
                                 /* A suspended job holds no connection; the probe starts over on resume. */

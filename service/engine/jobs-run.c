@@ -109,6 +109,13 @@ static void job_progress_changed(JobRuntime *rt) {
                 job_emit_progress(rt);  /* better a signal too many than a lost one */
 }
 
+void job_report_progress(JobRuntime *rt, unsigned percent, uint64_t expected_end_time, const char *status) {
+        rt->job->percent_complete = MIN(percent, 100u);
+        rt->job->expected_end_time = expected_end_time;
+        job_set_status(rt->job, status);
+        job_progress_changed(rt);
+}
+
 /* ---- reachability ---- */
 
 static void system_update_reachable(Engine *e, uint64_t system_id) {
@@ -360,6 +367,10 @@ void job_run(JobRuntime *rt) {
                 engine_notify_changed_strv(e, OBJECT_JOB, j->id, props);
         }
 
+        if (rt->work_ops) {
+                rt->work_ops->start(rt);
+                return;
+        }
         if (rt->kind == JOB_WORK_VERIFY) {
                 AccessPoint *a = model_get_access_point(e->model, rt->target_id);
 

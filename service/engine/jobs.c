@@ -26,6 +26,8 @@
 #include "util/strutil.h"
 
 void runtime_stop_work(JobRuntime *rt) {
+        if (rt->work_ops && rt->work)
+                rt->work_ops->free(TAKE_PTR(rt->work));
         for (size_t i = 0; i < rt->n_tasks; i++)
                 rt->tasks[i].probe = probe_free(rt->tasks[i].probe);
         free(rt->tasks);
@@ -73,6 +75,8 @@ bool jobs_uses_object(Engine *e, ObjectKind kind, uint64_t id) {
 
                 if (!rt || !rt->running)
                         continue;
+                if (rt->work_ops && rt->work_ops->uses && rt->work_ops->uses(rt, kind, id))
+                        return true;
                 if (kind == OBJECT_COLLECTION && j->collection_id == id)
                         return true;
                 if (kind == OBJECT_ACCESS_POINT && rt->kind == JOB_WORK_VERIFY && rt->target_id == id)
@@ -107,9 +111,26 @@ static int on_job_start(sd_event_source *s, void *userdata) {
         JobRuntime *rt = userdata;
 
         rt->start_source = sd_event_source_disable_unref(rt->start_source);
-        if (rt->job->state == JOB_STATE_NEW)
-                job_run(rt);
+        if (rt->job->state != JOB_STATE_NEW)
+                return 0;
+        if (rt->work_ops && rt->work_ops->may_start && !rt->work_ops->may_start(rt))
+                return 0;       /* queued: jobs_start_queued() starts it */
+        job_run(rt);
         return 0;
+}
+
+void jobs_start_queued(Engine *e) {
+        if (e->shutting_down)
+                return;
+        MODEL_FOREACH(Job, j, e->model->jobs) {
+                JobRuntime *rt = j->runtime;
+
+                if (!rt || !rt->running || !rt->work_ops || j->state != JOB_STATE_NEW || rt->start_source)
+                        continue;
+                /* On the next turn of the loop, as every job starts; on_job_start() asks whether it may. */
+                if (sd_event_add_defer(e->event, &rt->start_source, on_job_start, rt) < 0)
+                        log_warning("Failed to start queued job %" PRIu64 "; it waits for the next cycle to end", j->id);
+        }
 }
 
 static int task_add(JobRuntime *rt, uint64_t source_ap, uint64_t remote_ap) {
@@ -150,6 +171,8 @@ static int job_plan_tasks(JobRuntime *rt) {
                         if (r >= 0 && !access_point_is_local(a))
                                 r = task_add(rt, 0, a->id);
                 break;
+        default:
+                break;
         }
         /* The task array is final now; point each task back at its runtime. */
         for (size_t i = 0; i < rt->n_tasks; i++)
@@ -179,6 +202,8 @@ static int job_initial_affected(JobRuntime *rt) {
                         if (r >= 0 && s->id != LOCAL_SYSTEM_ID)
                                 r = strv_builder_extend(&l, path_of(p, OBJECT_SYSTEM, s->id));
                 break;
+        default:
+                break;
         }
         if (r < 0 || l.n == 0)
                 return r;       /* with none, the new job's empty list stays */
@@ -205,9 +230,10 @@ static Job *job_create(Engine *e, const Caller *c, const char *method, JobWorkKi
                        uint64_t target_id) {
         _cleanup_(job_freep) Job *j = job_new();
 
-        if (!j || free_and_strdup(&j->name, method) < 0 || free_and_strdup(&j->owner, c->owner) < 0)
+        if (!j || free_and_strdup(&j->name, method) < 0 ||
+            free_and_strdup(&j->owner, c ? c->owner : "iscsi-replicationd (its own schedule)") < 0)
                 return NULL;
-        j->started_by_uid = c->uid;
+        j->started_by_uid = c ? c->uid : 0;
         j->time_submitted = j->time_of_last_state_change = now_usec(CLOCK_REALTIME);
         j->time_before_removal = e->config.job_time_before_removal_usec;
         j->collection_id = kind == JOB_WORK_COLLECTION && !create ? target_id : 0;
@@ -272,16 +298,48 @@ int jobs_start(Engine *e, const Caller *c, const char *method, JobWorkKind kind,
                 jobs_free_runtime(j);
                 return r;
         }
-        uint64_t j_collection_id = j->collection_id;
+        change_log(ch, "started job %s (%s, %zu probes)", path_of(p, OBJECT_JOB, j->id), method, rt->n_tasks);
+        *ret_job_id = j->id;
+        jobs_change_start(ch, TAKE_PTR(j));
+        return change_submit(ch, err);
+}
+
+void jobs_change_start(Change *ch, Job *j) {
+        uint64_t id = j->id, collection_id = j->collection_id;
 
         change_save(ch, OBJECT_JOB, j);
         change_save_next_id(ch);
-        change_log(ch, "started job %s (%s, %zu probes)", path_of(p, OBJECT_JOB, j->id), method, rt->n_tasks);
-        *ret_job_id = j->id;
-        change_add(ch, OBJECT_JOB, TAKE_PTR(j));
+        change_add(ch, OBJECT_JOB, j);
         /* An AddTo's job holds the collection: calls about it wait for this change. */
-        change_call(ch, j_collection_id, apply_job_started, (void *) (uintptr_t) *ret_job_id, NULL);
-        return change_submit(ch, err);
+        change_call(ch, collection_id, apply_job_started, (void *) (uintptr_t) id, NULL);
+}
+
+int jobs_new_work(Engine *e, const Caller *c, const char *method, JobWorkKind kind, const JobWorkOps *ops,
+                  void *data, const char *affected, Job **ret, ReplError *err) {
+        _cleanup_(job_freep) Job *j = NULL;
+        JobRuntime *rt;
+        int r;
+
+        r = c ? check_job_limits(e, c, err) : 0;
+        if (r < 0) {
+                ops->free(data);
+                return r;
+        }
+        j = job_create(e, c, method, kind, false, 0);
+        rt = j ? runtime_new(e, j) : NULL;
+        if (!rt || (affected && strv_extend(&j->affected_elements, affected) < 0)) {
+                if (rt)
+                        jobs_free_runtime(j);
+                ops->free(data);
+                return repl_error_set(err, -ENOMEM, "Out of memory.");
+        }
+        j->id = model_allocate_id(e->model);
+        rt->kind = kind;
+        rt->running = true;
+        rt->work_ops = ops;
+        rt->work = data;
+        *ret = TAKE_PTR(j);
+        return 0;
 }
 
 

@@ -52,7 +52,7 @@ int store_save_volume(Store *s, const Volume *x) {
 }
 
 /**
- * store_save_synchronization() - insert or replace a synchronization
+ * store_save_synchronization() - insert or update a synchronization
  * @s: the store
  * @x: the synchronization
  *
@@ -66,11 +66,22 @@ int store_save_synchronization(Store *s, const Synchronization *x) {
         int r;
 
         r = store_prepare_cached(s,
-                          "INSERT OR REPLACE INTO synchronizations (id, element_name, sync_type, mode, "
+                          "INSERT INTO synchronizations (id, element_name, sync_type, mode, "
                           "source_volume_id, copy_volume_id, collection_id, copy_state, progress_status, "
                           "bandwidth_limit, cycle_interval, chunk_size, last_sync_time, next_sync_time, "
                           "bytes_scanned, bytes_transferred, last_error, last_error_id, resume_chunk) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
+                          /* An update in place: REPLACE would delete the row, and its chunk hashes with it. */
+                          "ON CONFLICT (id) DO UPDATE SET element_name = excluded.element_name, "
+                          "sync_type = excluded.sync_type, mode = excluded.mode, "
+                          "source_volume_id = excluded.source_volume_id, copy_volume_id = excluded.copy_volume_id, "
+                          "collection_id = excluded.collection_id, copy_state = excluded.copy_state, "
+                          "progress_status = excluded.progress_status, bandwidth_limit = excluded.bandwidth_limit, "
+                          "cycle_interval = excluded.cycle_interval, chunk_size = excluded.chunk_size, "
+                          "last_sync_time = excluded.last_sync_time, next_sync_time = excluded.next_sync_time, "
+                          "bytes_scanned = excluded.bytes_scanned, bytes_transferred = excluded.bytes_transferred, "
+                          "last_error = excluded.last_error, last_error_id = excluded.last_error_id, "
+                          "resume_chunk = excluded.resume_chunk",
                           &st);
         if (r < 0)
                 return r;

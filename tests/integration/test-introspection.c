@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "harness.h"
+#include "replica-fixture.h"
 
 static const char *emits_changed(GDBusAnnotationInfo **property_annotations,
                                  GDBusAnnotationInfo **interface_annotations) {
@@ -97,14 +97,14 @@ static void compare_interface(const char *path, GDBusInterfaceInfo *expected, GD
         }
 }
 
-/* Parses the XML file that the environment variable names (IRD_INTERFACES_XML, IRD_REPLICAS_XML). */
-static GDBusNodeInfo *load_xml_from(const char *variable, char **ret_text) {
-        const char *path = g_getenv(variable);
+/* Parses the installed XML (IRD_INTERFACES_XML). */
+static GDBusNodeInfo *load_xml(char **ret_text) {
+        const char *path = g_getenv("IRD_INTERFACES_XML");
         g_autoptr(GError) error = NULL;
         char *text = NULL;
 
         if (!path)
-                g_error("%s is not set; run the tests through meson test", variable);
+                g_error("IRD_INTERFACES_XML is not set; run the tests through meson test");
         g_assert_true(g_file_get_contents(path, &text, NULL, &error));
         g_assert_no_error(error);
         GDBusNodeInfo *node = g_dbus_node_info_new_for_xml(text, &error);
@@ -114,10 +114,6 @@ static GDBusNodeInfo *load_xml_from(const char *variable, char **ret_text) {
         else
                 g_free(text);
         return node;
-}
-
-static GDBusNodeInfo *load_xml(char **ret_text) {
-        return load_xml_from("IRD_INTERFACES_XML", ret_text);
 }
 
 /* Checks the live object at path against the XML; records which interfaces were seen. */
@@ -173,6 +169,19 @@ static void test_live_matches_xml(Harness *h, gconstpointer data) {
         check_object(h, xml, secret, IRD_IFACE_SECRET, seen);
         check_object(h, xml, job, IRD_IFACE_JOB, seen);
 
+        g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
+
+        /* Volumes and a synchronization need real targets. */
+        g_auto(ReplicaFixture) f = { 0 };
+        if (!replica_fixture_init(&f, h, "127.0.0.83", "127.0.0.84", UINT64_C(1) << 20))
+                return;
+        g_autofree char *sync_job = NULL;
+        g_autofree char *sync = replica_fixture_create(h, &f, 6, &sync_job);
+        check_object(h, xml, f.source, IRD_IFACE_VOLUME, seen);
+        check_object(h, xml, f.copy, IRD_IFACE_VOLUME, seen);
+        check_object(h, xml, sync, IRD_IFACE_SYNCHRONIZATION, seen);
+        g_autoptr(GVariant) sync_done = harness_wait_job_completed(h, sync_job);
+
         /* The root also carries the object manager. */
         g_autofree char *root_text = harness_introspect(h, IRD_ROOT);
         g_assert_nonnull(strstr(root_text, "org.freedesktop.DBus.ObjectManager"));
@@ -181,8 +190,6 @@ static void test_live_matches_xml(Harness *h, gconstpointer data) {
                 if (!g_str_has_prefix(xml->interfaces[i]->name, "org.freedesktop.DBus.") &&
                     !g_hash_table_contains(seen, xml->interfaces[i]->name))
                         g_error("the XML describes %s, which no object implements", xml->interfaces[i]->name);
-
-        g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
 }
 
 /* A member the contract names: kind "m" method (in>out signature), "p" property, "s" signal. */
@@ -342,6 +349,41 @@ static void test_xml_has_contract_members(Harness *h, gconstpointer data) {
                 { IRD_IFACE_JOB, "m", "GetError", ">a{sv}" },
                 { IRD_IFACE_JOB, "m", "Delete", ">" },
                 { IRD_IFACE_JOB, "s", "Completed", "bqs" },
+        { IRD_IFACE_SERVICE, "m", "AddStorageVolume", "oa{sv}>uoo" },
+        { IRD_IFACE_SERVICE, "m", "CreateElementReplica", "sqqoooa{sv}>uoo" },
+        { IRD_IFACE_SERVICE, "m", "ModifyReplicaSynchronization", "qoa{sv}>uo" },
+        { IRD_IFACE_VOLUME, "p", "ElementName", "s" },
+        { IRD_IFACE_VOLUME, "p", "AccessPoint", "o" },
+        { IRD_IFACE_VOLUME, "p", "IsLocal", "b" },
+        { IRD_IFACE_VOLUME, "p", "TargetName", "s" },
+        { IRD_IFACE_VOLUME, "p", "LUN", "q" },
+        { IRD_IFACE_VOLUME, "p", "BlockSize", "u" },
+        { IRD_IFACE_VOLUME, "p", "NumberOfBlocks", "t" },
+        { IRD_IFACE_VOLUME, "p", "Synchronizations", "ao" },
+        { IRD_IFACE_VOLUME, "p", "LastVerified", "t" },
+        { IRD_IFACE_VOLUME, "m", "Delete", ">" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "ElementName", "s" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "SyncType", "q" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "Mode", "q" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "SystemElement", "o" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "SyncedElement", "o" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "ConnectivityCollection", "o" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "CopyState", "q" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "ProgressStatus", "q" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "PercentSynced", "q" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "BytesScanned", "t" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "BytesTransferred", "t" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "Rate", "t" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "BandwidthLimit", "t" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "CycleInterval", "t" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "ChunkSize", "u" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "LastSyncTime", "t" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "NextSyncTime", "t" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "Job", "o" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "LastError", "s" },
+        { IRD_IFACE_SYNCHRONIZATION, "p", "LastErrorID", "s" },
+        { IRD_IFACE_SYNCHRONIZATION, "m", "Modify", "a{sv}>" },
+        { IRD_IFACE_SYNCHRONIZATION, "m", "Compare", ">uo" },
         };
         /* Emitting properties per the contract's tables. */
         static const ContractEmits emitting[] = {
@@ -382,6 +424,35 @@ static void test_xml_has_contract_members(Harness *h, gconstpointer data) {
                 { IRD_IFACE_JOB, "Owner", FALSE },
                 { IRD_IFACE_JOB, "Cancelable", TRUE },
                 { IRD_IFACE_JOB, "AffectedElements", TRUE },
+        { IRD_IFACE_VOLUME, "ElementName", FALSE },
+        { IRD_IFACE_VOLUME, "AccessPoint", FALSE },
+        { IRD_IFACE_VOLUME, "IsLocal", FALSE },
+        { IRD_IFACE_VOLUME, "TargetName", FALSE },
+        { IRD_IFACE_VOLUME, "LUN", FALSE },
+        { IRD_IFACE_VOLUME, "BlockSize", FALSE },
+        { IRD_IFACE_VOLUME, "NumberOfBlocks", FALSE },
+        { IRD_IFACE_VOLUME, "Synchronizations", TRUE },
+        { IRD_IFACE_VOLUME, "LastVerified", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "ElementName", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "SyncType", FALSE },
+        { IRD_IFACE_SYNCHRONIZATION, "Mode", FALSE },
+        { IRD_IFACE_SYNCHRONIZATION, "SystemElement", FALSE },
+        { IRD_IFACE_SYNCHRONIZATION, "SyncedElement", FALSE },
+        { IRD_IFACE_SYNCHRONIZATION, "ConnectivityCollection", FALSE },
+        { IRD_IFACE_SYNCHRONIZATION, "CopyState", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "ProgressStatus", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "PercentSynced", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "BytesScanned", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "BytesTransferred", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "Rate", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "BandwidthLimit", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "CycleInterval", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "ChunkSize", FALSE },
+        { IRD_IFACE_SYNCHRONIZATION, "LastSyncTime", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "NextSyncTime", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "Job", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "LastError", TRUE },
+        { IRD_IFACE_SYNCHRONIZATION, "LastErrorID", TRUE },
         };
         g_autoptr(GDBusNodeInfo) xml = load_xml(NULL);
 
@@ -426,121 +497,6 @@ static void test_xml_documented(Harness *h, gconstpointer data) {
         g_assert_nonnull(xml);
 }
 
-/* ------------------------------------------------------------------------ */
-/*
- * Replicas (API.md section 10). Their members are staged in
- * org.iscsi.ReplicationService.replicas.xml until the service implements
- * them (see that file); then they move into the main XML, and these tables
- * into the ones above, so that the live comparison covers them too.
- */
-
-static const ContractMember replica_members[] = {
-        { IRD_IFACE_SERVICE, "m", "AddStorageVolume", "oa{sv}>uoo" },
-        { IRD_IFACE_SERVICE, "m", "CreateElementReplica", "sqqoooa{sv}>uoo" },
-        { IRD_IFACE_SERVICE, "m", "ModifyReplicaSynchronization", "qoa{sv}>uo" },
-        { IRD_IFACE_VOLUME, "p", "ElementName", "s" },
-        { IRD_IFACE_VOLUME, "p", "AccessPoint", "o" },
-        { IRD_IFACE_VOLUME, "p", "IsLocal", "b" },
-        { IRD_IFACE_VOLUME, "p", "TargetName", "s" },
-        { IRD_IFACE_VOLUME, "p", "LUN", "q" },
-        { IRD_IFACE_VOLUME, "p", "BlockSize", "u" },
-        { IRD_IFACE_VOLUME, "p", "NumberOfBlocks", "t" },
-        { IRD_IFACE_VOLUME, "p", "Synchronizations", "ao" },
-        { IRD_IFACE_VOLUME, "p", "LastVerified", "t" },
-        { IRD_IFACE_VOLUME, "m", "Delete", ">" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "ElementName", "s" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "SyncType", "q" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "Mode", "q" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "SystemElement", "o" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "SyncedElement", "o" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "ConnectivityCollection", "o" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "CopyState", "q" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "ProgressStatus", "q" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "PercentSynced", "q" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "BytesScanned", "t" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "BytesTransferred", "t" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "Rate", "t" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "BandwidthLimit", "t" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "CycleInterval", "t" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "ChunkSize", "u" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "LastSyncTime", "t" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "NextSyncTime", "t" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "Job", "o" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "LastError", "s" },
-        { IRD_IFACE_SYNCHRONIZATION, "p", "LastErrorID", "s" },
-        { IRD_IFACE_SYNCHRONIZATION, "m", "Modify", "a{sv}>" },
-        { IRD_IFACE_SYNCHRONIZATION, "m", "Compare", ">uo" },
-};
-
-static const ContractEmits replica_emitting[] = {
-        { IRD_IFACE_VOLUME, "ElementName", FALSE },
-        { IRD_IFACE_VOLUME, "AccessPoint", FALSE },
-        { IRD_IFACE_VOLUME, "IsLocal", FALSE },
-        { IRD_IFACE_VOLUME, "TargetName", FALSE },
-        { IRD_IFACE_VOLUME, "LUN", FALSE },
-        { IRD_IFACE_VOLUME, "BlockSize", FALSE },
-        { IRD_IFACE_VOLUME, "NumberOfBlocks", FALSE },
-        { IRD_IFACE_VOLUME, "Synchronizations", TRUE },
-        { IRD_IFACE_VOLUME, "LastVerified", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "ElementName", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "SyncType", FALSE },
-        { IRD_IFACE_SYNCHRONIZATION, "Mode", FALSE },
-        { IRD_IFACE_SYNCHRONIZATION, "SystemElement", FALSE },
-        { IRD_IFACE_SYNCHRONIZATION, "SyncedElement", FALSE },
-        { IRD_IFACE_SYNCHRONIZATION, "ConnectivityCollection", FALSE },
-        { IRD_IFACE_SYNCHRONIZATION, "CopyState", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "ProgressStatus", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "PercentSynced", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "BytesScanned", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "BytesTransferred", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "Rate", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "BandwidthLimit", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "CycleInterval", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "ChunkSize", FALSE },
-        { IRD_IFACE_SYNCHRONIZATION, "LastSyncTime", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "NextSyncTime", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "Job", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "LastError", TRUE },
-        { IRD_IFACE_SYNCHRONIZATION, "LastErrorID", TRUE },
-};
-
-/* How many members of interface the table names. */
-static size_t count_contract_members(const ContractMember *members, size_t n_members, const char *interface) {
-        size_t n = 0;
-
-        for (size_t i = 0; i < n_members; i++)
-                n += g_str_equal(members[i].interface, interface);
-        return n;
-}
-
-static void test_replicas_xml(Harness *h, gconstpointer data) {
-        g_autofree char *text = NULL;
-        g_autoptr(GDBusNodeInfo) staged = load_xml_from("IRD_REPLICAS_XML", &text);
-        g_autoptr(GDBusNodeInfo) main_xml = load_xml(NULL);
-
-        check_members(staged, replica_members, G_N_ELEMENTS(replica_members));
-        check_emitting(staged, replica_emitting, G_N_ELEMENTS(replica_emitting));
-        g_assert_cmpuint(check_documented(text), ==, G_N_ELEMENTS(replica_members) + 3);
-
-        /* Nothing beyond the contract, and nothing the main XML has already: one place for each member. */
-        for (size_t i = 0; staged->interfaces && staged->interfaces[i]; i++) {
-                GDBusInterfaceInfo *si = staged->interfaces[i];
-                GDBusInterfaceInfo *mi = g_dbus_node_info_lookup_interface(main_xml, si->name);
-                size_t n = count_members((gpointer *) si->methods) + count_members((gpointer *) si->properties) +
-                           count_members((gpointer *) si->signals);
-
-                if (n != count_contract_members(replica_members, G_N_ELEMENTS(replica_members), si->name))
-                        g_error("%s in the replicas XML has %zu members, the contract %zu", si->name, n,
-                                count_contract_members(replica_members, G_N_ELEMENTS(replica_members), si->name));
-                for (size_t j = 0; mi && si->methods && si->methods[j]; j++)
-                        if (g_dbus_interface_info_lookup_method(mi, si->methods[j]->name))
-                                g_error("%s.%s is in both XML files", si->name, si->methods[j]->name);
-                for (size_t j = 0; mi && si->properties && si->properties[j]; j++)
-                        if (g_dbus_interface_info_lookup_property(mi, si->properties[j]->name))
-                                g_error("%s.%s is in both XML files", si->name, si->properties[j]->name);
-        }
-}
-
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -548,7 +504,6 @@ int main(int argc, char **argv) {
         g_test_add("/integration/introspection/xml-has-contract-members", Harness, NULL, NULL,
                    test_xml_has_contract_members, NULL);
         g_test_add("/integration/introspection/xml-documented", Harness, NULL, NULL, test_xml_documented, NULL);
-        g_test_add("/integration/introspection/replicas-xml", Harness, NULL, NULL, test_replicas_xml, NULL);
 
         return g_test_run();
 }

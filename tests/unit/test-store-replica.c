@@ -317,6 +317,22 @@ static void test_chunk_hashes(Fixture *f, gconstpointer data) {
         assert_chunk(f->store, 8, 5, 2);
 }
 
+/* Saving a synchronization again (every confirmation does) updates its row and keeps its hashes. */
+static void test_chunk_hashes_survive_update(Fixture *f, gconstpointer data) {
+        _cleanup_(synchronization_freep) Synchronization *x = make_sync(7, 3, 4, 6);
+        const uint64_t chunks[] = { 0, 9 };
+
+        g_assert_cmpint(store_save_synchronization(f->store, x), ==, 0);
+        g_assert_cmpint(save_hashes(f->store, 7, chunks, G_N_ELEMENTS(chunks), 0), ==, 0);
+        x->resume_chunk = 10;
+        x->copy_state = COPY_STATE_SYNCHRONIZED;
+        g_assert_cmpint(store_save_synchronization(f->store, x), ==, 0);
+        reopen(f);
+        assert_chunk(f->store, 7, 0, 0);
+        assert_chunk(f->store, 7, 9, 0);
+        g_assert_cmpint(raw_int(f->db_path, "SELECT resume_chunk FROM synchronizations WHERE id = 7"), ==, 10);
+}
+
 /* Section 10: at the default chunk size, the table of a 1 TiB volume stays under 32 MiB. */
 static void test_chunk_hashes_size(Fixture *f, gconstpointer data) {
         const uint64_t n_chunks = (UINT64_C(1) << 40) / MIB;
@@ -528,6 +544,7 @@ int main(int argc, char *argv[]) {
         ADD("/store/replica/delete", test_delete);
         ADD("/store/replica/chunk-hashes", test_chunk_hashes);
         ADD("/store/replica/chunk-hashes/size", test_chunk_hashes_size);
+        ADD("/store/replica/chunk-hashes/survive-update", test_chunk_hashes_survive_update);
         ADD("/store/replica/chunk-hashes/all-or-nothing", test_chunk_hashes_all_or_nothing);
         ADD("/store/replica/chunk-hashes/need-their-synchronization", test_chunk_hashes_need_their_synchronization);
         ADD("/store/replica/fault/every-write", test_fault_every_write);

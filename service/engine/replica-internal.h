@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * What the replica files share: replica-volume.c (volumes and the job that
+ * registers one), replica-sync.c (creating and steering synchronizations),
+ * replica-cycle.c (the job work of a cycle and of a comparison) and
+ * replica-schedule.c (the cycle timer, the running-cycle limit, start-up and
+ * shutdown). Not for other files.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine-internal.h"
+#include "jobs-internal.h"
+#include "net/volume-session.h"
+
+/* replica-cycle.c */
+extern const JobWorkOps replica_cycle_ops;
+extern const JobWorkOps replica_compare_ops;
+
+/* The work of a cycle (compare false) or a comparison of synchronization sync_id; NULL when out of memory. */
+void *replica_work_new(Engine *e, uint64_t sync_id, bool compare);
+/* The running or queued cycle (or comparison) job of a synchronization, NULL if none. */
+JobRuntime *replica_find_job(Engine *e, uint64_t sync_id, bool compare);
+/*
+ * Stops a cycle's job at once: suspend (the synchronization becomes
+ * Suspended) or detach (the synchronization is left alone, as it goes).
+ * The job ends Terminated.
+ */
+void replica_stop_job(JobRuntime *rt, bool detach, const Caller *c);
+/* A new BandwidthLimit for a running cycle, from its next write on. */
+void replica_work_set_bandwidth_limit(JobRuntime *rt, uint64_t bytes_per_second);
+/* Running cycles (not queued, not suspended jobs); cycle jobs not ended (queued too). */
+size_t replica_count_running_cycles(Engine *e);
+size_t replica_count_cycle_jobs(Engine *e);
+
+/*
+ * The endpoint of a volume through an access point, from a local address
+ * (NULL: unbound), with the access point's CHAP secret. Borrowed strings.
+ */
+VolumeEndpoint replica_endpoint(Engine *e, const Volume *v, const AccessPoint *a, const char *source_address);
+
+/* replica-sync.c */
+
+/*
+ * A synchronization's new stored state as part of a change (updated taken):
+ * its row now; after the commit the model's object takes its stored fields
+ * and its Job, and what differs from the model's object now is announced.
+ */
+void replica_change_sync(Change *ch, Engine *e, Synchronization *updated);
+/*
+ * Starts a cycle of s now (c NULL: the schedule): a job, and s marked as
+ * running it, in one change; method names the job.
+ */
+int replica_start_cycle(Engine *e, const Caller *c, const Synchronization *s, const char *method,
+                        uint64_t *ret_job_id, ReplError *err);
+
+/* replica-schedule.c */
+
+/* Arms the timer for the next scheduled cycle (or none); call after any change of a NextSyncTime. */
+void replica_schedule_update(Engine *e);
+/* After a cycle ended (committed): queued cycles may start, the schedule may move. */
+void replica_after_cycle(Engine *e, void *data);
