@@ -160,9 +160,23 @@ static gboolean match_transferred(const HarnessSignal *s, gpointer user_data) {
         return g_variant_lookup(changed, "BytesTransferred", "t", &bytes) && bytes >= p->at_least;
 }
 
+/*
+ * Waits until the running cycle has sent at_least bytes. Past half the volume
+ * the service has confirmed some (a SYNCHRONIZE CACHE on the copy every few
+ * MiB), so what a cut-short cycle leaves is remembered.
+ */
 static void wait_transferred(Harness *h, const char *sync, guint64 at_least) {
         Progress p = { sync, at_least };
         g_autoptr(HarnessSignal) s = harness_wait_signal(h, sync, NULL, "PropertiesChanged", match_transferred, &p);
+}
+
+/* Sets BandwidthLimit through the synchronization's Modify. */
+static void set_bandwidth_limit(Harness *h, const char *sync, guint64 limit) {
+        GVariantBuilder b;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "BandwidthLimit", g_variant_new_uint64(limit));
+        g_autoptr(GVariant) r = harness_call(h, sync, IRD_IFACE_SYNCHRONIZATION, "Modify", g_variant_new("(a{sv})", &b));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -231,8 +245,7 @@ static void test_killed_mid_cycle(Harness *h, gconstpointer data) {
         g_assert_cmpuint(copy_state(h, sync), !=, COPY_STATE_SYNCHRONIZED);
         g_assert_false(files_equal(f.source_tgtd->backing_file, f.copy_tgtd->backing_file));
 
-        g_autoptr(GVariant) r = harness_call(h, sync, IRD_IFACE_SYNCHRONIZATION, "Modify",
-                                             g_variant_new_parsed("({'BandwidthLimit': <uint64 0>},)"));
+        set_bandwidth_limit(h, sync, 0);
         guint64 resumed = resync(h, sync);
         g_test_message("the resumed cycle transferred %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes", resumed,
                        VOLUME_SIZE);
@@ -242,12 +255,107 @@ static void test_killed_mid_cycle(Harness *h, gconstpointer data) {
         assert_copy_equal(&f);
 }
 
+/* The copy's target killed mid-cycle: the job fails with a reason, the sync is Broken; back, a Resync completes. */
+static void test_copy_target_gone(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+        g_autofree char *job = NULL;
+
+        if (!replica_world(&f, h))
+                return;
+        g_autofree char *sync = create(h, &f, 6, 4 << 20, &job);
+        wait_transferred(h, sync, VOLUME_SIZE / 2);
+        tgtd_kill(f.copy_tgtd);
+        assert_job_ends(h, job, FALSE);
+
+        g_autofree char *reason = harness_job_message_id(h, job);
+        g_autofree char *last_error = harness_get_string(h, sync, IRD_IFACE_SYNCHRONIZATION, "LastError");
+        g_autofree char *last_error_id = harness_get_string(h, sync, IRD_IFACE_SYNCHRONIZATION, "LastErrorID");
+        g_test_message("the cycle failed: %s (%s); LastError %s", reason, last_error_id, last_error);
+        g_assert_cmpstr(reason, !=, "");
+        g_assert_cmpstr(last_error_id, ==, reason);
+        g_assert_cmpstr(last_error, !=, "");
+        g_assert_cmpuint(copy_state(h, sync), ==, COPY_STATE_BROKEN);
+        g_autofree char *running = harness_get_string(h, sync, IRD_IFACE_SYNCHRONIZATION, "Job");
+        g_assert_cmpstr(running, ==, "/");
+
+        tgtd_restart(f.copy_tgtd);
+        set_bandwidth_limit(h, sync, 0);
+        guint64 resumed = resync(h, sync);
+        g_assert_cmpuint(resumed, <, VOLUME_SIZE);
+        g_assert_cmpuint(copy_state(h, sync), ==, COPY_STATE_SYNCHRONIZED);
+        assert_copy_equal(&f);
+}
+
+/* Suspend stops the cycle at once; Resume and Resync go on; Compare sees a change behind the service's back; Detach. */
+static void test_operations(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+        g_autofree char *job = NULL;
+
+        if (!replica_world(&f, h))
+                return;
+        g_autofree char *sync = create(h, &f, 6, 4 << 20, &job);
+        wait_transferred(h, sync, VOLUME_SIZE / 2);
+        g_autofree char *none = modify(h, OP_SUSPEND, sync, 0);
+        g_assert_cmpuint(copy_state(h, sync), ==, COPY_STATE_SUSPENDED);
+        assert_job_ends(h, job, FALSE);
+        g_autofree char *running = harness_get_string(h, sync, IRD_IFACE_SYNCHRONIZATION, "Job");
+        g_assert_cmpstr(running, ==, "/");
+        g_assert_cmpuint(harness_get_uint64(h, sync, IRD_IFACE_SYNCHRONIZATION, "NextSyncTime"), ==, 0);
+        guint64 stopped_at = bytes_transferred(h, sync);
+        g_assert_cmpuint(stopped_at, <, VOLUME_SIZE);
+        g_assert_false(files_equal(f.source_tgtd->backing_file, f.copy_tgtd->backing_file));
+
+        /* Resume goes on with the cycle cut short, from where it stopped; a Resync after it has nothing to send. */
+        g_autofree char *resumed_job = modify(h, OP_RESUME, sync, 4096);
+        set_bandwidth_limit(h, sync, 0);
+        assert_job_ends(h, resumed_job, TRUE);
+        g_assert_cmpuint(bytes_transferred(h, sync), <, VOLUME_SIZE);
+        g_assert_cmpuint(copy_state(h, sync), ==, COPY_STATE_SYNCHRONIZED);
+        assert_copy_equal(&f);
+        g_assert_cmpuint(resync(h, sync), ==, 0);
+
+        /* Compare: equal, then one chunk of the copy changed behind the service's back. */
+        guint32 rv;
+        const char *compare_job;
+        g_autoptr(GVariant) equal = harness_call(h, sync, IRD_IFACE_SYNCHRONIZATION, "Compare", NULL);
+        g_variant_get(equal, "(u&o)", &rv, &compare_job);
+        g_assert_cmpuint(rv, ==, 4096);
+        assert_job_ends(h, compare_job, TRUE);
+        scribble(f.copy_tgtd->backing_file, 42);
+        g_autoptr(GVariant) differs = harness_call(h, sync, IRD_IFACE_SYNCHRONIZATION, "Compare", NULL);
+        g_variant_get(differs, "(u&o)", &rv, &compare_job);
+        g_assert_cmpuint(rv, ==, 4096);
+        assert_job_ends(h, compare_job, FALSE);
+        g_autofree char *message_id = harness_job_message_id(h, compare_job);
+        g_assert_cmpstr(message_id, ==, "ReplicaDiffers");
+        g_auto(GStrv) affected = harness_get_paths(h, compare_job, IRD_IFACE_JOB, "AffectedElements");
+        harness_assert_strv_paths(affected, (const char *const[]) { sync, NULL });
+
+        /* Detach: the object goes, the copy keeps its data, both volumes stay. */
+        g_autofree char *copy_before = NULL;
+        g_assert_true(g_file_get_contents(f.copy_tgtd->backing_file, &copy_before, NULL, NULL));
+        harness_clear_signals(h);
+        g_autofree char *detached = modify(h, OP_DETACH, sync, 0);
+        g_autoptr(HarnessSignal) removed = harness_wait_signal(h, IRD_ROOT, NULL, "InterfacesRemoved",
+                                                               harness_match_interfaces_removed, sync);
+        g_auto(GStrv) paths = harness_object_paths(h);
+        g_assert_false(g_strv_contains((const char *const *) paths, sync));
+        g_assert_true(g_strv_contains((const char *const *) paths, f.copy));
+        g_auto(GStrv) of_copy = harness_get_paths(h, f.copy, IRD_IFACE_VOLUME, "Synchronizations");
+        g_assert_cmpuint(g_strv_length(of_copy), ==, 0);
+        g_autofree char *copy_after = NULL;
+        g_assert_true(g_file_get_contents(f.copy_tgtd->backing_file, &copy_after, NULL, NULL));
+        g_assert_true(memcmp(copy_before, copy_after, VOLUME_SIZE) == 0);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
         harness_add_test("/integration/replicas/mirror", NULL, test_mirror);
         harness_add_test("/integration/replicas/clone", NULL, test_clone);
         harness_add_test("/integration/replicas/killed-mid-cycle", NULL, test_killed_mid_cycle);
+        harness_add_test("/integration/replicas/copy-target-gone", NULL, test_copy_target_gone);
+        harness_add_test("/integration/replicas/operations", NULL, test_operations);
 
         return g_test_run();
 }
