@@ -348,6 +348,94 @@ static void test_operations(Harness *h, gconstpointer data) {
         g_assert_true(memcmp(copy_before, copy_after, VOLUME_SIZE) == 0);
 }
 
+/* BandwidthLimit holds the rate the test sees within 10 % over a copy of about four seconds. */
+static void test_bandwidth_limit(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+        g_autofree char *job = NULL;
+        const guint64 limit = 4 << 20;
+        guint64 from;
+
+        if (!replica_world(&f, h))
+                return;
+        g_autofree char *sync = create(h, &f, 6, limit, &job);
+        /* Measured from past the first MiB, so that the bucket's first burst does not count. */
+        wait_transferred(h, sync, 1 << 20);
+        gint64 start = g_get_monotonic_time();
+        from = bytes_transferred(h, sync);
+        assert_job_ends(h, job, TRUE);
+        gint64 end = g_get_monotonic_time();
+        g_assert_cmpuint(bytes_transferred(h, sync), ==, VOLUME_SIZE);
+
+        double rate = (double) (VOLUME_SIZE - from) * G_USEC_PER_SEC / (double) (end - start);
+        g_test_message("%" G_GUINT64_FORMAT " bytes in %.2f s: %.0f bytes/s, limit %" G_GUINT64_FORMAT,
+                       VOLUME_SIZE - from, (double) (end - start) / G_USEC_PER_SEC, rate, limit);
+        g_assert_cmpfloat(rate, >=, 0.9 * (double) limit);
+        g_assert_cmpfloat(rate, <=, 1.1 * (double) limit);
+        assert_copy_equal(&f);
+}
+
+/* Asserts the call fails with error_name and that no object or property changed. */
+static void assert_fails_unchanged(Harness *h, const char *method, GVariant *params, const char *error_name) {
+        g_autofree char *before = harness_snapshot(h);
+        g_autofree char *message = harness_call_error(h, IRD_ROOT, IRD_IFACE_SERVICE, method, params, error_name);
+        g_autofree char *after = harness_snapshot(h);
+
+        g_test_message("%s: %s", method, message);
+        g_assert_cmpstr(before, ==, after);
+}
+
+/* A remote volume on its own tgtd, half the source's size, its access point in the fixture's collection. */
+static char *small_copy(Harness *h, const ReplicaFixture *f, Tgtd **ret_tgtd) {
+        const char *target = "iqn.2026-11.org.example.replica:copy:small";
+        g_autofree char *collection_job = NULL;
+        Tgtd *t = tgtd_start("127.0.0.85", target, VOLUME_SIZE / 2);
+
+        g_autofree char *ap = harness_add_access_point(h, f->peer, "127.0.0.85", t->port, target);
+        if (harness_add_to_collection(h, f->collection, NULL, (const char *const[]) { ap, NULL }, f->peer,
+                                      &collection_job) == 4096)
+                assert_job_ends(h, collection_job, TRUE);
+        *ret_tgtd = t;
+        return replica_fixture_add_volume(h, ap, NULL, "small");
+}
+
+/* Bad arguments the bus test cannot reach without data: each gets its error and changes nothing. */
+static void test_bad_arguments(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+        g_autoptr(Tgtd) small_tgtd = NULL;
+        GVariantBuilder b;
+        guint32 rv;
+        const char *job, *volume;
+
+        if (!replica_world(&f, h))
+                return;
+        /* A copy smaller than the source. */
+        g_autofree char *small = small_copy(h, &f, &small_tgtd);
+        assert_fails_unchanged(h, "CreateElementReplica",
+                               g_variant_new("(sqqoooa{sv})", "small", 6, 3, f.source, small, f.collection, NULL),
+                               IRD_ERROR_INVALID_PARAMETER);
+        /* A source that is remote, a copy that is local. */
+        assert_fails_unchanged(h, "CreateElementReplica",
+                               g_variant_new("(sqqoooa{sv})", "reversed", 6, 3, f.copy, f.source, f.collection, NULL),
+                               IRD_ERROR_INVALID_PARAMETER);
+
+        /* A LUN the target does not have: the job ends in Exception and no volume is made. */
+        g_auto(GStrv) paths_before = harness_object_paths(h);
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&b, "{sv}", "LUN", g_variant_new_uint16(9));
+        g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
+                                                 g_variant_new("(oa{sv})", f.local_ap, &b));
+        g_variant_get(reply, "(u&o&o)", &rv, &job, &volume);
+        g_assert_cmpuint(rv, ==, 4096);
+        assert_job_ends(h, job, FALSE);
+        g_autofree char *reason = harness_job_message_id(h, job);
+        g_test_message("LUN 9: %s", reason);
+        g_assert_cmpstr(reason, !=, "");
+        g_auto(GStrv) paths_after = harness_object_paths(h);
+        for (char **p = paths_after; *p; p++)
+                if (!g_str_equal(*p, job) && !g_strv_contains((const char *const *) paths_before, *p))
+                        g_error("a failed AddStorageVolume left %s", *p);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
 
@@ -356,6 +444,8 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/replicas/killed-mid-cycle", NULL, test_killed_mid_cycle);
         harness_add_test("/integration/replicas/copy-target-gone", NULL, test_copy_target_gone);
         harness_add_test("/integration/replicas/operations", NULL, test_operations);
+        harness_add_test("/integration/replicas/bandwidth-limit", NULL, test_bandwidth_limit);
+        harness_add_test("/integration/replicas/bad-arguments", NULL, test_bad_arguments);
 
         return g_test_run();
 }
