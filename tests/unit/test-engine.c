@@ -1623,6 +1623,32 @@ static void test_job_retention(Fixture *f, gconstpointer data) {
         assert_model_is_stored(f);
 }
 
+/*
+ * Two jobs end in one group while the limit is one finished job: the oldest
+ * finished jobs go, the newest stays. The removals commit after the group
+ * that set them off, so a job whose removal is pending must not count.
+ */
+static void test_job_retention_same_group(Fixture *f, gconstpointer data) {
+        uint64_t local2 = add_access_point(f, LOCAL_SYSTEM_ID, "127.0.0.5", 3260);
+        uint64_t first, second, third;
+
+        first = run_kept_verify_job(f, f->local1);
+        /* Verify of this host's access points ends on the job's first run: both in one turn. */
+        second = start_job(f, &f->caller, f->local1);
+        third = start_job(f, &f->caller, local2);
+        notes_clear(f);
+        run_until(f, job_has_completed, third, "job completion");
+        g_assert_true(job_has_completed(f, second));
+        flush(f);
+
+        g_assert_cmpuint(notes_count(f, NOTE_REMOVED, OBJECT_JOB, first), ==, 1);
+        g_assert_cmpuint(notes_count(f, NOTE_REMOVED, OBJECT_JOB, second), ==, 1);
+        g_assert_cmpuint(notes_count(f, NOTE_REMOVED, OBJECT_JOB, third), ==, 0);
+        g_assert_nonnull(model_get_job(f->engine->model, third));
+        g_assert_cmpuint(f->engine->model->jobs.n, ==, 1);
+        assert_model_is_stored(f);
+}
+
 static void test_job_time_before_removal(Fixture *f, gconstpointer data) {
         uint64_t ap = add_access_point(f, f->peer, LISTEN_ADDRESS, f->listen_port);
         const Note *done, *removed;
@@ -1797,6 +1823,7 @@ int main(int argc, char *argv[]) {
         ADD("/engine/jobs/limit-total", setup_one_running_job, test_job_limit_total);
         ADD("/engine/jobs/limit-per-user", setup_one_job_per_user, test_job_limit_per_user);
         ADD("/engine/jobs/retention", setup_one_finished_job, test_job_retention);
+        ADD("/engine/jobs/retention-same-group", setup_one_finished_job, test_job_retention_same_group);
         ADD("/engine/jobs/time-before-removal", setup_quick_removal, test_job_time_before_removal);
         ADD("/engine/jobs/kept-without-delete-on-completion", setup_world, test_job_kept_without_delete_on_completion);
         ADD("/engine/jobs/delete", setup_world, test_job_delete);
