@@ -176,7 +176,8 @@ static void set_bandwidth_limit(Harness *h, const char *sync, guint64 limit) {
 
         g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&b, "{sv}", "BandwidthLimit", g_variant_new_uint64(limit));
-        g_autoptr(GVariant) r = harness_call(h, sync, IRD_IFACE_SYNCHRONIZATION, "Modify", g_variant_new("(a{sv})", &b));
+        g_autoptr(GVariant) r = harness_call(h, sync, IRD_IFACE_SYNCHRONIZATION, "Modify",
+                                             g_variant_new("(a{sv})", &b));
 }
 
 /* ------------------------------------------------------------------------ */
