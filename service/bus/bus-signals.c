@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Object signals, batched per dispatch and merged per object (see
+ * Object signals, batched per turn of the loop and merged per object (see
  * bus-signals.h for the rules). The queue keeps the order the engine
  * reported; an index by object finds the object's pending
  * PropertiesChanged, whose properties are a bit mask in the order of the

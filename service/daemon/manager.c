@@ -268,6 +268,9 @@ Manager *manager_free(Manager *m) {
         m->idle_timer = sd_event_source_disable_unref(m->idle_timer);
         m->idle_watch = sd_event_source_disable_unref(m->idle_watch);
         polkit_flush();
+        /* What the engine still applies while it is freed has nobody to be announced to. */
+        if (m->engine)
+                engine_set_observer(m->engine, NULL, NULL);
         bus_unregister_objects(&m->bus_context);
         if (m->bus) {
                 (void) sd_bus_flush(m->bus);
