@@ -104,11 +104,13 @@ void tgtd_kill(Tgtd *t) {
         tgtd_reap(t);
 }
 
-static gboolean tgtd_spawn(Tgtd *t) {
+/* Starts tgtd on a new free port, or on the one it had (same_port, a restart). */
+static gboolean tgtd_spawn(Tgtd *t, gboolean same_port) {
         g_autofree char *portal = NULL, *control = NULL, *socket_path = NULL;
         gint64 give_up;
 
-        t->port = free_port(t->address);
+        if (!same_port)
+                t->port = free_port(t->address);
         t->control_port = (unsigned) g_random_int_range(20000, 32000);     /* tgtd takes at most 32767 */
         socket_path = g_strdup_printf("/run/tgtd/socket.%u", t->control_port);
         if (g_file_test(socket_path, G_FILE_TEST_EXISTS))
@@ -151,7 +153,7 @@ Tgtd *tgtd_try_new(const char *address, uint64_t size) {
         close(fd);
 
         for (unsigned attempt = 0; attempt < 5 && t->pid <= 0; attempt++)
-                (void) tgtd_spawn(t);
+                (void) tgtd_spawn(t, FALSE);
         if (t->pid <= 0) {
                 tgtd_free(t);
                 return NULL;
@@ -184,6 +186,17 @@ int tgtd_add_target(Tgtd *t, const char *name) {
         g_assert_true(tgtadm(t, "--op new --mode logicalunit --tid %d --lun 1 -b %s", tid, t->backing_file));
         tgtd_bind_initiator(t, tid, "ALL");
         return tid;
+}
+
+void tgtd_restart(Tgtd *t) {
+        tgtd_kill(t);
+        t->next_tid = 1;
+        for (unsigned attempt = 0; attempt < 5 && t->pid <= 0; attempt++)
+                (void) tgtd_spawn(t, TRUE);
+        if (t->pid <= 0)
+                g_error("tgtd did not start again on %s:%u", t->address, t->port);
+        if (t->target_name)
+                g_assert_cmpint(tgtd_add_target(t, t->target_name), ==, 1);
 }
 
 Tgtd *tgtd_start(const char *address, const char *target_name, uint64_t size) {

@@ -65,6 +65,12 @@ guint16 tgtd_add_portal(Tgtd *t);
 /* SIGKILL, as a crashing target goes: the kernel resets its connections. */
 void tgtd_kill(Tgtd *t);
 
+/*
+ * After tgtd_kill(): tgtd again on the same address and port, its target
+ * (if tgtd_start() made one) back on the same backing file.
+ */
+void tgtd_restart(Tgtd *t);
+
 void tgtd_free(Tgtd *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Tgtd, tgtd_free)
 
