@@ -75,17 +75,17 @@ static const char *system_label(const ObjectList *l, const char *path) {
 
 /* The display names of the objects in an "ao" property, comma-separated; NULL for none. */
 static char *names_of(const ObjectList *l, const Value *paths, bool systems) {
-        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_(strv_builder_clear) StrvBuilder names = STRV_BUILDER_INIT;
 
         for (size_t i = 0; i < value_array_length(paths); i++) {
                 const char *p = value_array_string(paths, i);
                 const Object *o = p ? object_list_find(l, p) : NULL;
                 const char *name = systems ? system_label(l, p) : (o && *object_display_name(o) ? object_display_name(o) : p);
 
-                if (name && strv_extend(&names, name) < 0)
+                if (name && strv_builder_extend(&names, name) < 0)
                         return NULL;
         }
-        return names ? strv_join(names, ",") : NULL;
+        return names.n > 0 ? strv_join(names.l, ",") : NULL;
 }
 
 static char *format_count(size_t n, const char *part_name, size_t part) {

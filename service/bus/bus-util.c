@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-signals.h"
 #include "bus-util.h"
 #include "caller-cache.h"
 #include "reply-limit.h"
@@ -121,6 +122,9 @@ int bus_register_objects(BusContext *ctx) {
         r = caller_cache_start(ctx->bus);
         if (r < 0)
                 return r;
+        r = bus_signals_new(ctx->bus, &ctx->signals);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the object signals");
         r = bus_install_reply_limit(ctx);
         if (r < 0)
                 return r;
@@ -144,47 +148,37 @@ int bus_register_objects(BusContext *ctx) {
         return 0;
 }
 
+/* The engine's reports are queued, merged and sent at the end of the dispatch (bus-signals.h). */
 static void observe_added(ObjectKind kind, uint64_t id, void *userdata) {
         BusContext *ctx = userdata;
-        char p[OBJECT_PATH_MAX];
-        int r;
 
-        r = sd_bus_emit_interfaces_added(ctx->bus, object_path_format(p, kind, id), bus_interface_for_kind(kind), NULL);
-        if (r < 0)
-                log_warning_errno(r, "Failed to announce %s", p);
+        bus_signals_added(ctx->signals, kind, id);
 }
 
 static void observe_removed(ObjectKind kind, uint64_t id, void *userdata) {
         BusContext *ctx = userdata;
-        char p[OBJECT_PATH_MAX];
-        int r;
 
-        r = sd_bus_emit_interfaces_removed(ctx->bus, object_path_format(p, kind, id), bus_interface_for_kind(kind), NULL);
-        if (r < 0)
-                log_warning_errno(r, "Failed to announce the removal of %s", p);
+        bus_signals_removed(ctx->signals, kind, id);
 }
 
 static void observe_changed(ObjectKind kind, uint64_t id, const char * const *props, void *userdata) {
         BusContext *ctx = userdata;
-        char p[OBJECT_PATH_MAX];
-        int r;
 
-        r = sd_bus_emit_properties_changed_strv(ctx->bus, object_path_format(p, kind, id), bus_interface_for_kind(kind),
-                                                (char **) props);
-        if (r < 0)
-                log_warning_errno(r, "Failed to announce property changes of %s", p);
+        bus_signals_changed(ctx->signals, kind, id, props);
 }
 
 static void observe_job_completed(const Job *j, void *userdata) {
         BusContext *ctx = userdata;
-        char p[OBJECT_PATH_MAX];
-        bool ok = j->state == JOB_STATE_COMPLETED;
-        int r;
 
-        r = sd_bus_emit_signal(ctx->bus, object_path_format(p, OBJECT_JOB, j->id), JOB_INTERFACE, "Completed", "bqs",
-                               ok, j->error_code, ok ? "Completed." : j->error_description);
-        if (r < 0)
-                log_warning_errno(r, "Failed to send Completed for %s", p);
+        bus_signals_completed(ctx->signals, j->id, j->state == JOB_STATE_COMPLETED, j->error_code,
+                              j->error_description);
+}
+
+/* A group's signals go out before the replies that wait for it. */
+static void observe_group_end(void *userdata) {
+        BusContext *ctx = userdata;
+
+        bus_signals_flush(ctx->signals);
 }
 
 static const EngineObserver observer = {
@@ -192,10 +186,19 @@ static const EngineObserver observer = {
         .object_removed = observe_removed,
         .properties_changed = observe_changed,
         .job_completed = observe_job_completed,
+        .group_end = observe_group_end,
 };
 
 const EngineObserver *bus_engine_observer(void) {
         return &observer;
+}
+
+void bus_flush_signals(BusContext *ctx) {
+        bus_signals_flush(ctx->signals);
+}
+
+void bus_unregister_objects(BusContext *ctx) {
+        ctx->signals = bus_signals_free(ctx->signals);
 }
 
 int bus_object_id(sd_bus_message *m, ObjectKind kind, uint64_t *ret) {
@@ -363,6 +366,11 @@ int bus_reply_when_stored(BusContext *ctx, sd_bus_message *call, sd_bus_message 
 
         if (!h)
                 return -ENOMEM;
+        /*
+         * What this dispatch announced outside a group goes out before the reply; a group's own
+         * signals are sent when it ends, before its waiters are answered (observe_group_end()).
+         */
+        bus_flush_signals(ctx);
         *h = (HeldReply) { sd_bus_message_ref(call), sd_bus_message_ref(reply) };
         r = engine_when_stored(ctx->engine, on_stored, h);
         if (r < 0) {
@@ -398,25 +406,16 @@ int bus_append_path(sd_bus_message *reply, ObjectKind kind, uint64_t id) {
         return sd_bus_message_append(reply, "o", object_path_format(p, kind, id));
 }
 
-static int compare_paths(const void *a, const void *b) {
-        return strcmp(*(const char * const *) a, *(const char * const *) b);
-}
-
 int bus_append_idset(sd_bus_message *reply, ObjectKind kind, const IdSet *s) {
-        _cleanup_strv_free_ char **paths = calloc(s->n + 1, sizeof(char *));
+        int r;
 
-        if (!paths)
-                return -ENOMEM;
-        for (size_t i = 0; i < s->n; i++) {
-                char p[OBJECT_PATH_MAX];
-
-                paths[i] = strdup(object_path_format(p, kind, s->ids[i]));
-                if (!paths[i])
-                        return -ENOMEM;
-        }
-        /* The contract orders member lists by path (byte order), not by id. */
-        qsort(paths, s->n, sizeof(char *), compare_paths);
-        return bus_append_strv_paths(reply, paths);
+        /* An IdSet is kept in the byte order of its paths, the order the contract gives member lists. */
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < s->n; i++)
+                r = bus_append_path(reply, kind, s->ids[i]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
 }
 
 int bus_append_strv_paths(sd_bus_message *reply, char * const *paths) {

@@ -15,11 +15,14 @@
 #include "contract/names.h"
 #include "engine/engine.h"
 
+typedef struct BusSignals BusSignals;
+
 typedef struct BusContext {
         sd_bus *bus;
         Engine *engine;
         const char *version;
         const char *initiator_name;
+        BusSignals *signals;    /* what the current dispatch announces, sent at its end */
 } BusContext;
 
 extern const sd_bus_vtable bus_service_vtable[];
@@ -29,9 +32,22 @@ extern const sd_bus_vtable bus_access_point_vtable[];
 extern const sd_bus_vtable bus_secret_vtable[];
 extern const sd_bus_vtable bus_job_vtable[];
 
-/* Registers every object, the object manager and the enumerator. */
+/* Registers every object, the object manager and the enumerator; the bus must be attached to its event loop. */
 int bus_register_objects(BusContext *ctx);
+/* Frees what bus_register_objects() set up for ctx, dropping signals not sent yet. */
+void bus_unregister_objects(BusContext *ctx);
+/*
+ * The observer queues what the engine announces; the queue is sent, merged
+ * per object, at the end of the dispatch that filled it (bus-signals.h).
+ */
 const EngineObserver *bus_engine_observer(void);
+/*
+ * Sends the queued signals now, for code that must have them on the bus
+ * before it goes on: a handler before it replies (a reply comes after the
+ * signals of the change it reports), a committer before its replies, the
+ * daemon after the loop has stopped.
+ */
+void bus_flush_signals(BusContext *ctx);
 
 const char *bus_interface_for_kind(ObjectKind kind);
 const sd_bus_vtable *bus_vtable_for_kind(ObjectKind kind);

@@ -141,6 +141,8 @@ static int property_set(sd_bus *bus, const char *path, const char *interface, co
         r = engine_flush(ctx->engine);
         if (r < 0)
                 return bus_error_setf_errno(error, -EIO, "The change could not be stored; nothing was changed.");
+        /* And its signals sent: the group may have ended before, with nothing left to flush. */
+        bus_flush_signals(ctx);
         return 1;
 }
 

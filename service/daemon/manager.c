@@ -268,6 +268,10 @@ Manager *manager_free(Manager *m) {
         m->idle_timer = sd_event_source_disable_unref(m->idle_timer);
         m->idle_watch = sd_event_source_disable_unref(m->idle_watch);
         polkit_flush();
+        /* What the engine still applies while it is freed has nobody to be announced to. */
+        if (m->engine)
+                engine_set_observer(m->engine, NULL, NULL);
+        bus_unregister_objects(&m->bus_context);
         if (m->bus) {
                 (void) sd_bus_flush(m->bus);
                 m->bus = sd_bus_flush_close_unref(m->bus);
@@ -299,6 +303,7 @@ int manager_run(Manager *m) {
         }
         /* Jobs still running end as interrupted before the bus goes away, so clients hear it. */
         engine_shutdown(m->engine);
+        bus_flush_signals(&m->bus_context);
         (void) sd_bus_flush(m->bus);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed");

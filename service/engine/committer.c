@@ -35,6 +35,33 @@ static bool group_pending(const Committer *c) {
         return c->n_changes > 0 || c->n_waiters > 0;
 }
 
+/* ---- announcing, through the engine's observer (the bus layer) ---- */
+
+void engine_notify_added(Engine *e, ObjectKind kind, uint64_t id) {
+        if (e->observer && e->observer->object_added)
+                e->observer->object_added(kind, id, e->observer_userdata);
+}
+
+void engine_notify_removed(Engine *e, ObjectKind kind, uint64_t id) {
+        if (e->observer && e->observer->object_removed)
+                e->observer->object_removed(kind, id, e->observer_userdata);
+}
+
+void engine_notify_changed_strv(Engine *e, ObjectKind kind, uint64_t id, const char * const *props) {
+        if (props && props[0] && e->observer && e->observer->properties_changed)
+                e->observer->properties_changed(kind, id, props, e->observer_userdata);
+}
+
+void engine_notify_job_completed(Engine *e, const Job *j) {
+        if (e->observer && e->observer->job_completed)
+                e->observer->job_completed(j, e->observer_userdata);
+}
+
+void engine_notify_group_end(Engine *e) {
+        if (e->observer && e->observer->group_end)
+                e->observer->group_end(e->observer_userdata);
+}
+
 static int on_flush(sd_event_source *s, void *userdata) {
         (void) engine_flush(userdata);
         return 0;
@@ -207,5 +234,7 @@ int engine_when_stored(Engine *e, engine_stored_t done, void *userdata) {
         r = push((void **) &c->waiters, &c->n_waiters, &c->n_waiters_allocated, sizeof(Waiter), &w);
         if (r < 0)
                 return r;
-        return sd_event_source_set_enabled(c->flush_source, SD_EVENT_ONESHOT);
+        /* The waiter is queued and will be answered: once the loop has finished, when the engine stops. */
+        (void) sd_event_source_set_enabled(c->flush_source, SD_EVENT_ONESHOT);
+        return 0;
 }

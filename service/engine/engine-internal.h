@@ -36,6 +36,8 @@ int engine_check_member_limit(Engine *e, const Collection *c, ReplError *err);
 typedef struct Change Change;
 void engine_change_plan(Change *ch, CollectionPlan *p, bool created);
 void engine_log_plan(Change *ch, const char *what, const CollectionPlan *p);
+/* PropertiesChanged of Collections for each member in s (plan-change.c). */
+void engine_notify_members(Change *ch, ObjectKind kind, const IdSet *s);
 
 /* Whether a running job works on this object (so it must not be deleted). */
 bool engine_object_busy(Engine *e, ObjectKind kind, uint64_t id);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The engine object: its life (store, model, jobs), the observer that
- * announces changes, what every change shares (ending its transaction, the
- * object limits), and the calls that only start or steer jobs. The changes
- * themselves live in engine-objects.c (peers, access points, secrets) and
- * engine-collections.c (collections); both validate, write one transaction,
- * and only after the commit change the model and announce it, so a failing
- * call leaves everything as it was.
+ * The engine object: its life (store, model, committer, jobs), the object
+ * limits every call checks first, and the calls that only start or steer
+ * jobs. The changes themselves live in engine-objects.c (peers, access
+ * points, secrets) and engine-collections.c (collections); each validates
+ * and builds one Change (change.h), which the committer (committer.c)
+ * stores with its group and only then applies to the model and announces,
+ * so a failing call leaves everything as it was. Calls go one way:
+ * engine*.c → jobs*.c → plan-change.c, change.c, committer.c.
  */
 
 #include <errno.h>
@@ -91,31 +92,6 @@ void engine_shutdown(Engine *e) {
 bool engine_has_running_jobs(Engine *e) {
         /* A scheduled replica cycle is a job to come: the service must not leave before it. */
         return model_count_running_jobs(e->model, false, 0) > 0 || e->replica_timer;
-}
-
-void engine_notify_added(Engine *e, ObjectKind kind, uint64_t id) {
-        if (e->observer && e->observer->object_added)
-                e->observer->object_added(kind, id, e->observer_userdata);
-}
-
-void engine_notify_removed(Engine *e, ObjectKind kind, uint64_t id) {
-        if (e->observer && e->observer->object_removed)
-                e->observer->object_removed(kind, id, e->observer_userdata);
-}
-
-void engine_notify_changed_strv(Engine *e, ObjectKind kind, uint64_t id, const char * const *props) {
-        if (props && props[0] && e->observer && e->observer->properties_changed)
-                e->observer->properties_changed(kind, id, props, e->observer_userdata);
-}
-
-void engine_notify_job_completed(Engine *e, const Job *j) {
-        if (e->observer && e->observer->job_completed)
-                e->observer->job_completed(j, e->observer_userdata);
-}
-
-void engine_notify_group_end(Engine *e) {
-        if (e->observer && e->observer->group_end)
-                e->observer->group_end(e->observer_userdata);
 }
 
 bool engine_object_busy(Engine *e, ObjectKind kind, uint64_t id) {

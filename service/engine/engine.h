@@ -82,7 +82,8 @@ bool engine_has_running_jobs(Engine *e);
  * Changes are committed in groups (change.h). A method's reply waits for
  * engine_when_stored(): done runs once every change submitted so far is
  * durable (at once when none is pending), or with an error if its group
- * could not be committed. engine_flush() commits the pending group now.
+ * could not be committed; 0, or -ENOMEM and done is never called.
+ * engine_flush() commits the pending group now.
  */
 int engine_when_stored(Engine *e, engine_stored_t done, void *userdata);
 int engine_flush(Engine *e);

@@ -260,17 +260,22 @@ void job_arm_removal(JobRuntime *rt) {
                 log_warning("Failed to schedule the removal of job %" PRIu64 "; it stays listed", j->id);
 }
 
+/* Finished and staying: a job whose removal is submitted is gone as far as the limit is concerned. */
+static bool job_is_kept_finished(const Job *j) {
+        return job_state_is_finished(j->state) && !(j->runtime && ((JobRuntime *) j->runtime)->removing);
+}
+
 void jobs_enforce_retention(Engine *e) {
         size_t finished = 0;
 
         MODEL_FOREACH(Job, j, e->model->jobs)
-                if (job_state_is_finished(j->state))
+                if (job_is_kept_finished(j))
                         finished++;
         /* Ids grow, so the table order is the age order; the removals take effect after the commit. */
         for (size_t i = 0; finished > e->config.max_finished_jobs && i < e->model->jobs.n; i++) {
                 Job *j = e->model->jobs.items[i];
 
-                if (!job_state_is_finished(j->state) || (j->runtime && ((JobRuntime *) j->runtime)->removing))
+                if (!job_is_kept_finished(j))
                         continue;
                 job_remove_expired(e, j);
                 finished--;

@@ -180,36 +180,56 @@ static void access_point_record(Engine *e, AccessPoint *a, int error, Reason rea
 
 static bool job_launch_tasks(JobRuntime *rt);
 
+static uint64_t system_id_hash(uint64_t id) {
+        return hash_bytes(HASH_SEED, &id, sizeof(id));
+}
+
+static bool access_point_of_system(const void *item, const void *key) {
+        return ((const AccessPoint *) item)->system_id == *(const uint64_t *) key;
+}
+
+/*
+ * The paths of the peers that answered, in the model's order; a peer answers
+ * when any of its access points did. One pass over the tasks files an
+ * answering access point under its system's id, one pass over the systems
+ * looks each up: linear, where asking every task about every system was not.
+ */
+static char **job_answered_peers(const JobRuntime *rt) {
+        _cleanup_(hash_index_clear) HashIndex answered = HASH_INDEX_INIT;
+        _cleanup_(strv_builder_clear) StrvBuilder found = STRV_BUILDER_INIT;
+        const Model *m = rt->engine->model;
+        char p[OBJECT_PATH_MAX];
+
+        for (size_t i = 0; i < rt->n_tasks; i++) {
+                AccessPoint *a = rt->tasks[i].state == TASK_OK ? model_get_access_point(m, rt->tasks[i].remote_ap) : NULL;
+                uint64_t h;
+
+                if (!a)
+                        continue;
+                h = system_id_hash(a->system_id);
+                if (!hash_index_find(&answered, h, access_point_of_system, &a->system_id) &&
+                    hash_index_put(&answered, h, a) < 0)
+                        return NULL;
+        }
+        MODEL_FOREACH(System, s, m->systems)
+                if (hash_index_find(&answered, system_id_hash(s->id), access_point_of_system, &s->id) &&
+                    strv_builder_extend(&found, path_of(p, OBJECT_SYSTEM, s->id)) < 0)
+                        return NULL;
+        return strv_builder_steal(&found);
+}
+
 static void job_all_tasks_done(JobRuntime *rt) {
         Job *j = rt->job;
-        Engine *e = rt->engine;
 
         if (rt->kind == JOB_WORK_PEERS) {
-                /* A peer answers when any of its access points did. */
-                _cleanup_strv_free_ char **found = NULL;
-                char p[OBJECT_PATH_MAX];
+                char **found = job_answered_peers(rt);
 
-                MODEL_FOREACH(System, s, e->model->systems) {
-                        bool ok = false;
-
-                        for (size_t i = 0; i < rt->n_tasks && !ok; i++) {
-                                AccessPoint *a = model_get_access_point(e->model, rt->tasks[i].remote_ap);
-
-                                ok = a && a->system_id == s->id && rt->tasks[i].state == TASK_OK;
-                        }
-                        if (ok && strv_extend(&found, path_of(p, OBJECT_SYSTEM, s->id)) < 0) {
-                                job_finish(rt, JOB_STATE_EXCEPTION, REASON_NONE, CIM_UNKNOWN, "Out of memory.", NULL_PATH);
-                                return;
-                        }
-                }
-                if (!found)
-                        found = calloc(1, sizeof(char *));
                 if (!found) {
                         job_finish(rt, JOB_STATE_EXCEPTION, REASON_NONE, CIM_UNKNOWN, "Out of memory.", NULL_PATH);
                         return;
                 }
                 strv_free(j->affected_elements);
-                j->affected_elements = TAKE_PTR(found);
+                j->affected_elements = found;
         }
         job_finish(rt, JOB_STATE_COMPLETED, REASON_NONE, CIM_OK, "", NULL_PATH);
 }

@@ -181,6 +181,7 @@ static int job_plan_tasks(JobRuntime *rt) {
 }
 
 static int job_initial_affected(JobRuntime *rt) {
+        _cleanup_(strv_builder_clear) StrvBuilder l = STRV_BUILDER_INIT;
         Job *j = rt->job;
         Engine *e = rt->engine;
         char p[OBJECT_PATH_MAX];
@@ -189,22 +190,26 @@ static int job_initial_affected(JobRuntime *rt) {
         switch (rt->kind) {
         case JOB_WORK_COLLECTION:
                 if (!rt->create)
-                        r = strv_extend(&j->affected_elements, path_of(p, OBJECT_COLLECTION, rt->target_id));
+                        r = strv_builder_extend(&l, path_of(p, OBJECT_COLLECTION, rt->target_id));
                 for (size_t i = 0; r >= 0 && i < rt->plan.added_remote.n; i++)
-                        r = strv_extend(&j->affected_elements, path_of(p, OBJECT_ACCESS_POINT, rt->plan.added_remote.ids[i]));
+                        r = strv_builder_extend(&l, path_of(p, OBJECT_ACCESS_POINT, rt->plan.added_remote.ids[i]));
                 break;
         case JOB_WORK_VERIFY:
-                r = strv_extend(&j->affected_elements, path_of(p, OBJECT_ACCESS_POINT, rt->target_id));
+                r = strv_builder_extend(&l, path_of(p, OBJECT_ACCESS_POINT, rt->target_id));
                 break;
         case JOB_WORK_PEERS:
                 MODEL_FOREACH(System, s, e->model->systems)
                         if (r >= 0 && s->id != LOCAL_SYSTEM_ID)
-                                r = strv_extend(&j->affected_elements, path_of(p, OBJECT_SYSTEM, s->id));
+                                r = strv_builder_extend(&l, path_of(p, OBJECT_SYSTEM, s->id));
                 break;
         default:
                 break;
         }
-        return r;
+        if (r < 0 || l.n == 0)
+                return r;       /* with none, the new job's empty list stays */
+        strv_free(j->affected_elements);
+        j->affected_elements = strv_builder_steal(&l);
+        return 0;
 }
 
 static int check_job_limits(Engine *e, const Caller *c, ReplError *err) {

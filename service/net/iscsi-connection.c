@@ -167,6 +167,12 @@ int iscsi_connection_adopt(struct iscsi_context *iscsi, int *fd, iscsi_command_c
         return 0;
 }
 
+void iscsi_connection_cork(int fd, bool on) {
+        int value = on;
+
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &value, sizeof(value));
+}
+
 /*
  * libiscsi keeps the credentials in its context and clears it with a
  * memset() right before free(), a store a compiler may drop. Overwriting

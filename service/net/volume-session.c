@@ -298,6 +298,7 @@ static int session_on_io(sd_event_source *source, int fd, uint32_t revents, void
         VolumeSession *s = userdata;
         int r = 0;
 
+        iscsi_connection_cork(fd, true);
         /* Read first: a response the target sent just before closing still counts. */
         if (revents & EPOLLIN)
                 r = iscsi_service(s->iscsi, POLLIN);
@@ -305,6 +306,7 @@ static int session_on_io(sd_event_source *source, int fd, uint32_t revents, void
                 r = iscsi_service(s->iscsi, POLLOUT);
         if (r >= 0 && s->iscsi && (revents & (EPOLLERR | EPOLLHUP)))
                 r = iscsi_service(s->iscsi, (revents & EPOLLERR ? POLLERR : 0) | (revents & EPOLLHUP ? POLLHUP : 0));
+        iscsi_connection_cork(fd, false);
 
         if (r < 0)
                 session_fail_closed(s);

@@ -125,8 +125,9 @@ static const char schema_v2[] =
  * BLOB range writes, so confirming a batch of chunks rewrites a few bytes,
  * not the row. A 1 TiB volume at the default 1 MiB chunks has 2^20 chunks:
  * 256 rows of 65,536 + 512 bytes, 16.1 MiB in all, under the 32 MiB that
- * section 10 allows. The rows go with their synchronization's row (checked
- * at COMMIT, so a transaction may save them in either order).
+ * section 10 allows. The rows belong to their synchronization's row and go
+ * with it. The reference is checked at once, not at COMMIT, so that under
+ * group commit a change that gets it wrong fails alone, in its own savepoint.
  */
 static const char schema_v3[] =
         "CREATE TABLE volumes ("
@@ -164,7 +165,7 @@ static const char schema_v3[] =
         ""
         "CREATE TABLE chunk_hashes ("
         "        synchronization_id INTEGER NOT NULL"
-        "                REFERENCES synchronizations (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
+        "                REFERENCES synchronizations (id) ON DELETE CASCADE,"
         "        block INTEGER NOT NULL CHECK (block >= 0),"
         "        hashes BLOB NOT NULL CHECK (length(hashes) = 65536),"
         "        confirmed BLOB NOT NULL CHECK (length(confirmed) = 512),"

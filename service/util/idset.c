@@ -1,11 +1,41 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Sorted id sets: binary search, insertion keeps order. */
+/* Id sets in path order: binary search, insertion keeps order, room grows by doubling. */
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "idset.h"
+#include "macros.h"
+
+static unsigned decimal_digits(uint64_t v) {
+        unsigned n = 1;
+
+        for (; v >= 10; v /= 10)
+                n++;
+        return n;
+}
+
+static uint64_t drop_digits(uint64_t v, unsigned n) {
+        while (n-- > 0)
+                v /= 10;
+        return v;
+}
+
+int id_path_order(uint64_t a, uint64_t b) {
+        unsigned da = decimal_digits(a), db = decimal_digits(b);
+        uint64_t ha, hb;
+
+        /*
+         * Compare the leading digits both strings have; with those equal, the
+         * shorter string is a prefix of the longer one and sorts first.
+         */
+        ha = da > db ? drop_digits(a, da - db) : a;
+        hb = db > da ? drop_digits(b, db - da) : b;
+        if (ha != hb)
+                return ha < hb ? -1 : 1;
+        return da < db ? -1 : da > db;
+}
 
 static size_t idset_lower_bound(const IdSet *s, uint64_t id) {
         size_t lo = 0, hi = s->n;
@@ -13,7 +43,7 @@ static size_t idset_lower_bound(const IdSet *s, uint64_t id) {
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
 
-                if (s->ids[mid] < id)
+                if (id_path_order(s->ids[mid], id) < 0)
                         lo = mid + 1;
                 else
                         hi = mid;
@@ -32,18 +62,36 @@ bool idset_contains(const IdSet *s, uint64_t id) {
         return i < s->n && s->ids[i] == id;
 }
 
-int idset_add(IdSet *s, uint64_t id) {
-        size_t i = idset_lower_bound(s, id);
-        uint64_t *n;
+static int idset_reserve(IdSet *s, size_t n) {
+        size_t a;
+        uint64_t *ids;
 
-        if (i < s->n && s->ids[i] == id)
+        if (n <= s->n_allocated)
                 return 0;
-        n = realloc(s->ids, sizeof(uint64_t) * (s->n + 1));
-        if (!n)
+        a = MAX(n, s->n_allocated * 2);      /* 1, 2, 4, …: most sets are small */
+        ids = reallocarray(s->ids, a, sizeof(uint64_t));
+        if (!ids)
                 return -ENOMEM;
-        memmove(n + i + 1, n + i, sizeof(uint64_t) * (s->n - i));
-        n[i] = id;
-        s->ids = n;
+        s->ids = ids;
+        s->n_allocated = a;
+        return 0;
+}
+
+int idset_add(IdSet *s, uint64_t id) {
+        size_t i;
+
+        /* Ids often arrive in order (difference, a set rebuilt from another): check the end first. */
+        if (s->n == 0 || id_path_order(s->ids[s->n - 1], id) < 0)
+                i = s->n;
+        else {
+                i = idset_lower_bound(s, id);
+                if (s->ids[i] == id)
+                        return 0;
+        }
+        if (idset_reserve(s, s->n + 1) < 0)
+                return -ENOMEM;
+        memmove(s->ids + i + 1, s->ids + i, sizeof(uint64_t) * (s->n - i));
+        s->ids[i] = id;
         s->n++;
         return 1;
 }
@@ -66,7 +114,7 @@ int idset_copy(IdSet *dst, const IdSet *src) {
                 if (!c.ids)
                         return -ENOMEM;
                 memcpy(c.ids, src->ids, sizeof(uint64_t) * src->n);
-                c.n = src->n;
+                c.n = c.n_allocated = src->n;
         }
         idset_clear(dst);
         *dst = c;

@@ -2,8 +2,11 @@
 #pragma once
 
 /*
- * A sorted set of object ids. Collections hold their members this way, so
- * the D-Bus "sorted by path" order and the store's rows follow from it.
+ * A set of object ids kept in the order of the ids' decimal strings compared
+ * byte by byte ("1" < "10" < "100" < "2" < "9"). That is the byte order of
+ * the object paths of one kind, the order the contract gives member lists,
+ * so a set goes on the bus as it is, without formatting and sorting paths.
+ * Collections hold their members this way, and the model its reverse indexes.
  */
 
 #include <stdbool.h>
@@ -13,9 +16,13 @@
 typedef struct IdSet {
         uint64_t *ids;
         size_t n;
+        size_t n_allocated;
 } IdSet;
 
 #define IDSET_INIT ((IdSet) {})
+
+/* <0, 0, >0 as the decimal strings of a and b compare with strcmp(). */
+int id_path_order(uint64_t a, uint64_t b);
 
 void idset_clear(IdSet *s);
 bool idset_contains(const IdSet *s, uint64_t id);

@@ -137,6 +137,46 @@ int strv_extend(char ***l, const char *value) {
         return 0;
 }
 
+int strv_builder_push(StrvBuilder *b, char *value) {
+        /* Room for one more entry and the NULL after it. */
+        if (b->n + 2 > b->n_allocated) {
+                size_t a = MAX(b->n + 2, b->n_allocated * 2);
+                char **l = reallocarray(b->l, a, sizeof(char *));
+
+                if (!l)
+                        return -ENOMEM;
+                b->l = l;
+                b->n_allocated = a;
+        }
+        b->l[b->n++] = value;
+        b->l[b->n] = NULL;
+        return 0;
+}
+
+int strv_builder_extend(StrvBuilder *b, const char *value) {
+        char *c = strdup(value);
+
+        if (!c)
+                return -ENOMEM;
+        if (strv_builder_push(b, c) < 0) {
+                free(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+char **strv_builder_steal(StrvBuilder *b) {
+        char **l = b->l ?: calloc(1, sizeof(char *));
+
+        *b = STRV_BUILDER_INIT;
+        return l;
+}
+
+void strv_builder_clear(StrvBuilder *b) {
+        strv_free(b->l);
+        *b = STRV_BUILDER_INIT;
+}
+
 char **strv_copy(char * const *l) {
         size_t n = strv_length(l);
         char **c = calloc(n + 1, sizeof(char *));
@@ -170,27 +210,25 @@ char *strv_join(char * const *l, const char *sep) {
 }
 
 char **strv_split(const char *s, char sep) {
-        char **l = calloc(1, sizeof(char *));
+        _cleanup_(strv_builder_clear) StrvBuilder l = STRV_BUILDER_INIT;
         const char *b = s;
 
-        if (!l)
-                return NULL;
         if (!s || !*s)
-                return l;
+                return strv_builder_steal(&l);
         for (const char *p = s;; p++) {
                 if (*p == sep || *p == 0) {
                         char *w = strndup(b, p - b);
 
-                        if (!w || strv_push(&l, w) < 0) {
+                        if (!w || strv_builder_push(&l, w) < 0) {
                                 free(w);
-                                return strv_free(l);
+                                return NULL;
                         }
                         if (*p == 0)
                                 break;
                         b = p + 1;
                 }
         }
-        return l;
+        return strv_builder_steal(&l);
 }
 
 uint64_t now_usec(int clockid) {

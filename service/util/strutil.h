@@ -38,10 +38,29 @@ static inline void strv_freep(char ***l) {
 }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 size_t strv_length(char * const *l);
+/* One append; each measures the list. To build a list, use a StrvBuilder. */
 int strv_push(char ***l, char *value);   /* takes value on success */
 int strv_extend(char ***l, const char *value);
 char **strv_copy(char * const *l);
 char *strv_join(char * const *l, const char *sep);
 char **strv_split(const char *s, char sep);
+
+/*
+ * Builds a NULL-terminated list by appending. It keeps the list's length and
+ * room, so an append costs O(1) amortized where strv_push() measures the list.
+ */
+typedef struct StrvBuilder {
+        char **l;               /* NULL-terminated once anything was added, NULL before */
+        size_t n;
+        size_t n_allocated;
+} StrvBuilder;
+
+#define STRV_BUILDER_INIT ((StrvBuilder) {})
+
+int strv_builder_push(StrvBuilder *b, char *value);     /* takes value on success */
+int strv_builder_extend(StrvBuilder *b, const char *value);
+/* The list (an empty one when nothing was added; NULL: -ENOMEM); b is empty afterwards. */
+char **strv_builder_steal(StrvBuilder *b);
+void strv_builder_clear(StrvBuilder *b);
 
 uint64_t now_usec(int clockid);

@@ -12,6 +12,25 @@ static const char standin_xml[] =
         "    <method name='GetManagedObjects'><arg type='a{oa{sa{sv}}}' direction='out'/></method>"
         "  </interface>"
         "  <interface name='" IRD_IFACE_SERVICE "'>"
+        "    <method name='AddStorageVolume'>"
+        "      <arg name='ServiceAccessPoint' type='o' direction='in'/>"
+        "      <arg name='Properties' type='a{sv}' direction='in'/>"
+        "      <arg name='ReturnValue' type='u' direction='out'/>"
+        "      <arg name='Job' type='o' direction='out'/>"
+        "      <arg name='Volume' type='o' direction='out'/>"
+        "    </method>"
+        "    <method name='CreateElementReplica'>"
+        "      <arg name='ElementName' type='s' direction='in'/>"
+        "      <arg name='SyncType' type='q' direction='in'/>"
+        "      <arg name='Mode' type='q' direction='in'/>"
+        "      <arg name='SourceElement' type='o' direction='in'/>"
+        "      <arg name='TargetElement' type='o' direction='in'/>"
+        "      <arg name='ConnectivityCollection' type='o' direction='in'/>"
+        "      <arg name='Settings' type='a{sv}' direction='in'/>"
+        "      <arg name='ReturnValue' type='u' direction='out'/>"
+        "      <arg name='Job' type='o' direction='out'/>"
+        "      <arg name='Synchronization' type='o' direction='out'/>"
+        "    </method>"
         "    <method name='ModifyReplicaSynchronization'>"
         "      <arg name='Operation' type='q' direction='in'/>"
         "      <arg name='Synchronization' type='o' direction='in'/>"
@@ -21,6 +40,10 @@ static const char standin_xml[] =
         "    </method>"
         "  </interface>"
         "  <interface name='" IRD_IFACE_SYNCHRONIZATION "'>"
+        "    <method name='Modify'><arg name='Properties' type='a{sv}' direction='in'/></method>"
+        "    <method name='Compare'>"
+        "      <arg name='ReturnValue' type='u' direction='out'/><arg name='Job' type='o' direction='out'/>"
+        "    </method>"
         "    <property name='ElementName' type='s' access='read'/>"
         "    <property name='BytesTransferred' type='t' access='read'/>"
         "    <property name='Rate' type='t' access='read'/>"
@@ -42,7 +65,9 @@ struct ReplicaStandin {
         GDBusConnection *connection;
         GDBusNodeInfo *info;
         guint registrations[4];
-        guint16 operation;
+        const char *job_method;         /* the method that started the job (interned), NULL before */
+        GVariant *job_arguments;        /* its arguments */
+        GVariant *modify_arguments;
         gboolean completed;
         guint completion;               /* idle source that completes the job */
         guint64 expected_end;
@@ -86,7 +111,7 @@ static GVariant *job_property(ReplicaStandin *s, const char *name) {
         if (g_str_equal(name, "PercentComplete"))
                 return g_variant_new_uint16(s->completed ? 100 : STANDIN_JOB_RUNNING_PERCENT);
         if (g_str_equal(name, "Name"))
-                return g_variant_new_string("ModifyReplicaSynchronization");
+                return g_variant_new_string(s->job_method ? s->job_method : "");
         if (g_str_equal(name, "JobStatus"))
                 return g_variant_new_string("Copying");
         if (g_str_equal(name, "ExpectedEndTime"))
@@ -95,7 +120,10 @@ static GVariant *job_property(ReplicaStandin *s, const char *name) {
                 return g_variant_new_uint16(0);
         if (g_str_equal(name, "ErrorDescription"))
                 return g_variant_new_string("");
-        const char *affected[] = { STANDIN_SYNCHRONIZATION, NULL };
+        /* What the job worked on; a new volume once AddStorageVolume's job completed. */
+        const char *affected[] = { g_strcmp0(s->job_method, "AddStorageVolume") == 0 ? STANDIN_SOURCE
+                                                                                   : STANDIN_SYNCHRONIZATION,
+                                   NULL };
         return g_variant_new_objv(affected, -1);
 }
 
@@ -106,30 +134,85 @@ static GVariant *get_property(GDBusConnection *connection, const char *sender, c
         return job_property(user_data, name);
 }
 
+/* One object with one interface, as GetManagedObjects lists it; props is sunk. */
+static void add_object(GVariantBuilder *objects, const char *path, const char *interface, GVariant *props) {
+        g_variant_builder_open(objects, G_VARIANT_TYPE("{oa{sa{sv}}}"));
+        g_variant_builder_add(objects, "o", path);
+        g_variant_builder_open(objects, G_VARIANT_TYPE("a{sa{sv}}"));
+        g_variant_builder_add(objects, "{s@a{sv}}", interface, props);
+        g_variant_builder_close(objects);
+        g_variant_builder_close(objects);
+}
+
+static GVariant *volume_properties(const char *name, gboolean local) {
+        GVariantBuilder props;
+
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "ElementName", g_variant_new_string(name));
+        g_variant_builder_add(&props, "{sv}", "IsLocal", g_variant_new_boolean(local));
+        g_variant_builder_add(&props, "{sv}", "AccessPoint", g_variant_new_object_path("/"));
+        g_variant_builder_add(&props, "{sv}", "TargetName", g_variant_new_string("iqn.2026-11.org.example:disk"));
+        g_variant_builder_add(&props, "{sv}", "LUN", g_variant_new_uint16(local ? 1 : 2));
+        g_variant_builder_add(&props, "{sv}", "BlockSize", g_variant_new_uint32(512));
+        g_variant_builder_add(&props, "{sv}", "NumberOfBlocks", g_variant_new_uint64(STANDIN_VOLUME_BLOCKS));
+        return g_variant_builder_end(&props);
+}
+
+static GVariant *managed_objects(void) {
+        GVariantBuilder objects, props;
+
+        g_variant_builder_init(&objects, G_VARIANT_TYPE("a{oa{sa{sv}}}"));
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "Name", g_variant_new_string("127.0.0.1:3260"));
+        g_variant_builder_add(&props, "{sv}", "IsLocal", g_variant_new_boolean(TRUE));
+        add_object(&objects, STANDIN_ACCESS_POINT, IRD_IFACE_AP, g_variant_builder_end(&props));
+        add_object(&objects, STANDIN_SOURCE, IRD_IFACE_VOLUME, volume_properties("db", TRUE));
+        add_object(&objects, STANDIN_TARGET, IRD_IFACE_VOLUME, volume_properties("db-copy", FALSE));
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "ElementName", g_variant_new_string("backup-set"));
+        add_object(&objects, STANDIN_COLLECTION, IRD_IFACE_COLLECTION, g_variant_builder_end(&props));
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "ElementName", synchronization_property("ElementName"));
+        g_variant_builder_add(&props, "{sv}", "BytesTransferred", synchronization_property("BytesTransferred"));
+        g_variant_builder_add(&props, "{sv}", "Rate", synchronization_property("Rate"));
+        g_variant_builder_add(&props, "{sv}", "SyncType", g_variant_new_uint16(6));
+        g_variant_builder_add(&props, "{sv}", "CopyState", g_variant_new_uint16(4));
+        g_variant_builder_add(&props, "{sv}", "ProgressStatus", g_variant_new_uint16(6));
+        g_variant_builder_add(&props, "{sv}", "PercentSynced", g_variant_new_uint16(42));
+        g_variant_builder_add(&props, "{sv}", "SystemElement", g_variant_new_object_path(STANDIN_SOURCE));
+        g_variant_builder_add(&props, "{sv}", "SyncedElement", g_variant_new_object_path(STANDIN_TARGET));
+        g_variant_builder_add(&props, "{sv}", "LastSyncTime", g_variant_new_uint64(0));
+        add_object(&objects, STANDIN_SYNCHRONIZATION, IRD_IFACE_SYNCHRONIZATION, g_variant_builder_end(&props));
+        return g_variant_new("(a{oa{sa{sv}}})", &objects);
+}
+
 static void method_call(GDBusConnection *connection, const char *sender, const char *path, const char *interface,
                         const char *method, GVariant *params, GDBusMethodInvocation *invocation,
                         gpointer user_data) {
         ReplicaStandin *s = user_data;
 
-        if (g_str_equal(method, "ModifyReplicaSynchronization")) {
-                g_variant_get_child(params, 0, "q", &s->operation);
-                s->expected_end = (guint64) g_get_real_time() + STANDIN_SECONDS_LEFT * G_USEC_PER_SEC;
-                g_dbus_method_invocation_return_value(invocation, g_variant_new("(uo)", 4096, STANDIN_JOB));
+        if (g_str_equal(method, "GetManagedObjects")) {
+                g_dbus_method_invocation_return_value(invocation, managed_objects());
                 return;
         }
-        GVariantBuilder objects, props;
-        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&props, "{sv}", "ElementName", synchronization_property("ElementName"));
-        g_variant_builder_add(&props, "{sv}", "BytesTransferred", synchronization_property("BytesTransferred"));
-        g_variant_builder_add(&props, "{sv}", "Rate", synchronization_property("Rate"));
-        g_variant_builder_init(&objects, G_VARIANT_TYPE("a{oa{sa{sv}}}"));
-        g_variant_builder_open(&objects, G_VARIANT_TYPE("{oa{sa{sv}}}"));
-        g_variant_builder_add(&objects, "o", STANDIN_SYNCHRONIZATION);
-        g_variant_builder_open(&objects, G_VARIANT_TYPE("a{sa{sv}}"));
-        g_variant_builder_add(&objects, "{sa{sv}}", IRD_IFACE_SYNCHRONIZATION, &props);
-        g_variant_builder_close(&objects);
-        g_variant_builder_close(&objects);
-        g_dbus_method_invocation_return_value(invocation, g_variant_new("(a{oa{sa{sv}}})", &objects));
+        if (g_str_equal(method, "Modify")) {
+                g_clear_pointer(&s->modify_arguments, g_variant_unref);
+                s->modify_arguments = g_variant_ref(params);
+                g_dbus_method_invocation_return_value(invocation, NULL);
+                return;
+        }
+        /* Every other method starts the one job. */
+        s->job_method = g_intern_string(method);
+        s->expected_end = (guint64) g_get_real_time() + STANDIN_SECONDS_LEFT * G_USEC_PER_SEC;
+        g_clear_pointer(&s->job_arguments, g_variant_unref);
+        s->job_arguments = g_variant_ref(params);
+        if (g_str_equal(method, "AddStorageVolume"))
+                g_dbus_method_invocation_return_value(invocation, g_variant_new("(uoo)", 4096, STANDIN_JOB, "/"));
+        else if (g_str_equal(method, "CreateElementReplica"))
+                g_dbus_method_invocation_return_value(
+                        invocation, g_variant_new("(uoo)", 4096, STANDIN_JOB, STANDIN_SYNCHRONIZATION));
+        else
+                g_dbus_method_invocation_return_value(invocation, g_variant_new("(uo)", 4096, STANDIN_JOB));
 }
 
 static const GDBusInterfaceVTable vtable = { .method_call = method_call, .get_property = get_property };
@@ -171,8 +254,16 @@ ReplicaStandin *replica_standin_new(const char *bus_address) {
         return s;
 }
 
-guint16 replica_standin_operation(const ReplicaStandin *s) {
-        return s->operation;
+const char *replica_standin_job_method(const ReplicaStandin *s) {
+        return s->job_method;
+}
+
+GVariant *replica_standin_job_arguments(const ReplicaStandin *s) {
+        return s->job_arguments;
+}
+
+GVariant *replica_standin_modify_arguments(const ReplicaStandin *s) {
+        return s->modify_arguments;
 }
 
 void replica_standin_free(ReplicaStandin *s) {
@@ -186,5 +277,7 @@ void replica_standin_free(ReplicaStandin *s) {
         g_dbus_connection_close_sync(s->connection, NULL, NULL);
         g_object_unref(s->connection);
         g_dbus_node_info_unref(s->info);
+        g_clear_pointer(&s->job_arguments, g_variant_unref);
+        g_clear_pointer(&s->modify_arguments, g_variant_unref);
         g_free(s);
 }

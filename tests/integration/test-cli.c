@@ -1126,7 +1126,9 @@ static void test_replica_progress(Harness *h, gconstpointer data) {
 
         g_autoptr(CliResult) r = CLI(h, "resync", "db-mirror");
         g_assert_cmpint(r->status, ==, CLI_OK);
-        g_assert_cmpuint(replica_standin_operation(standin), ==, 14);
+        g_assert_cmpstr(replica_standin_job_method(standin), ==, "ModifyReplicaSynchronization");
+        g_autofree char *args = g_variant_print(replica_standin_job_arguments(standin), FALSE);
+        g_assert_cmpstr(args, ==, "(14, '" STANDIN_SYNCHRONIZATION "', {})");
         g_assert_cmpstr(r->out, ==, "");
         /* While running: the numbers and a time left (the clock moved on a little since the call). */
         const char *running = strstr(r->err, STANDIN_JOB ": running, 42%, 1.5 GiB sent, 85.0 MiB/s, ");
@@ -1136,6 +1138,96 @@ static void test_replica_progress(Harness *h, gconstpointer data) {
         g_assert_nonnull(strstr(running, " left, Copying\n"));
         /* Finished: no time left any more. */
         g_assert_nonnull(strstr(r->err, STANDIN_JOB ": completed, 100%, 1.5 GiB sent, 85.0 MiB/s, Copying\n"));
+}
+
+/* create-replica sends what was typed, in the contract's units, and prints the replica once its cycle ended. */
+static void test_replica_create(Harness *h, gconstpointer data) {
+        harness_stop_daemon(h);
+        g_autoptr(ReplicaStandin) standin = replica_standin_new(h->bus_address);
+
+        g_autoptr(CliResult) r = CLI(h, "create-replica", "db-mirror", "--mirror", "--source=db", "--target", "db-copy",
+                                     "--collection=backup-set", "--interval=10min", "--bandwidth=50M",
+                                     "--chunk-size", "4M");
+        g_assert_cmpint(r->status, ==, CLI_OK);
+        g_assert_cmpstr(r->out, ==, STANDIN_SYNCHRONIZATION "\n");
+        /* The synchronization the reply named is followed from the start. */
+        g_assert_nonnull(strstr(r->err, STANDIN_JOB ": running, 42%, 1.5 GiB sent, 85.0 MiB/s, "));
+
+        g_assert_cmpstr(replica_standin_job_method(standin), ==, "CreateElementReplica");
+        GVariant *args = replica_standin_job_arguments(standin);
+        g_autoptr(GVariant) settings = NULL;
+        const char *name, *source, *target, *collection;
+        guint16 type, mode;
+        g_variant_get(args, "(&sqq&o&o&o@a{sv})", &name, &type, &mode, &source, &target, &collection, &settings);
+        g_assert_cmpstr(name, ==, "db-mirror");
+        g_assert_cmpuint(type, ==, 6);
+        g_assert_cmpuint(mode, ==, 3);
+        g_assert_cmpstr(source, ==, STANDIN_SOURCE);
+        g_assert_cmpstr(target, ==, STANDIN_TARGET);
+        g_assert_cmpstr(collection, ==, STANDIN_COLLECTION);
+        g_autofree char *text = g_variant_print(settings, TRUE);
+        g_assert_cmpstr(text, ==,
+                        "{'CycleInterval': <uint64 600000000>, 'BandwidthLimit': <uint64 52428800>, "
+                        "'ChunkSize': <uint32 4194304>}");
+}
+
+/* The lists name a replica's volumes, and modify and delete treat a replica as the contract says. */
+static void test_replica_objects(Harness *h, gconstpointer data) {
+        harness_stop_daemon(h);
+        g_autoptr(ReplicaStandin) standin = replica_standin_new(h->bus_address);
+
+        g_autofree char *volumes = CLI_OUT(h, "list-volumes", "--no-legend");
+        g_auto(GStrv) volume_rows = g_strsplit(volumes, "\n", -1);
+        g_assert_cmpuint(g_strv_length(volume_rows), ==, 2);
+        g_assert_true(g_regex_match_simple("^" STANDIN_SOURCE " +db +- +iqn.2026-11.org.example:disk +1 +1.0 GiB +yes$",
+                                           volume_rows[0], 0, 0));
+        g_assert_true(g_regex_match_simple("^" STANDIN_TARGET " +db-copy +.* +2 +1.0 GiB +no$", volume_rows[1], 0, 0));
+
+        g_autofree char *replicas = CLI_OUT(h, "list-replicas");
+        g_assert_true(g_regex_match_simple("\n" STANDIN_SYNCHRONIZATION
+                                           " +db-mirror +mirror +synchronized +synchronizing 42% +db +db-copy +-\n",
+                                           replicas, 0, 0));
+        g_assert_true(g_str_has_suffix(replicas, "\n1 replica listed."));
+
+        g_autoptr(CliResult) deleted = CLI(h, "delete", "db-mirror");
+        g_assert_cmpint(deleted->status, ==, CLI_INVALID);
+        g_assert_cmpstr(deleted->err, ==,
+                        "A replica is not deleted but detached: iscsi-replctl detach " STANDIN_SYNCHRONIZATION "\n");
+
+        g_free(CLI_OUT(h, "modify", "db-mirror", "--bandwidth=0", "--interval=0", "--element-name=db-mirror-2"));
+        GVariant *modify = replica_standin_modify_arguments(standin);
+        g_assert_nonnull(modify);
+        g_autofree char *text = g_variant_print(modify, TRUE);
+        g_assert_cmpstr(text, ==,
+                        "({'ElementName': <'db-mirror-2'>, 'BandwidthLimit': <uint64 0>, 'CycleInterval': <uint64 0>},)");
+        g_autoptr(CliResult) flags = CLI(h, "modify", "db-mirror", "--active=no");
+        g_assert_cmpint(flags->status, ==, CLI_INVALID);
+        g_assert_cmpstr(flags->err, ==, "--active and --delete-on-unassociated apply to collections, not to replicas.\n");
+}
+
+/* add-volume prints the volume its job found, compare says when the copy is equal; neither shows bytes sent. */
+static void test_replica_volume_and_compare(Harness *h, gconstpointer data) {
+        harness_stop_daemon(h);
+        g_autoptr(ReplicaStandin) standin = replica_standin_new(h->bus_address);
+
+        g_autoptr(CliResult) added = CLI(h, "add-volume", "127.0.0.1:3260", "--lun=7",
+                                         "--target-name=iqn.2026-11.org.example:t", "--element-name=db");
+        g_assert_cmpint(added->status, ==, CLI_OK);
+        g_assert_cmpstr(added->out, ==, STANDIN_SOURCE "\n");
+        g_assert_cmpstr(replica_standin_job_method(standin), ==, "AddStorageVolume");
+        g_autofree char *args = g_variant_print(replica_standin_job_arguments(standin), TRUE);
+        g_assert_cmpstr(args, ==,
+                        "(objectpath '" STANDIN_ACCESS_POINT "', {'LUN': <uint16 7>, "
+                        "'TargetName': <'iqn.2026-11.org.example:t'>, 'ElementName': <'db'>})");
+        g_assert_nonnull(strstr(added->err, STANDIN_JOB ": running, 42%, Copying\n"));
+        g_assert_null(strstr(added->err, "sent"));
+
+        /* The stand-in's one job has ended: the client sees that at once and reports the result. */
+        g_autoptr(CliResult) compared = CLI(h, "compare", "db-mirror");
+        g_assert_cmpint(compared->status, ==, CLI_OK);
+        g_assert_cmpstr(compared->out, ==, "The copy equals the source.\n");
+        g_assert_cmpstr(replica_standin_job_method(standin), ==, "Compare");
+        g_assert_null(strstr(compared->err, "sent"));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1487,6 +1579,9 @@ int main(int argc, char *argv[]) {
         harness_add_test("/integration/cli/replicas/lists", NULL, test_replica_lists);
         harness_add_test("/integration/cli/replicas/service-without", NULL, test_replica_service_without);
         harness_add_test("/integration/cli/replicas/progress", NULL, test_replica_progress);
+        harness_add_test("/integration/cli/replicas/create", NULL, test_replica_create);
+        harness_add_test("/integration/cli/replicas/objects", NULL, test_replica_objects);
+        harness_add_test("/integration/cli/replicas/volume-and-compare", NULL, test_replica_volume_and_compare);
         harness_add_test("/integration/cli/job/progress-terminal", NULL, test_job_progress_terminal);
         harness_add_test("/integration/cli/job/progress-lines", NULL, test_job_progress_lines);
         harness_add_test("/integration/cli/job/progress-order", &slow_probes, test_job_progress_order);

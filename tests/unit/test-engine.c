@@ -1528,6 +1528,58 @@ static void test_job_probe_peers(Fixture *f, gconstpointer data) {
         assert_model_is_stored(f);
 }
 
+/*
+ * Many peers in four kinds: a listening and a refusing access point, only a
+ * refusing one, two listening ones, none. The answer lists each peer with a
+ * listening access point once, in the model's order, and nothing else.
+ */
+static void test_job_probe_many_peers(Fixture *f, gconstpointer data) {
+        enum { N_PEERS = 60 };
+        g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *affected = NULL, *want = NULL;
+        uint16_t second_port;
+        int second_fd;
+        uint64_t id;
+        Job *j;
+
+        second_fd = socket_on(LISTEN_ADDRESS, &second_port);
+        g_assert_cmpint(listen(second_fd, 64), ==, 0);
+        for (unsigned i = 0; i < N_PEERS; i++) {
+                g_autofree char *name = g_strdup_printf("iqn.2024-01.org.example:peer%u", i);
+                uint64_t peer = add_peer(f, name);
+
+                switch (i % 4) {
+                case 0:
+                        add_access_point(f, peer, REFUSE_ADDRESS, f->refuse_port);
+                        add_access_point(f, peer, LISTEN_ADDRESS, f->listen_port);
+                        break;
+                case 1:
+                        add_access_point(f, peer, REFUSE_ADDRESS, f->refuse_port);
+                        break;
+                case 2:
+                        add_access_point(f, peer, LISTEN_ADDRESS, second_port);
+                        add_access_point(f, peer, LISTEN_ADDRESS, f->listen_port);
+                        break;
+                default:
+                        break;
+                }
+                if (i % 2 == 0)
+                        g_ptr_array_add(expected, g_strdup(PATH(OBJECT_SYSTEM, peer)));
+        }
+        g_ptr_array_add(expected, NULL);
+
+        id = start_job(f, &f->caller, 0);
+        wait_completed(f, id);
+
+        j = job(f, id);
+        g_assert_cmpint(j->state, ==, JOB_STATE_COMPLETED);
+        affected = g_strjoinv(",", j->affected_elements);
+        want = g_strjoinv(",", (char **) expected->pdata);
+        g_assert_cmpstr(affected, ==, want);
+        assert_model_is_stored(f);
+        close(second_fd);
+}
+
 /* Starts Verify of a listening peer's access point, to be kept after it ends. */
 static uint64_t run_kept_verify_job(Fixture *f, uint64_t ap) {
         uint64_t id = start_job(f, &f->caller, ap);
@@ -1568,6 +1620,32 @@ static void test_job_retention(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(stored->jobs.n, ==, 1);
         g_assert_nonnull(model_get_job(stored, second));
         model_free(stored);
+        assert_model_is_stored(f);
+}
+
+/*
+ * Two jobs end in one group while the limit is one finished job: the oldest
+ * finished jobs go, the newest stays. The removals commit after the group
+ * that set them off, so a job whose removal is pending must not count.
+ */
+static void test_job_retention_same_group(Fixture *f, gconstpointer data) {
+        uint64_t local2 = add_access_point(f, LOCAL_SYSTEM_ID, "127.0.0.5", 3260);
+        uint64_t first, second, third;
+
+        first = run_kept_verify_job(f, f->local1);
+        /* Verify of this host's access points ends on the job's first run: both in one turn. */
+        second = start_job(f, &f->caller, f->local1);
+        third = start_job(f, &f->caller, local2);
+        notes_clear(f);
+        run_until(f, job_has_completed, third, "job completion");
+        g_assert_true(job_has_completed(f, second));
+        flush(f);
+
+        g_assert_cmpuint(notes_count(f, NOTE_REMOVED, OBJECT_JOB, first), ==, 1);
+        g_assert_cmpuint(notes_count(f, NOTE_REMOVED, OBJECT_JOB, second), ==, 1);
+        g_assert_cmpuint(notes_count(f, NOTE_REMOVED, OBJECT_JOB, third), ==, 0);
+        g_assert_nonnull(model_get_job(f->engine->model, third));
+        g_assert_cmpuint(f->engine->model->jobs.n, ==, 1);
         assert_model_is_stored(f);
 }
 
@@ -1735,6 +1813,7 @@ int main(int argc, char *argv[]) {
         ADD("/engine/jobs/verify-access-points", setup_world, test_job_verify_access_points);
         ADD("/engine/jobs/progress-rate-limited", setup_slow_progress, test_job_progress_rate_limited);
         ADD("/engine/jobs/probe-peers", setup_world, test_job_probe_peers);
+        ADD("/engine/jobs/probe-many-peers", setup_world, test_job_probe_many_peers);
         ADD("/engine/jobs/refused", setup_world, test_job_refused);
         ADD("/engine/jobs/timeout", setup_short_probes, test_job_timeout);
         ADD("/engine/jobs/terminate", setup_world, test_job_terminate);
@@ -1744,6 +1823,7 @@ int main(int argc, char *argv[]) {
         ADD("/engine/jobs/limit-total", setup_one_running_job, test_job_limit_total);
         ADD("/engine/jobs/limit-per-user", setup_one_job_per_user, test_job_limit_per_user);
         ADD("/engine/jobs/retention", setup_one_finished_job, test_job_retention);
+        ADD("/engine/jobs/retention-same-group", setup_one_finished_job, test_job_retention_same_group);
         ADD("/engine/jobs/time-before-removal", setup_quick_removal, test_job_time_before_removal);
         ADD("/engine/jobs/kept-without-delete-on-completion", setup_world, test_job_kept_without_delete_on_completion);
         ADD("/engine/jobs/delete", setup_world, test_job_delete);

@@ -320,6 +320,27 @@ static void test_rebuild(Fixture *f, gconstpointer data) {
         idset_clear(&s);
 }
 
+/* The engine's changes add and remove objects by kind: replicas go through the same indexes. */
+static void test_by_kind(Fixture *f, gconstpointer data) {
+        IdSet s = IDSET_INIT;
+
+        g_assert_cmpint(model_add_object(f->m, OBJECT_VOLUME, new_volume(13, 2, "iqn.2024-01.org.example:t1", 5)),
+                        ==, 0);
+        g_assert_nonnull(model_find_volume_by_lun(f->m, 2, "iqn.2024-01.org.example:t1", 5));
+        g_assert_cmpint(model_add_object(f->m, OBJECT_SYNCHRONIZATION, new_sync(20, 13, 12, 30)), ==, 0);
+        g_assert_cmpint(model_synchronizations_of_collection(f->m, 30, &s), ==, 0);
+        ASSERT_IDS(&s, 20);
+
+        synchronization_free(model_remove_object(f->m, OBJECT_SYNCHRONIZATION, 20));
+        g_assert_null(model_get_synchronization(f->m, 20));
+        g_assert_cmpint(model_synchronizations_of_volume(f->m, 13, &s), ==, 0);
+        g_assert_cmpuint(s.n, ==, 0);
+        volume_free(model_remove_object(f->m, OBJECT_VOLUME, 13));
+        g_assert_null(model_find_volume_by_lun(f->m, 2, "iqn.2024-01.org.example:t1", 5));
+        g_assert_null(model_get_volume(f->m, 13));
+        idset_clear(&s);
+}
+
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
 
 int main(int argc, char *argv[]) {
@@ -334,5 +355,6 @@ int main(int argc, char *argv[]) {
         ADD("/model/replica/sync-index-survives-collection-replace", test_sync_index_survives_collection_replace);
         ADD("/model/replica/volume-replace", test_volume_replace);
         ADD("/model/replica/rebuild", test_rebuild);
+        ADD("/model/replica/by-kind", test_by_kind);
         return g_test_run();
 }

@@ -2,6 +2,7 @@
 /* util/strutil: UTF-8 and the safe-string rule, string arrays, clocks. */
 
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -159,6 +160,51 @@ static void test_strv_build(void) {
         g_assert_null(strv_free(NULL));
 }
 
+static void test_strv_builder(void) {
+        StrvBuilder b = STRV_BUILDER_INIT;
+        _cleanup_strv_free_ char **l = NULL, **empty = NULL;
+        char *owned = strdup("owned");
+        size_t moves = 0, last_allocated = 0;
+        char name[32];
+
+        /* Nothing added: stealing gives an empty list, not NULL. */
+        empty = strv_builder_steal(&b);
+        g_assert_nonnull(empty);
+        g_assert_null(empty[0]);
+
+        g_assert_cmpint(strv_builder_push(&b, owned), ==, 0);
+        g_assert_true(b.l[0] == owned);
+        /* A NULL-terminated list with every entry in place after each append. */
+        for (unsigned i = 1; i < 10000; i++) {
+                snprintf(name, sizeof(name), "e%u", i);
+                g_assert_cmpint(strv_builder_extend(&b, name), ==, 0);
+                g_assert_cmpuint(b.n, ==, i + 1);
+                g_assert_null(b.l[b.n]);
+                g_assert_cmpstr(b.l[i], ==, name);
+                if (b.n_allocated != last_allocated) {
+                        moves++;
+                        last_allocated = b.n_allocated;
+                }
+        }
+        /* The room doubles: 10,000 appends grow the array a handful of times, not once each. */
+        g_assert_cmpuint(moves, <=, 15);
+        g_assert_cmpuint(strv_length(b.l), ==, 10000);
+
+        l = strv_builder_steal(&b);
+        g_assert_null(b.l);
+        g_assert_cmpuint(b.n, ==, 0);
+        g_assert_cmpuint(strv_length(l), ==, 10000);
+        g_assert_cmpstr(l[0], ==, "owned");
+        g_assert_cmpstr(l[9999], ==, "e9999");
+
+        /* Cleared, the builder frees what it held and can start again. */
+        g_assert_cmpint(strv_builder_extend(&b, "x"), ==, 0);
+        strv_builder_clear(&b);
+        g_assert_null(b.l);
+        g_assert_cmpuint(b.n_allocated, ==, 0);
+        strv_builder_clear(&b);
+}
+
 static void test_strv_copy(void) {
         _cleanup_strv_free_ char **l = NULL, **c = NULL, **e = NULL;
 
@@ -240,6 +286,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/strutil/streq-isempty", test_streq_isempty);
         g_test_add_func("/strutil/erase-and-free", test_erase_and_free);
         g_test_add_func("/strutil/strv/build", test_strv_build);
+        g_test_add_func("/strutil/strv/builder", test_strv_builder);
         g_test_add_func("/strutil/strv/copy", test_strv_copy);
         g_test_add_func("/strutil/strv/join", test_strv_join);
         g_test_add_func("/strutil/strv/split", test_strv_split);

@@ -2,13 +2,19 @@
 /*
  * net/volume-session against real targets: a "local" tgtd on 127.0.0.85 and
  * a "remote" one on 127.0.0.86, reached from 127.0.0.85 as the local access
- * point's address. Size, a LUN that is no disk, CHAP, a missing target, and
- * the source address the target sees. Skipped without root or tgt.
+ * point's address. Size, a LUN that is no disk, CHAP, a missing target, the
+ * source address the target sees, and how writes leave on the wire.
+ * Skipped without root or tgt.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "net/volume-session.h"
 #include "tgtd-endpoint.h"
@@ -165,6 +171,83 @@ static void test_session_no_such_target(Fixture *f, gconstpointer data) {
         volume_session_free(s);
 }
 
+/* TCP segments this process sent on its connection to t's portal, from the socket's TCP_INFO. */
+static uint32_t segments_sent_to(const Tgtd *t) {
+        g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+        const char *name;
+        uint32_t found = 0;
+        unsigned n_found = 0;
+
+        g_assert_nonnull(dir);
+        while ((name = g_dir_read_name(dir))) {
+                struct sockaddr_in peer = {};
+                socklen_t len = sizeof(peer);
+                struct tcp_info info = {};
+                socklen_t info_len = sizeof(info);
+                char address[INET_ADDRSTRLEN];
+                int fd = atoi(name);
+
+                if (getpeername(fd, (struct sockaddr *) &peer, &len) < 0 || peer.sin_family != AF_INET ||
+                    ntohs(peer.sin_port) != t->port || !inet_ntop(AF_INET, &peer.sin_addr, address, sizeof(address)) ||
+                    strcmp(address, t->address) != 0)
+                        continue;
+                g_assert_cmpint(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &info_len), ==, 0);
+                found = info.tcpi_segs_out;
+                n_found++;
+        }
+        g_assert_cmpuint(n_found, ==, 1);
+        return found;
+}
+
+#define N_WRITES 4u
+
+typedef struct Write {
+        VolumeIo io;                    /* first: the callback's pointer is the write's */
+        struct Writes *all;
+} Write;
+
+typedef struct Writes {
+        Write write[N_WRITES];
+        unsigned n_done;
+        gboolean all_done;
+} Writes;
+
+static void on_write(VolumeIo *io, int error) {
+        Write *w = (Write *) io;
+
+        g_assert_cmpint(error, ==, 0);
+        if (++w->all->n_done == N_WRITES)
+                w->all->all_done = TRUE;
+}
+
+static void test_session_write_segments(Fixture *f, gconstpointer data) {
+        const uint32_t length = VOLUME_SIZE / N_WRITES, blocks = length / 512;
+        g_autoptr(VolumeSession) s = NULL;
+        g_autofree uint8_t *buf = g_malloc(length);
+        Writes writes = {};
+        SessionOutcome o;
+        uint32_t before, sent;
+
+        if (!f->event)
+                return;
+        open_session(f, 1, &o, &s);
+        g_assert_cmpint(o.error, ==, 0);
+        memset(buf, 0x5a, length);
+        before = segments_sent_to(f->local);
+        for (unsigned i = 0; i < N_WRITES; i++) {
+                writes.write[i].all = &writes;
+                g_assert_cmpint(volume_session_write(s, &writes.write[i].io, i * blocks, blocks, buf, on_write), ==, 0);
+        }
+        test_loop_until(f->event, &writes.all_done, WATCHDOG_USEC);
+        sent = segments_sent_to(f->local) - before;
+        g_test_message("%u segments for %" G_GUINT64_FORMAT " bytes", sent, VOLUME_SIZE);
+        /*
+         * tgtd takes data in PDUs of at most 8 KiB (its MaxRecvDataSegmentLength):
+         * 512 for 4 MiB, each a header and its data. Sent one by one they would
+         * be two segments each; packed together, a loopback segment holds many.
+         */
+        g_assert_cmpuint(sent, <, VOLUME_SIZE / (4 * 8192));
+}
 
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
@@ -176,5 +259,6 @@ int main(int argc, char *argv[]) {
         FIXTURE_TEST("/volume-session/chap", test_session_chap);
         FIXTURE_TEST("/volume-session/no-such-target", test_session_no_such_target);
         FIXTURE_TEST("/volume-session/source-address", test_session_source_address);
+        FIXTURE_TEST("/volume-session/write-segments", test_session_write_segments);
         return g_test_run();
 }
