@@ -266,6 +266,17 @@ static int on_tick(sd_event_source *src, uint64_t usec, void *userdata) {
 
 /* ---- the work ---- */
 
+void replica_set_running_state(Synchronization *u) {
+        if (u->copy_state == COPY_STATE_INITIALIZED)
+                u->progress_status = PROGRESS_STATUS_INITIALIZING;
+        else if (u->copy_state == COPY_STATE_SYNCHRONIZED)
+                u->progress_status = PROGRESS_STATUS_SYNCHRONIZING;
+        else {
+                u->copy_state = COPY_STATE_UNSYNCHRONIZED;
+                u->progress_status = PROGRESS_STATUS_RESYNCING;
+        }
+}
+
 /* The synchronization is marked as running this cycle: ProgressStatus, Job, no next time; a resync leaves Broken, Fractured or Suspended. */
 static void mark_running(JobRuntime *rt, const Synchronization *s) {
         Engine *e = rt->engine;
@@ -278,14 +289,7 @@ static void mark_running(JobRuntime *rt, const Synchronization *s) {
                 log_warning("Failed to store the start of a cycle of synchronization %" PRIu64, s->id);
                 return;
         }
-        if (s->copy_state == COPY_STATE_INITIALIZED)
-                u->progress_status = PROGRESS_STATUS_INITIALIZING;
-        else if (s->copy_state == COPY_STATE_SYNCHRONIZED)
-                u->progress_status = PROGRESS_STATUS_SYNCHRONIZING;
-        else {
-                u->copy_state = COPY_STATE_UNSYNCHRONIZED;
-                u->progress_status = PROGRESS_STATUS_RESYNCING;
-        }
+        replica_set_running_state(u);
         u->next_sync_time = 0;
         u->job_id = rt->job->id;
         u->bytes_scanned = u->bytes_transferred = 0;

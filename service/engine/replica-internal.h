@@ -51,6 +51,12 @@ VolumeEndpoint replica_endpoint(Engine *e, const Volume *v, const AccessPoint *a
  */
 void replica_change_sync(Change *ch, Engine *e, Synchronization *updated);
 /*
+ * The states of a synchronization whose cycle starts: a first cycle is
+ * Initializing, a Mirror's next one Synchronizing; a resync leaves Broken,
+ * Fractured or Suspended at once for Unsynchronized, Resyncing.
+ */
+void replica_set_running_state(Synchronization *u);
+/*
  * Starts a cycle of s now (c NULL: the schedule): a job, and s marked as
  * running it, in one change; method names the job.
  */

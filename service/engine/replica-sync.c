@@ -131,6 +131,8 @@ int replica_start_cycle(Engine *e, const Caller *c, const Synchronization *s, co
         }
         u->job_id = j->id;
         u->next_sync_time = 0;
+        /* Callers see the cycle's states with the reply, not only once it starts to copy. */
+        replica_set_running_state(u);
         *ret_job_id = j->id;
         change_log(ch, "started job %s (%s: a cycle of %s)", path_of(p, OBJECT_JOB, j->id), method,
                    object_path_format((char[OBJECT_PATH_MAX]) {}, OBJECT_SYNCHRONIZATION, s->id));

@@ -20,6 +20,7 @@
 #define CHUNKS 256
 #define VOLUME_SIZE ((guint64) CHUNK * CHUNKS)  /* 16 MiB */
 
+#define COPY_STATE_UNSYNCHRONIZED 3
 #define COPY_STATE_SYNCHRONIZED 4
 #define COPY_STATE_BROKEN 5
 #define COPY_STATE_FRACTURED 6
@@ -308,6 +309,8 @@ static void test_operations(Harness *h, gconstpointer data) {
 
         /* Resume goes on with the cycle cut short, from where it stopped; a Resync after it has nothing to send. */
         g_autofree char *resumed_job = modify(h, OP_RESUME, sync, 4096);
+        /* The state says so with the reply: no longer Suspended. */
+        g_assert_cmpuint(copy_state(h, sync), ==, COPY_STATE_UNSYNCHRONIZED);
         set_bandwidth_limit(h, sync, 0);
         assert_job_ends(h, resumed_job, TRUE);
         g_assert_cmpuint(bytes_transferred(h, sync), <, VOLUME_SIZE);

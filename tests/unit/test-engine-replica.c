@@ -168,6 +168,10 @@ static void test_suspend_resume_detach(Fixture *f, gconstpointer data) {
         g_assert_cmpint(engine_modify_synchronization(f->engine, &f->caller, id, &lift, &f->err), ==, 0);
         resumed = operate(f, id, REPLICA_OPERATION_RESUME, 0);
         g_assert_cmpuint(resumed, >, 0);
+        /* Once the call is stored, before the cycle copies anything, it is no longer Suspended. */
+        g_assert_cmpint(engine_flush(f->engine), ==, 0);
+        g_assert_cmpuint(sync_of(f, id)->copy_state, ==, COPY_STATE_UNSYNCHRONIZED);
+        g_assert_cmpuint(sync_of(f, id)->progress_status, ==, PROGRESS_STATUS_RESYNCING);
         g_assert_cmpint(wait_job(f, resumed)->state, ==, JOB_STATE_COMPLETED);
         s = sync_of(f, id);
         g_assert_cmpint(s->copy_state, ==, COPY_STATE_SYNCHRONIZED);
