@@ -18,8 +18,6 @@
 #include "util/log.h"
 #include "util/strutil.h"
 
-static BusContext *observer_context;
-
 const char *bus_interface_for_kind(ObjectKind kind) {
         switch (kind) {
         case OBJECT_SERVICE:         return SERVICE_INTERFACE;
@@ -153,7 +151,6 @@ int bus_register_objects(BusContext *ctx) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to register %s objects", object_kind_to_string(kinds[i]));
         }
-        observer_context = ctx;
         return 0;
 }
 
