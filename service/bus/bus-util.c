@@ -412,7 +412,8 @@ int bus_reply_method_return_when_stored(BusContext *ctx, sd_bus_message *call, c
 int bus_append_path(sd_bus_message *reply, ObjectKind kind, uint64_t id) {
         char p[OBJECT_PATH_MAX];
 
-        return sd_bus_message_append(reply, "o", object_path_format(p, kind, id));
+        /* Not sd_bus_message_append(): member lists append thousands, and it parses its format each time. */
+        return sd_bus_message_append_basic(reply, 'o', object_path_format(p, kind, id));
 }
 
 int bus_append_idset(sd_bus_message *reply, ObjectKind kind, const IdSet *s) {
@@ -432,7 +433,7 @@ int bus_append_strv_paths(sd_bus_message *reply, char * const *paths) {
 
         r = sd_bus_message_open_container(reply, 'a', "o");
         for (char * const *p = paths; r >= 0 && p && *p; p++)
-                r = sd_bus_message_append(reply, "o", *p);
+                r = sd_bus_message_append_basic(reply, 'o', *p);
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         return r;

@@ -2,9 +2,7 @@
 /* Formatting and parsing of object paths; the id syntax is decimal from 1, no sign, no leading zero. */
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "object-path.h"
@@ -83,14 +81,48 @@ ObjectKind object_kind_from_string(const char *s, size_t n) {
         return OBJECT_INVALID;
 }
 
+/* Lengths of the prefixes, so that formatting a path copies bytes instead of parsing a format. */
+static const size_t kind_prefix_lengths[_OBJECT_KIND_MAX] = {
+        [OBJECT_SYSTEM] = sizeof(SYSTEM_PATH_PREFIX) - 1,
+        [OBJECT_ACCESS_POINT] = sizeof(ACCESS_POINT_PATH_PREFIX) - 1,
+        [OBJECT_COLLECTION] = sizeof(COLLECTION_PATH_PREFIX) - 1,
+        [OBJECT_SECRET] = sizeof(SECRET_PATH_PREFIX) - 1,
+        [OBJECT_JOB] = sizeof(JOB_PATH_PREFIX) - 1,
+        [OBJECT_VOLUME] = sizeof(VOLUME_PATH_PREFIX) - 1,
+        [OBJECT_SYNCHRONIZATION] = sizeof(SYNCHRONIZATION_PATH_PREFIX) - 1,
+};
+
+/* The longest prefix, a slash and the 20 digits of UINT64_MAX fit. */
+_Static_assert(sizeof(SYNCHRONIZATION_PATH_PREFIX) + 1 + 20 <= OBJECT_PATH_MAX, "a path must fit OBJECT_PATH_MAX");
+
+/*
+ * Member lists, signals and GetManagedObjects format paths by the thousand,
+ * so this copies the prefix and writes the digits itself rather than going
+ * through snprintf().
+ */
 char *object_path_format(char buf[static OBJECT_PATH_MAX], ObjectKind kind, uint64_t id) {
+        char digits[20];
+        size_t l, n = 0;
+
         /* An out-of-range kind names nothing rather than reading past the table. */
-        if (kind <= OBJECT_NONE || kind >= _OBJECT_KIND_MAX || !kind_prefixes[kind])
-                snprintf(buf, OBJECT_PATH_MAX, "%s", kind == OBJECT_SERVICE ? SERVICE_ROOT_PATH : NULL_PATH);
-        else if (kind == OBJECT_SYSTEM && id == LOCAL_SYSTEM_ID)
-                snprintf(buf, OBJECT_PATH_MAX, "%s", LOCAL_SYSTEM_PATH);
-        else
-                snprintf(buf, OBJECT_PATH_MAX, "%s/%" PRIu64, kind_prefixes[kind], id);
+        if (kind <= OBJECT_NONE || kind >= _OBJECT_KIND_MAX || !kind_prefixes[kind]) {
+                strcpy(buf, kind == OBJECT_SERVICE ? SERVICE_ROOT_PATH : NULL_PATH);
+                return buf;
+        }
+        if (kind == OBJECT_SYSTEM && id == LOCAL_SYSTEM_ID) {
+                strcpy(buf, LOCAL_SYSTEM_PATH);
+                return buf;
+        }
+        do {
+                digits[n++] = (char) ('0' + id % 10);
+                id /= 10;
+        } while (id > 0);
+        l = kind_prefix_lengths[kind];
+        memcpy(buf, kind_prefixes[kind], l);
+        buf[l++] = '/';
+        while (n > 0)
+                buf[l++] = digits[--n];
+        buf[l] = 0;
         return buf;
 }
 
