@@ -16,7 +16,7 @@
 #include "util/macros.h"
 
 /* Distinct statements of the write path; more is a programming error (see store_prepare_cached()). */
-#define STORE_STATEMENTS_MAX 32
+#define STORE_STATEMENTS_MAX 48
 
 struct Store {
         sqlite3 *db;

@@ -73,7 +73,11 @@ int store_prepare_cached(Store *s, const char *sql, sqlite3_stmt **ret) {
         return 0;
 }
 
-/* A transaction-control statement, prepared once; not a row write, so no fault counts it. */
+/*
+ * A transaction-control statement, prepared once (every change begins and
+ * commits, and parsing the text again each time cost more than running it);
+ * not a row write, so no fault counts it.
+ */
 static int store_exec_cached(Store *s, const char *sql) {
         sqlite3_stmt *st;
         int r, rc;
@@ -189,7 +193,7 @@ int store_begin(Store *s) {
                 log_error("Store %s: a transaction is open already.", s->path);
                 return -EBUSY;
         }
-        return store_exec(s, "BEGIN IMMEDIATE");
+        return store_exec_cached(s, "BEGIN IMMEDIATE");
 }
 
 /**
@@ -205,7 +209,7 @@ int store_begin(Store *s) {
 int store_commit(Store *s) {
         int r;
 
-        r = store_exec(s, "COMMIT");
+        r = store_exec_cached(s, "COMMIT");
         if (r < 0) {
                 store_rollback(s);
                 return r;
