@@ -52,6 +52,7 @@ typedef struct PendingObject {
 } PendingObject;
 
 struct BusSignals {
+        BusContext *ctx;                /* what the property getters are given */
         sd_bus *bus;
         sd_bus_slot *filter_slot;
         sd_event_source *flush_source;
@@ -99,22 +100,6 @@ static int properties_to_mask(ObjectKind kind, const char * const *names, uint64
         return 0;
 }
 
-/* Fills names (at least MAX_MERGED_PROPERTIES + 1) from mask, NULL-terminated. */
-static void mask_to_properties(ObjectKind kind, uint64_t mask, const char **names) {
-        const sd_bus_vtable *v = bus_vtable_for_kind(kind);
-        size_t k = 0;
-        int bit = 0;
-
-        for (; v && v->type != _SD_BUS_VTABLE_END && bit < MAX_MERGED_PROPERTIES; v++) {
-                if (!vtable_is_property(v))
-                        continue;
-                if (mask & (UINT64_C(1) << bit))
-                        names[k++] = v->x.property.member;
-                bit++;
-        }
-        names[k] = NULL;
-}
-
 /* ---- objects ---- */
 
 static uint64_t object_hash(ObjectKind kind, uint64_t id) {
@@ -129,10 +114,70 @@ static bool object_matches(const void *item, const void *key) {
 
 /* ---- sending ---- */
 
-static void send_signal(sd_bus *bus, const PendingSignal *e) {
+static int append_property(BusSignals *s, sd_bus_message *m, const sd_bus_vtable *v, const char *path,
+                           const char *interface) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_message_open_container(m, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append_basic(m, 's', v->x.property.member);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'v', v->x.property.signature);
+        if (r >= 0)
+                r = v->x.property.get(s->bus, path, interface, v->x.property.member, m, s->ctx, &error);
+        if (r >= 0 && sd_bus_error_is_set(&error))
+                r = -sd_bus_error_get_errno(&error);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+/*
+ * PropertiesChanged with the properties of mask and their values, as
+ * sd_bus_emit_properties_changed_strv() would send it (every property here
+ * emits its value, none only an invalidation), built from the vtable
+ * directly: sd-bus would look the object and each name up again, which cost
+ * more than the signal.
+ */
+static int emit_properties_changed(BusSignals *s, const char *path, ObjectKind kind, uint64_t id, uint64_t mask) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        const char *interface = bus_interface_for_kind(kind);
+        const sd_bus_vtable *v = bus_vtable_for_kind(kind);
+        int bit = 0, r;
+
+        if (!bus_object_exists(s->ctx, kind, id))
+                return -ENOENT;
+        r = sd_bus_message_new_signal(s->bus, &m, path, "org.freedesktop.DBus.Properties", "PropertiesChanged");
+        if (r >= 0)
+                r = sd_bus_message_append_basic(m, 's', interface);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (; r >= 0 && v && v->type != _SD_BUS_VTABLE_END && bit < MAX_MERGED_PROPERTIES; v++) {
+                if (!vtable_is_property(v))
+                        continue;
+                if (mask & (UINT64_C(1) << bit))
+                        r = append_property(s, m, v, path, interface);
+                bit++;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        /* No invalidated-only properties. */
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "s");
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_send(s->bus, m, NULL);
+        return r;
+}
+
+static void send_signal(BusSignals *s, const PendingSignal *e) {
         char p[OBJECT_PATH_MAX];
-        const char *names[MAX_MERGED_PROPERTIES + 1];
         const char *interface = bus_interface_for_kind(e->kind);
+        sd_bus *bus = s->bus;
         int r;
 
         object_path_format(p, e->kind, e->id);
@@ -144,8 +189,7 @@ static void send_signal(sd_bus *bus, const PendingSignal *e) {
                 r = sd_bus_emit_interfaces_removed(bus, p, interface, NULL);
                 break;
         case SIGNAL_CHANGED:
-                mask_to_properties(e->kind, e->properties, names);
-                r = sd_bus_emit_properties_changed_strv(bus, p, interface, (char **) names);
+                r = emit_properties_changed(s, p, e->kind, e->id, e->properties);
                 break;
         case SIGNAL_COMPLETED:
                 r = sd_bus_emit_signal(bus, p, JOB_INTERFACE, "Completed", "bqs", e->success, e->error_code,
@@ -176,7 +220,7 @@ void bus_signals_flush(BusSignals *s) {
                 return;
         for (size_t i = 0; i < s->n_queue; i++)
                 if (!s->queue[i].dropped)
-                        send_signal(s->bus, &s->queue[i]);
+                        send_signal(s, &s->queue[i]);
         batch_clear(s);
 }
 
@@ -262,7 +306,7 @@ static void batch_make_room(BusSignals *s) {
 static void send_now(BusSignals *s, PendingSignal *e, int error) {
         log_debug_errno(error, "Sending a signal without batching it");
         bus_signals_flush(s);
-        send_signal(s->bus, e);
+        send_signal(s, e);
         free(e->message);
 }
 
@@ -361,7 +405,8 @@ void bus_signals_completed(BusSignals *s, uint64_t job_id, bool success, uint16_
 
 /* ---- life ---- */
 
-int bus_signals_new(sd_bus *bus, BusSignals **ret) {
+int bus_signals_new(BusContext *ctx, BusSignals **ret) {
+        sd_bus *bus = ctx->bus;
         sd_event *event = sd_bus_get_event(bus);
         BusSignals *s;
         int r;
@@ -371,6 +416,7 @@ int bus_signals_new(sd_bus *bus, BusSignals **ret) {
         s = calloc(1, sizeof(BusSignals));
         if (!s)
                 return -ENOMEM;
+        s->ctx = ctx;
         s->bus = sd_bus_ref(bus);
         s->index = HASH_INDEX_INIT;
         r = sd_event_add_defer(event, &s->flush_source, on_flush, s);

@@ -35,12 +35,11 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-util.h"
 #include "contract/object-path.h"
 
-typedef struct BusSignals BusSignals;
-
-/* The bus must be attached to its event loop. */
-int bus_signals_new(sd_bus *bus, BusSignals **ret);
+/* ctx's bus must be attached to its event loop; ctx is what the property getters are given. */
+int bus_signals_new(BusContext *ctx, BusSignals **ret);
 /* Drops what is still queued. */
 BusSignals *bus_signals_free(BusSignals *s);
 

@@ -59,6 +59,10 @@ static bool model_has(const Model *m, ObjectKind kind, uint64_t id) {
         }
 }
 
+bool bus_object_exists(BusContext *ctx, ObjectKind kind, uint64_t id) {
+        return kind == OBJECT_SERVICE || model_has(ctx->engine->model, kind, id);
+}
+
 static int find_object(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
                        sd_bus_error *error) {
         BusContext *ctx = userdata;
@@ -129,7 +133,7 @@ int bus_register_objects(BusContext *ctx) {
         r = caller_cache_start(ctx->bus);
         if (r < 0)
                 return r;
-        r = bus_signals_new(ctx->bus, &ctx->signals);
+        r = bus_signals_new(ctx, &ctx->signals);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the object signals");
         r = bus_install_reply_limit(ctx);

@@ -51,6 +51,8 @@ const EngineObserver *bus_engine_observer(void);
  */
 void bus_flush_signals(BusContext *ctx);
 
+/* Whether the object is in the model (the service object always is). */
+bool bus_object_exists(BusContext *ctx, ObjectKind kind, uint64_t id);
 const char *bus_interface_for_kind(ObjectKind kind);
 const sd_bus_vtable *bus_vtable_for_kind(ObjectKind kind);
 
