@@ -17,7 +17,7 @@
 
 #include "core/model.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_DATABASE_NAME "state.db"
 
 typedef struct Store Store;

@@ -575,6 +575,75 @@ static void test_open_migrates_version_1(Fixture *f, gconstpointer data) {
         access_point_free(ap);
 }
 
+/* Whether SQLite's program for writing a member row builds a temporary table (OpenEphemeral). */
+static bool member_insert_builds_temporary_table(const char *path) {
+        sqlite3 *db = raw_open(path);
+        sqlite3_stmt *st = NULL;
+        bool found = false;
+
+        g_assert_cmpint(sqlite3_prepare_v2(db, "EXPLAIN INSERT OR IGNORE INTO collection_members "
+                                               "(collection_id, kind, member_id) VALUES (?1, ?2, ?3)",
+                                           -1, &st, NULL), ==, SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW)
+                found = found || g_strcmp0((const char *) sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
+        sqlite3_finalize(st);
+        g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
+        return found;
+}
+
+/* Every AddTo and RemoveFrom writes member rows: their check must not cost a temporary table each. */
+static void test_collection_member_check_is_cheap(Fixture *f, gconstpointer data) {
+        Collection *x = make_collection(4);
+        sqlite3 *db;
+
+        g_assert_cmpint(store_save_collection(f->store, x), ==, 0);
+        g_assert_false(member_insert_builds_temporary_table(f->db_path));
+
+        /* The rule itself still holds. */
+        db = raw_open(f->db_path);
+        g_assert_cmpint(sqlite3_exec(db, "INSERT INTO collection_members (collection_id, kind, member_id) "
+                                         "VALUES (4, 'elsewhere', 7)", NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+        g_assert_cmpint(sqlite3_extended_errcode(db), ==, SQLITE_CONSTRAINT_CHECK);
+        g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
+        g_assert_cmpint(raw_int(f->db_path, "SELECT COUNT(*) FROM collection_members"), ==, 5);
+        collection_free(x);
+}
+
+/* Version 3 checked a member's kind with IN; version 4 keeps the rows and drops the temporary table. */
+static void test_open_migrates_version_3(Fixture *f, gconstpointer data) {
+        Collection *x = make_collection(4);
+        int version = -1;
+        Model *m;
+
+        g_assert_cmpint(store_save_collection(f->store, x), ==, 0);
+        f->store = store_close(f->store);
+        raw_exec(f->db_path,
+                 "CREATE TABLE members_v3 ("
+                 "        collection_id INTEGER NOT NULL REFERENCES collections (id) ON DELETE CASCADE,"
+                 "        kind TEXT NOT NULL CHECK (kind IN ('local', 'remote', 'system')),"
+                 "        member_id INTEGER NOT NULL,"
+                 "        PRIMARY KEY (collection_id, kind, member_id)"
+                 ") WITHOUT ROWID;"
+                 "INSERT INTO members_v3 SELECT * FROM collection_members;"
+                 "DROP TABLE collection_members;"
+                 "ALTER TABLE members_v3 RENAME TO collection_members;"
+                 "PRAGMA user_version = 3;");
+        g_assert_true(member_insert_builds_temporary_table(f->db_path));
+
+        g_assert_cmpint(store_open(f->dir, &f->store), ==, 0);
+        g_assert_cmpint(store_get_schema_version(f->store, &version), ==, 0);
+        g_assert_cmpint(version, ==, STORE_SCHEMA_VERSION);
+        g_assert_false(member_insert_builds_temporary_table(f->db_path));
+        m = load(f);
+        assert_collection_equal(x, model_get_collection(m, 4));
+        model_free(m);
+
+        /* Deleting the collection still takes its member rows along. */
+        g_assert_cmpint(store_delete_collection(f->store, 4), ==, 0);
+        g_assert_cmpint(raw_int(f->db_path, "SELECT COUNT(*) FROM collection_members"), ==, 0);
+        collection_free(x);
+}
+
 static void test_open_migrates_empty_file(Fixture *f, gconstpointer data) {
         int version = -1;
 
@@ -1092,6 +1161,7 @@ int main(int argc, char *argv[]) {
         ADD("/store/open/migrates-version-0", setup_tmp, test_open_migrates_version_0);
         ADD("/store/open/migrates-empty-file", setup_tmp, test_open_migrates_empty_file);
         ADD("/store/open/migrates-version-1", setup_open, test_open_migrates_version_1);
+        ADD("/store/open/migrates-version-3", setup_open, test_open_migrates_version_3);
         ADD("/store/open/reopen-keeps-version", setup_open, test_open_reopen_keeps_version);
         ADD("/store/load/empty", setup_open, test_load_empty);
         ADD("/store/system/roundtrip", setup_open, test_system_roundtrip);
@@ -1103,6 +1173,7 @@ int main(int argc, char *argv[]) {
         ADD("/store/collection/roundtrip", setup_open, test_collection_roundtrip);
         ADD("/store/collection/rewrites-members", setup_open, test_collection_rewrites_members);
         ADD("/store/collection/delete-removes-members", setup_open, test_collection_delete_removes_members);
+        ADD("/store/collection/member-check-is-cheap", setup_open, test_collection_member_check_is_cheap);
         ADD("/store/job/roundtrip", setup_open, test_job_roundtrip);
         ADD("/store/job/no-affected-elements", setup_open, test_job_no_affected_elements);
         ADD("/store/job/rejects-unstorable-path", setup_open, test_job_rejects_unstorable_path);
