@@ -172,9 +172,12 @@ static void group_end(Engine *e, int error) {
         c->write_kinds = 0;
         (void) sd_event_source_set_enabled(c->flush_source, SD_EVENT_OFF);
 
+        /* The group's log lines go out together: one write, not one per change. */
+        log_hold();
         if (error >= 0)
                 for (size_t i = 0; i < n_changes; i++)
                         change_apply(changes[i]);
+        log_release();
         for (size_t i = 0; i < n_changes; i++)
                 change_finish(changes[i], error);
         /* The group's signals go out before the replies that report it. */

@@ -16,6 +16,14 @@ int log_get_max_level(void);
 
 int log_internal(int level, int error, const char *format, ...) _printf_(3, 4);
 
+/*
+ * Between log_hold() and log_release() (nested: the outermost release
+ * counts) lines are kept in order and written with as few writes as fit,
+ * on release. For a burst of lines that all go out at once anyway.
+ */
+void log_hold(void);
+void log_release(void);
+
 #define log_full_errno(level, error, ...)                               \
         ({                                                              \
                 int _l_ = (level), _e_ = (error);                       \
