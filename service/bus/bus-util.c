@@ -224,7 +224,7 @@ int bus_object_id(sd_bus_message *m, ObjectKind kind, uint64_t *ret) {
 int bus_read_object_paths(sd_bus_message *m, const char *arg, size_t max, const char ***ret, size_t *ret_n,
                           sd_bus_error *error) {
         _cleanup_free_ const char **l = NULL;
-        size_t n = 0;
+        size_t n = 0, allocated = 0;
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "o");
@@ -233,17 +233,23 @@ int bus_read_object_paths(sd_bus_message *m, const char *arg, size_t max, const 
         for (;;) {
                 const char *p;
 
-                r = sd_bus_message_read(m, "o", &p);
+                /* read_basic, not read("o"): no format to parse for every entry of every call. */
+                r = sd_bus_message_read_basic(m, 'o', &p);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         break;
                 if (n >= max)
                         return bus_error_setf_errno(error, -EDQUOT, "%s has more than %zu entries.", arg, max);
-                const char **nl = realloc(l, sizeof(char *) * (n + 1));
-                if (!nl)
-                        return -ENOMEM;
-                l = nl;
+                if (n == allocated) {
+                        size_t k = allocated ? allocated * 2 : 4;
+                        const char **nl = reallocarray(l, k, sizeof(char *));
+
+                        if (!nl)
+                                return -ENOMEM;
+                        l = nl;
+                        allocated = k;
+                }
                 l[n++] = p;
         }
         r = sd_bus_message_exit_container(m);
