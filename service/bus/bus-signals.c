@@ -80,7 +80,8 @@ static int property_bit(ObjectKind kind, const char *name) {
                 if (bit >= MAX_MERGED_PROPERTIES)
                         return -E2BIG;
                 if (strcmp(v->x.property.member, name) == 0)
-                        return bit;
+                        /* Merged changes carry values (emit_properties_changed()); others go to sd-bus as they are. */
+                        return v->flags & SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE ? bit : -EDOM;
                 bit++;
         }
         return -ENOENT;
@@ -137,8 +138,8 @@ static int append_property(BusSignals *s, sd_bus_message *m, const sd_bus_vtable
 
 /*
  * PropertiesChanged with the properties of mask and their values, as
- * sd_bus_emit_properties_changed_strv() would send it (every property here
- * emits its value, none only an invalidation), built from the vtable
+ * sd_bus_emit_properties_changed_strv() would send it (a mask holds only
+ * properties that emit their value: property_bit()), built from the vtable
  * directly: sd-bus would look the object and each name up again, which cost
  * more than the signal.
  */
@@ -164,7 +165,7 @@ static int emit_properties_changed(BusSignals *s, const char *path, ObjectKind k
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
-        /* No invalidated-only properties. */
+        /* No property of a mask is only invalidated. */
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "s");
         if (r >= 0)
