@@ -3,39 +3,14 @@
 
 #include <errno.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "committer-fixture.h"
 
 /* ---- the state as the next start would load it ---- */
 
-static bool model_has(const Model *m, ObjectKind kind, uint64_t id) {
-        switch (kind) {
-        case OBJECT_SYSTEM:
-                return model_get_system(m, id);
-        case OBJECT_ACCESS_POINT:
-                return model_get_access_point(m, id);
-        case OBJECT_SECRET:
-                return model_get_secret(m, id);
-        case OBJECT_COLLECTION:
-                return model_get_collection(m, id);
-        case OBJECT_JOB:
-                return model_get_job(m, id);
-        default:
-                g_assert_not_reached();
-        }
-}
-
 Model *stored_model(Fixture *f) {
-        Store *store = NULL;
-        Model *m = model_new(LOCAL_NAME);
-
-        g_assert_nonnull(m);
-        g_assert_cmpint(store_open(f->dir, &store), ==, 0);
-        g_assert_cmpint(store_load(store, m), ==, 0);
-        store_close(store);
-        return m;
+        return stored_model_of(f->dir, LOCAL_NAME);
 }
 
 bool stored_has(Fixture *f, ObjectKind kind, uint64_t id) {
@@ -111,24 +86,13 @@ Reply reply_new(Fixture *f, const char *name, ObjectKind kind, uint64_t id) {
         return (Reply) { .f = f, .name = name, .kind = kind, .id = id, .error = 1 };
 }
 
-static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
-        ((Fixture *) userdata)->watchdog_fired = true;
-        return 0;
+/* Runs the loop until the reply came. */
+static bool reply_came(void *userdata, uint64_t arg) {
+        return ((Reply *) userdata)->called;
 }
 
-/* Runs the loop until the reply came. */
 void wait_for(Fixture *f, Reply *r) {
-        sd_event_source *watchdog = NULL;
-
-        f->watchdog_fired = false;
-        g_assert_cmpint(sd_event_add_time_relative(f->event, &watchdog, CLOCK_MONOTONIC, WATCHDOG_USEC, 0,
-                                                   on_watchdog, f), >=, 0);
-        while (!r->called) {
-                g_assert_cmpint(sd_event_run(f->event, UINT64_MAX), >=, 0);
-                if (f->watchdog_fired)
-                        g_error("watchdog: the reply %s did not come", r->name);
-        }
-        sd_event_source_disable_unref(watchdog);
+        loop_run_until(f->event, reply_came, r, 0, r->name);
 }
 
 /* ---- changes ---- */
@@ -174,8 +138,7 @@ uint64_t add_local(Fixture *f, uint16_t port) {
 }
 
 void add_to(Fixture *f, uint64_t collection, uint64_t local, const char *name, Reply *reply) {
-        MemberArgs a = { .local_paths = STRV(PATH(OBJECT_ACCESS_POINT, local)), .n_local = 1,
-                         .system_path = NULL_PATH };
+        MemberArgs a = members(STRV(PATH(OBJECT_ACCESS_POINT, local)), NULL, NULL);
         uint64_t job = UINT64_MAX;
 
         g_assert_cmpint(engine_add_to_collection(f->engine, &f->caller, PATH(OBJECT_COLLECTION, collection), &a, &job,
@@ -200,7 +163,7 @@ void engine_open(Fixture *f) {
 /* This host with three access points; c1 holds the first, c2 is empty. No change is pending after it. */
 void setup(Fixture *f, gconstpointer data) {
         g_autoptr(GError) error = NULL;
-        MemberArgs a = { .local_paths = NULL, .system_path = NULL_PATH };
+        MemberArgs a = members(NULL, NULL, NULL);
         uint64_t job = 0;
 
         f->dir = g_dir_make_tmp("test-committer-XXXXXX", &error);
@@ -220,8 +183,7 @@ void setup(Fixture *f, gconstpointer data) {
         f->local3 = add_local(f, 3262);
         g_assert_cmpint(engine_create_collection(f->engine, &f->caller, "c2", &a, true, false, &f->c2, &job, &f->err),
                         ==, 0);
-        a = (MemberArgs) { .local_paths = STRV(PATH(OBJECT_ACCESS_POINT, f->local1)), .n_local = 1,
-                           .system_path = NULL_PATH };
+        a = members(STRV(PATH(OBJECT_ACCESS_POINT, f->local1)), NULL, NULL);
         g_assert_cmpint(engine_create_collection(f->engine, &f->caller, "c1", &a, true, false, &f->c1, &job, &f->err),
                         ==, 0);
         g_assert_cmpint(engine_flush(f->engine), ==, 0);
@@ -232,40 +194,21 @@ void setup(Fixture *f, gconstpointer data) {
 }
 
 void teardown(Fixture *f, gconstpointer data) {
-        g_autoptr(GDir) d = NULL;
-        const char *name;
-
         f->engine = engine_free(f->engine);
         g_string_free(f->log, TRUE);
         sd_event_unref(f->event);
         repl_error_clear(&f->err);
-        d = g_dir_open(f->dir, 0, NULL);
-        while ((name = g_dir_read_name(d))) {
-                g_autofree char *p = g_build_filename(f->dir, name, NULL);
-
-                g_assert_cmpint(g_unlink(p), ==, 0);
-        }
-        g_assert_cmpint(g_rmdir(f->dir), ==, 0);
+        state_dir_remove(f->dir);
         g_free(f->dir);
 }
 
-static bool job_is_finished(Fixture *f, uint64_t id) {
-        Job *j = model_get_job(f->engine->model, id);
+static bool job_is_finished(void *userdata, uint64_t id) {
+        Job *j = model_get_job(((Fixture *) userdata)->engine->model, id);
 
         return j && job_state_is_finished(j->state);
 }
 
 /* Runs the loop until the job has ended; its end may still be waiting for its group's commit. */
 void wait_job_ended(Fixture *f, uint64_t id) {
-        sd_event_source *watchdog = NULL;
-
-        f->watchdog_fired = false;
-        g_assert_cmpint(sd_event_add_time_relative(f->event, &watchdog, CLOCK_MONOTONIC, WATCHDOG_USEC, 0,
-                                                   on_watchdog, f), >=, 0);
-        while (!job_is_finished(f, id)) {
-                g_assert_cmpint(sd_event_run(f->event, UINT64_MAX), >=, 0);
-                if (f->watchdog_fired)
-                        g_error("watchdog: job %" G_GUINT64_FORMAT " did not end", id);
-        }
-        sd_event_source_disable_unref(watchdog);
+        loop_run_until(f->event, job_is_finished, f, id, "the job's end");
 }

@@ -22,14 +22,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine-test-util.h"
 #include "engine/engine.h"
 
-#define WATCHDOG_USEC (10 * USEC_PER_SEC)
 #define LOCAL_NAME "iqn.2024-01.org.example:host"
 #define SECRET "0123456789ab"
-
-#define PATH(kind, id) object_path_format((char[OBJECT_PATH_MAX]) {}, (kind), (id))
-#define STRV(...) ((const char * const[]) { __VA_ARGS__, NULL })
 
 typedef struct Fixture {
         char *dir;
@@ -40,7 +37,6 @@ typedef struct Fixture {
         unsigned groups;        /* group ends seen */
         Caller caller;
         ReplError err;
-        bool watchdog_fired;
 
         uint64_t local1, local2, local3;
         uint64_t c1;            /* holds local1 */

@@ -2,10 +2,8 @@
 /* The engine tests' world (engine-fixture.h). */
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -40,23 +38,6 @@ static Note *note_new(Fixture *f, NoteType type, ObjectKind kind, uint64_t id) {
         n->monotonic = now_usec(CLOCK_MONOTONIC);
         g_ptr_array_add(f->notes, n);
         return n;
-}
-
-static bool model_has(const Model *m, ObjectKind kind, uint64_t id) {
-        switch (kind) {
-        case OBJECT_SYSTEM:
-                return model_get_system(m, id);
-        case OBJECT_ACCESS_POINT:
-                return model_get_access_point(m, id);
-        case OBJECT_SECRET:
-                return model_get_secret(m, id);
-        case OBJECT_COLLECTION:
-                return model_get_collection(m, id);
-        case OBJECT_JOB:
-                return model_get_job(m, id);
-        default:
-                return false;
-        }
 }
 
 static void on_object_added(ObjectKind kind, uint64_t id, void *userdata) {
@@ -147,26 +128,19 @@ void notes_clear(Fixture *f) {
 
 /* ---- the event loop ---- */
 
-static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
-        Fixture *f = userdata;
+typedef struct Wait {
+        Fixture *f;
+        wait_condition_t done;
+} Wait;
 
-        f->watchdog_fired = true;
-        return 0;
+static bool wait_done(void *userdata, uint64_t arg) {
+        Wait *w = userdata;
+
+        return w->done(w->f, arg);
 }
 
 void run_until(Fixture *f, wait_condition_t done, uint64_t arg, const char *what) {
-        sd_event_source *watchdog = NULL;
-
-        f->watchdog_fired = false;
-        g_assert_cmpint(sd_event_add_time(f->event, &watchdog, CLOCK_MONOTONIC, now_usec(CLOCK_MONOTONIC) + WATCHDOG_USEC,
-                                          0, on_watchdog, f), >=, 0);
-        while (!done(f, arg)) {
-                g_assert_cmpint(sd_event_run(f->event, UINT64_MAX), >=, 0);
-                if (f->watchdog_fired)
-                        g_error("watchdog: %s did not happen within %u s", what,
-                                (unsigned) (WATCHDOG_USEC / USEC_PER_SEC));
-        }
-        sd_event_source_disable_unref(watchdog);
+        loop_run_until(f->event, wait_done, &(Wait) { f, done }, arg, what);
 }
 
 bool job_has_completed(Fixture *f, uint64_t id) {
@@ -200,20 +174,6 @@ void run_pending(Fixture *f) {
 }
 
 /* ---- peers on loopback ---- */
-
-int socket_on(const char *address, uint16_t *ret_port) {
-        struct sockaddr_in sin = { .sin_family = AF_INET };
-        socklen_t len = sizeof(sin);
-        int fd;
-
-        g_assert_cmpint(inet_pton(AF_INET, address, &sin.sin_addr), ==, 1);
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        g_assert_cmpint(fd, >=, 0);
-        g_assert_cmpint(bind(fd, (struct sockaddr *) &sin, sizeof(sin)), ==, 0);
-        g_assert_cmpint(getsockname(fd, (struct sockaddr *) &sin, &len), ==, 0);
-        *ret_port = ntohs(sin.sin_port);
-        return fd;
-}
 
 static int connect_nonblocking(const char *address, uint16_t port) {
         struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -302,15 +262,7 @@ char *model_dump(const Model *m, bool with_jobs) {
 
 /* The state as the next start of the service would load it. */
 Model *stored_model(Fixture *f) {
-        Store *store = NULL;
-        Model *m;
-
-        g_assert_cmpint(store_open(f->dir, &store), ==, 0);
-        m = model_new(LOCAL_NAME);
-        g_assert_nonnull(m);
-        g_assert_cmpint(store_load(store, m), ==, 0);
-        store_close(store);
-        return m;
+        return stored_model_of(f->dir, LOCAL_NAME);
 }
 
 static char *stored_dump(Fixture *f, bool with_jobs) {
@@ -351,23 +303,6 @@ void assert_model_is_stored(Fixture *f) {
 
 /* ---- fixture ---- */
 
-static void rm_rf(const char *dir) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-
-        g_assert_nonnull(d);
-        while ((de = readdir(d))) {
-                g_autofree char *p = NULL;
-
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                p = g_build_filename(dir, de->d_name, NULL);
-                g_assert_cmpint(g_unlink(p), ==, 0);
-        }
-        closedir(d);
-        g_assert_cmpint(g_rmdir(dir), ==, 0);
-}
-
 void engine_open(Fixture *f) {
         g_assert_null(f->engine);
         g_assert_cmpint(engine_new(f->event, f->dir, LOCAL_NAME, &f->config, &f->engine), ==, 0);
@@ -400,7 +335,7 @@ void teardown(Fixture *f, gconstpointer data) {
         peers_stop(f);
         g_ptr_array_unref(f->notes);
         sd_event_unref(f->event);
-        rm_rf(f->dir);
+        state_dir_remove(f->dir);
         g_free(f->dir);
 }
 
@@ -439,16 +374,6 @@ uint64_t add_access_point(Fixture *f, uint64_t system, const char *address, uint
         flush(f);
         g_assert_nonnull(model_get_access_point(f->engine->model, id));
         return id;
-}
-
-MemberArgs members(const char * const *locals, const char * const *remotes, const char *system) {
-        return (MemberArgs) {
-                .local_paths = locals,
-                .n_local = locals ? g_strv_length((char **) locals) : 0,
-                .remote_paths = remotes,
-                .n_remote = remotes ? g_strv_length((char **) remotes) : 0,
-                .system_path = system ? system : NULL_PATH,
-        };
 }
 
 /* A collection without remote access points never needs a job. */

@@ -27,10 +27,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine-test-util.h"
 #include "engine/engine.h"
-
-/* A hung wait fails after this long instead of blocking the whole run. */
-#define WATCHDOG_USEC (10 * USEC_PER_SEC)
 
 #define LOCAL_NAME "iqn.2024-01.org.example:host"
 #define PEER_NAME "iqn.2024-01.org.example:peer"
@@ -38,8 +36,6 @@
 #define LISTEN_ADDRESS "127.0.0.2"
 #define REFUSE_ADDRESS "127.0.0.3"
 #define HANG_ADDRESS "127.0.0.4"
-
-#define PATH(kind, id) object_path_format((char[OBJECT_PATH_MAX]) {}, (kind), (id))
 
 typedef enum NoteType {
         NOTE_ADDED,
@@ -71,7 +67,6 @@ typedef struct Fixture {
         GPtrArray *notes;
         Caller caller;
         ReplError err;
-        bool watchdog_fired;
 
         /* the world most tests start from */
         uint64_t local1;                /* 127.0.0.1:3260 on this host */
@@ -109,10 +104,6 @@ bool job_is_running(Fixture *f, uint64_t id);
 void wait_completed(Fixture *f, uint64_t job);
 void run_pending(Fixture *f);
 
-/* ---- peers on loopback ---- */
-
-int socket_on(const char *address, uint16_t *ret_port);
-
 /* ---- the state directory seen from outside ---- */
 
 char *model_dump(const Model *m, bool with_jobs);
@@ -143,7 +134,6 @@ void assert_failed(Fixture *f, int r, int expected);
 void flush(Fixture *f);
 uint64_t add_peer(Fixture *f, const char *name);
 uint64_t add_access_point(Fixture *f, uint64_t system, const char *address, uint16_t port);
-MemberArgs members(const char * const *locals, const char * const *remotes, const char *system);
 uint64_t create_collection(Fixture *f, const char *name, const char * const *locals, bool doa);
 int add_to(Fixture *f, uint64_t collection, const char * const *locals, const char * const *remotes,
            const char *system, uint64_t *ret_job);
