@@ -7,17 +7,8 @@
 
 #include <string.h>
 
+#include "harness-calls.h"
 #include "harness.h"
-
-/* Asserts the call fails with error_name and that the service state did not change. */
-static void assert_fails_unchanged(Harness *h, const char *path, const char *interface, const char *method,
-                                   GVariant *params, const char *error_name) {
-        g_autofree char *before = harness_snapshot(h);
-        g_autofree char *message = harness_call_error(h, path, interface, method, params, error_name);
-        g_test_message("%s: %s", method, message);
-        g_autofree char *after = harness_snapshot(h);
-        g_assert_cmpstr(before, ==, after);
-}
 
 static GVariant *ap_props(const char *address, guint16 port) {
         GVariantBuilder b;
