@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine-test-util.h"
+#include "unit-util.h"
 #include "engine/engine.h"
 
 #define LOCAL_NAME "iqn.2024-01.org.example:host"

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "core/reason.h"
-#include "engine-test-util.h"
+#include "unit-util.h"
 #include "engine/engine.h"
 #include "util/strutil.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the engine's unit tests share whatever their fixture (engine-test-util.h). */
+/* What the unit tests of the service library share whatever their fixture (unit-util.h). */
 
 #include <arpa/inet.h>
 #include <glib.h>
@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "engine-test-util.h"
+#include "unit-util.h"
 #include "util/log.h"
 
 /* Whether m holds the object of that kind and id. */

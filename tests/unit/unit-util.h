@@ -2,11 +2,12 @@
 #pragma once
 
 /*
- * What the engine's unit tests share whatever their fixture
- * (engine-fixture.h, committer-fixture.h, test-engine-fault.c): looking into
- * a model and into the store as the next start would load it, the members
- * of a collection call, running the loop until something happened under a
- * watchdog (never sleeping), and a listening socket on loopback.
+ * What the unit tests of the service library share whatever their fixture
+ * (engine-fixture.h, committer-fixture.h, test-engine-fault.c, the store
+ * tests): looking into a model and into the store as the next start would
+ * load it, removing a state directory, the members of a collection call,
+ * running the loop until something happened under a watchdog (never
+ * sleeping), and a bound socket on loopback.
  */
 
 #include <stdbool.h>
