@@ -35,3 +35,32 @@ void assert_fails_unchanged(Harness *h, const char *path, const char *interface,
                 g_error("failed %s sent %s.%s on %s", method, s->interface, s->member, s->path);
         }
 }
+
+gsize managed_objects_size(Harness *h, char **ret_error) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, IRD_ROOT,
+                                                                      "org.freedesktop.DBus.ObjectManager",
+                                                                      "GetManagedObjects");
+        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync(
+                h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 10000, NULL, NULL, &error);
+        gsize size = 0;
+
+        g_assert_no_error(error);
+        *ret_error = NULL;
+        if (g_dbus_message_get_message_type(reply) == G_DBUS_MESSAGE_TYPE_ERROR) {
+                *ret_error = g_strdup(g_dbus_message_get_error_name(reply));
+                return 0;
+        }
+        g_autofree guchar *blob = g_dbus_message_to_blob(reply, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
+        g_assert_no_error(error);
+        return size;
+}
+
+char *collection_state(Harness *h, const char *collection) {
+        g_autoptr(GVariant) all = harness_get_all(h, collection, IRD_IFACE_COLLECTION);
+        GVariantDict d;
+        g_variant_dict_init(&d, all);
+        g_variant_dict_remove(&d, "Job");
+        g_autoptr(GVariant) rest = g_variant_ref_sink(g_variant_dict_end(&d));
+        return g_variant_print(rest, TRUE);
+}

@@ -3,8 +3,8 @@
 
 /*
  * Calling the service in the integration tests, beside harness.h: building
- * a{sv} arguments, and asserting that a call the service turns away changes
- * nothing a client could see.
+ * a{sv} arguments, asserting that a call the service turns away changes
+ * nothing a client could see, and a few readings of its objects.
  */
 
 #include <glib.h>
@@ -21,3 +21,9 @@ GVariant *dict_of(const char *key, GVariant *value, ...) G_GNUC_NULL_TERMINATED;
  */
 void assert_fails_unchanged(Harness *h, const char *path, const char *interface, const char *method,
                             GVariant *params, const char *error_name);
+
+/* The size of the GetManagedObjects reply as sent, or 0 with *ret_error set to the error's name. */
+gsize managed_objects_size(Harness *h, char **ret_error);
+
+/* A collection's properties other than Job, printed: the membership a failed job must leave alone. */
+char *collection_state(Harness *h, const char *collection);

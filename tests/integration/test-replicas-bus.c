@@ -425,27 +425,6 @@ static void test_limits(Harness *h, gconstpointer data) {
 static const char *const small_message_args[] = { "--max-message-size=24576", NULL };
 static const HarnessConfig small_message = { .daemon_args = small_message_args };
 
-/* The size of the GetManagedObjects reply as sent, or 0 and *ret_error the error's name. */
-static gsize managed_objects_size(Harness *h, char **ret_error) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, IRD_ROOT,
-                                                                      "org.freedesktop.DBus.ObjectManager",
-                                                                      "GetManagedObjects");
-        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync(
-                h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 10000, NULL, NULL, &error);
-        gsize size = 0;
-
-        g_assert_no_error(error);
-        *ret_error = NULL;
-        if (g_dbus_message_get_message_type(reply) == G_DBUS_MESSAGE_TYPE_ERROR) {
-                *ret_error = g_strdup(g_dbus_message_get_error_name(reply));
-                return 0;
-        }
-        g_autofree guchar *blob = g_dbus_message_to_blob(reply, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
-        g_assert_no_error(error);
-        return size;
-}
-
 /*
  * GetManagedObjects' size bound counts volumes and synchronizations: grown
  * with volumes alone, the service refuses the reply before it would pass
