@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <glib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "committer-fixture.h"
 #include "engine/committer.h"
@@ -70,6 +72,44 @@ static void test_one_turn_one_commit(Fixture *f, gconstpointer data) {
         g_assert_cmpint(secret.error, ==, 0);
         g_assert_true(peer.durable);
         g_assert_true(secret.durable);
+}
+
+/*
+ * The group's log lines leave in one write: stderr is swapped for a packet
+ * socket, where each write arrives as one packet.
+ */
+static void test_one_turn_one_log_write(Fixture *f, gconstpointer data) {
+        char buf[4096];
+        int pair[2], saved, level = log_get_max_level();
+        size_t lines = 0;
+        ssize_t n;
+        Reply peer, secret;
+        TurnWork w;
+
+        g_assert_cmpint(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), ==, 0);
+        saved = dup(STDERR_FILENO);
+        g_assert_cmpint(saved, >=, 0);
+        g_assert_cmpint(dup2(pair[1], STDERR_FILENO), ==, STDERR_FILENO);
+        log_set_max_level(LOG_INFO);    /* where the changes' lines are */
+        run_turn(f, STORE_FAULT_NONE, &peer, &secret, &w);
+        log_set_max_level(level);
+        g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
+        g_assert_cmpint(close(saved), ==, 0);
+        g_assert_cmpint(close(pair[1]), ==, 0);
+
+        g_assert_cmpuint(f->groups, ==, 1);
+        n = recv(pair[0], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+        g_assert_cmpint(n, >, 0);
+        buf[n] = 0;
+        /* Both changes' lines, whole, in the first write. */
+        g_assert_nonnull(strstr(buf, "iqn.2024-01.org.example:a"));
+        g_assert_cmpint(buf[n - 1], ==, '\n');
+        for (ssize_t i = 0; i < n; i++)
+                lines += buf[i] == '\n';
+        g_assert_cmpuint(lines, ==, 2);
+        /* Nothing else was written. */
+        g_assert_cmpint(recv(pair[0], buf, sizeof(buf), MSG_DONTWAIT), ==, 0);
+        g_assert_cmpint(close(pair[0]), ==, 0);
 }
 
 static void test_one_turn_commit_fails_all(Fixture *f, gconstpointer data) {
@@ -315,6 +355,7 @@ int main(int argc, char *argv[]) {
 
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
         ADD("/committer/group/one-turn-one-commit", test_one_turn_one_commit);
+        ADD("/committer/group/one-log-write", test_one_turn_one_log_write);
         ADD("/committer/group/commit-fault-fails-all", test_one_turn_commit_fails_all);
         ADD("/committer/group/write-fault-fails-one", test_write_fault_fails_one);
         ADD("/committer/order/after-commit", test_order_after_commit);
