@@ -366,7 +366,7 @@ void bus_signals_changed(BusSignals *s, ObjectKind kind, uint64_t id, const char
         batch_make_room(s);
         r = properties_to_mask(kind, properties, &e.properties);
         if (r < 0)
-                /* Not a property of its vtable: a mistake in the engine, but the signal still goes out as asked. */
+                /* Not an emitting property of its vtable: a mistake in the engine; sd-bus sends what it can. */
                 return send_unmerged(s, kind, id, properties, r);
         r = object_get(s, kind, id, &o);
         if (r < 0)
