@@ -208,6 +208,13 @@ static void bad_create_element_replica(Harness *h, const ReplicaFixture *f, cons
                 { 7, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
                 { 5, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
                 { 6, 2, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                /* Modes CIM does not define are not made here either; nor SyncType 0. */
+                { 6, 4, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                { 8, 0, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                { 6, 65535, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                { 0, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                /* The values come first: an unsupported one is named even with a NULL source. */
+                { 6, 4, "/", f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
                 /* References of the wrong kind, or turned round. */
                 { 6, 3, f->collection, f->copy, f->collection, NULL, IRD_ERROR_INVALID_PARAMETER },
                 { 6, 3, f->source, f->remote_ap, f->collection, NULL, IRD_ERROR_INVALID_PARAMETER },
@@ -231,6 +238,12 @@ static void bad_create_element_replica(Harness *h, const ReplicaFixture *f, cons
                 { 6, 3, f->source, f->copy, f->collection, dict("ChunkSize", g_variant_new_uint32(32 * 1024), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
                 { 6, 3, f->source, f->copy, f->collection, dict("ChunkSize", g_variant_new_uint32(32 << 20), NULL),
+                  IRD_ERROR_INVALID_PARAMETER },
+                /* ChunkSize 0 given is a bad value, not the default; a key given twice. */
+                { 6, 3, f->source, f->copy, f->collection, dict("ChunkSize", g_variant_new_uint32(0), NULL),
+                  IRD_ERROR_INVALID_PARAMETER },
+                { 6, 3, f->source, f->copy, f->collection,
+                  dict("CycleInterval", g_variant_new_uint64(1), "CycleInterval", g_variant_new_uint64(2), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
                 /* The copy already is one. */
                 { 8, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_IN_USE },
