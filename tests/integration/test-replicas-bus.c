@@ -443,6 +443,44 @@ static void test_methods(Harness *h, gconstpointer data) {
 
 /* ------------------------------------------------------------------------ */
 
+/*
+ * A volume's Synchronizations emits: CreateElementReplica sends exactly one
+ * PropertiesChanged on each of the two volumes with the new list, Detach one
+ * with the empty list, and nothing else about the volumes changes meanwhile.
+ */
+static void test_volume_signals(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+
+        if (!replica_fixture_init(&f, h, SOURCE_ADDRESS, COPY_ADDRESS, LUN_SIZE))
+                return;
+        guint64 source_verified = harness_get_uint64(h, f.source, IRD_IFACE_VOLUME, "LastVerified");
+        guint64 copy_verified = harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "LastVerified");
+        g_assert_cmpuint(source_verified, >, 0);
+        g_assert_cmpuint(copy_verified, >, 0);
+
+        g_autofree char *job = NULL;
+        g_autofree char *sync = replica_fixture_create(h, &f, 6, &job);
+        g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
+        g_autofree char *expected = g_strdup_printf("{'Synchronizations': <[objectpath '%s']>}", sync);
+        g_autofree char *source_added = only_properties_changed(h, f.source);
+        g_autofree char *copy_added = only_properties_changed(h, f.copy);
+        g_assert_cmpstr(source_added, ==, expected);
+        g_assert_cmpstr(copy_added, ==, expected);
+
+        modify_replica(h, 8, sync, 0);
+        g_autoptr(HarnessSignal) removed = harness_wait_signal(h, IRD_ROOT, NULL, "InterfacesRemoved",
+                                                               harness_match_interfaces_removed, sync);
+        g_autofree char *source_removed = only_properties_changed(h, f.source);
+        g_autofree char *copy_removed = only_properties_changed(h, f.copy);
+        g_assert_cmpstr(source_removed, ==, "{'Synchronizations': <@ao []>}");
+        g_assert_cmpstr(copy_removed, ==, "{'Synchronizations': <@ao []>}");
+        /* LastVerified changes only when a registration reads the LUN: no cycle or detach announced one. */
+        g_assert_cmpuint(harness_get_uint64(h, f.source, IRD_IFACE_VOLUME, "LastVerified"), ==, source_verified);
+        g_assert_cmpuint(harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "LastVerified"), ==, copy_verified);
+}
+
+/* ------------------------------------------------------------------------ */
+
 static const char *const small_limits_args[] = { "--max-volumes=2", "--max-synchronizations=1", NULL };
 static const HarnessConfig small_limits = { .daemon_args = small_limits_args };
 
@@ -535,6 +573,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/replicas/bad-arguments", NULL, test_bad_arguments);
         harness_add_test("/integration/replicas/unauthorized", NULL, test_unauthorized);
         harness_add_test("/integration/replicas/methods", NULL, test_methods);
+        harness_add_test("/integration/replicas/volume-signals", NULL, test_volume_signals);
         harness_add_test("/integration/replicas/limits", &small_limits, test_limits);
         harness_add_test("/integration/replicas/managed-objects-bound", &small_message, test_managed_objects_bound);
 
