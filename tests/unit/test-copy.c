@@ -435,7 +435,7 @@ static void test_bad_parameters(void) {
 
                 g_assert_cmpint(copy_start(event, &e, &e, &p, &c), ==, -EINVAL);
                 p.n_buffers = 0;
-                named.address = "portal.example";       /* not an IP literal */
+                named.source_address = "portal.example";        /* a local address must be an IP literal */
                 g_assert_cmpint(copy_start(event, &e, &named, &p, &c), ==, -EINVAL);
                 named = e;
                 named.username = "user";                /* a user without a secret */

@@ -25,6 +25,7 @@
 #define INITIATOR "iqn.2026-11.org.example.test:session"
 #define SOURCE_TARGET "iqn.2026-11.org.example.test:source"
 #define COPY_TARGET "iqn.2026-11.org.example.test:copy"
+#define NAMED_TARGET "iqn.2026-11.org.example.test:named"
 #define VOLUME_SIZE (UINT64_C(4) * 1024 * 1024)
 
 /* A hung test fails after this long instead of blocking the run. */
@@ -156,6 +157,43 @@ static void test_session_source_address(Fixture *f, gconstpointer data) {
         s = volume_session_free(s);
 }
 
+/*
+ * A portal named by a host name ("localhost", which /etc/hosts maps to
+ * 127.0.0.1): resolved as probes resolve names, off the loop, and still
+ * reached from the local address, which the target's ACL checks. Once the
+ * target is gone every address refuses.
+ */
+static void test_session_host_name(Fixture *f, gconstpointer data) {
+        g_autoptr(Tgtd) named = NULL;
+        g_autofree char *described = NULL;
+        SessionOutcome o = {};
+        VolumeSession *s = NULL;
+        VolumeEndpoint e;
+
+        if (!f->event)
+                return;
+        named = tgtd_start("127.0.0.1", NAMED_TARGET, VOLUME_SIZE);
+        tgtd_allow_only(named, LOCAL_ADDRESS);
+        e = tgtd_endpoint(named, LOCAL_ADDRESS, INITIATOR);
+        e.address = "localhost";
+        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
+        test_loop_until(f->event, &o.called, WATCHDOG_USEC);
+        g_assert_cmpint(o.error, ==, 0);
+        g_assert_true(volume_session_is_ready(s));
+        g_assert_cmpuint(volume_session_n_blocks(s), ==, VOLUME_SIZE / 512);
+        described = g_strdup_printf("at localhost:%u (local address " LOCAL_ADDRESS ")", named->port);
+        g_assert_nonnull(strstr(volume_session_describe(s), described));
+        s = volume_session_free(s);
+
+        tgtd_kill(named);
+        o = (SessionOutcome) {};
+        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
+        test_loop_until(f->event, &o.called, WATCHDOG_USEC);
+        g_assert_cmpint(o.error, ==, -ECONNREFUSED);
+        g_assert_cmpint(o.reason, ==, REASON_REFUSED);
+        s = volume_session_free(s);
+}
+
 static void test_session_no_such_target(Fixture *f, gconstpointer data) {
         VolumeEndpoint e = endpoint(f->local);
         SessionOutcome o = {};
@@ -259,6 +297,7 @@ int main(int argc, char *argv[]) {
         FIXTURE_TEST("/volume-session/chap", test_session_chap);
         FIXTURE_TEST("/volume-session/no-such-target", test_session_no_such_target);
         FIXTURE_TEST("/volume-session/source-address", test_session_source_address);
+        FIXTURE_TEST("/volume-session/host-name", test_session_host_name);
         FIXTURE_TEST("/volume-session/write-segments", test_session_write_segments);
         return g_test_run();
 }
