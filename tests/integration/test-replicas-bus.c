@@ -7,7 +7,9 @@
  * cycle copies is tested elsewhere, against the data.
  */
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake-polkit.h"
 #include "replica-fixture.h"
@@ -481,6 +483,72 @@ static void test_volume_signals(Harness *h, gconstpointer data) {
 
 /* ------------------------------------------------------------------------ */
 
+/* Random bytes over the whole backing file, written in place: tgtd keeps it open. */
+static void fill_backing_file(const char *path, gsize size) {
+        g_autofree guint8 *data = g_malloc(size);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+        for (gsize i = 0; i < size; i++)
+                data[i] = (guint8) g_random_int();
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pwrite(fd, data, size, 0), ==, (gssize) size);
+        g_assert_cmpint(close(fd), ==, 0);
+}
+
+static void assert_same_contents(const char *a, const char *b) {
+        g_autofree char *da = NULL, *db = NULL;
+        gsize la, lb;
+
+        g_assert_true(g_file_get_contents(a, &da, &la, NULL));
+        g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
+        g_assert_cmpuint(la, ==, lb);
+        if (memcmp(da, db, la) != 0)
+                g_error("%s and %s differ", a, b);
+}
+
+/*
+ * The copy's access point is a host name ("localhost", 127.0.0.1 by
+ * /etc/hosts): the collection's probe, AddStorageVolume and the cycle all
+ * resolve it the same way, and the cycle copies the source byte for byte.
+ */
+static void test_host_name(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+
+        if (!tgtd_available())
+                return;
+        f.source_tgtd = tgtd_start(SOURCE_ADDRESS, "iqn.2026-11.org.example.replica:named-source", LUN_SIZE);
+        f.copy_tgtd = tgtd_start("127.0.0.1", "iqn.2026-11.org.example.replica:named-copy", LUN_SIZE);
+        f.peer = harness_add_peer(h, f.copy_tgtd->target_name, "named-copy-host");
+        f.local_ap = harness_add_access_point(h, IRD_LOCAL_SYSTEM, SOURCE_ADDRESS, f.source_tgtd->port,
+                                              f.source_tgtd->target_name);
+        f.remote_ap = harness_add_access_point(h, f.peer, "localhost", f.copy_tgtd->port, f.copy_tgtd->target_name);
+        const char *locals[] = { f.local_ap, NULL }, *remotes[] = { f.remote_ap, NULL };
+        f.collection = harness_create_collection(h, "named", locals, NULL, NULL);
+        g_autofree char *verify = NULL;
+        g_assert_cmpuint(harness_add_to_collection(h, f.collection, NULL, remotes, f.peer, &verify), ==, 4096);
+        g_autoptr(GVariant) verified = harness_wait_job_completed(h, verify);
+        gboolean ok;
+        g_variant_get(verified, "(bqs)", &ok, NULL, NULL);
+        g_assert_true(ok);
+
+        f.source = replica_fixture_add_volume(h, f.local_ap, NULL, "source");
+        f.copy = replica_fixture_add_volume(h, f.remote_ap, NULL, "copy");
+        g_assert_cmpuint(harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "NumberOfBlocks"), ==, LUN_SIZE / 512);
+
+        fill_backing_file(f.source_tgtd->backing_file, LUN_SIZE);
+        g_autofree char *job = NULL;
+        g_autofree char *sync = replica_fixture_create(h, &f, 6, &job);
+        g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
+        g_variant_get(done, "(bqs)", &ok, NULL, NULL);
+        if (!ok)
+                g_error("the cycle to localhost failed: %s", g_variant_print(done, FALSE));
+        g_assert_cmpuint(harness_get_uint16(h, sync, IRD_IFACE_SYNCHRONIZATION, "CopyState"), ==, 4);
+        g_assert_cmpuint(harness_get_uint64(h, sync, IRD_IFACE_SYNCHRONIZATION, "BytesTransferred"), ==, LUN_SIZE);
+        assert_same_contents(f.source_tgtd->backing_file, f.copy_tgtd->backing_file);
+}
+
+/* ------------------------------------------------------------------------ */
+
 static const char *const small_limits_args[] = { "--max-volumes=2", "--max-synchronizations=1", NULL };
 static const HarnessConfig small_limits = { .daemon_args = small_limits_args };
 
@@ -574,6 +642,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/replicas/unauthorized", NULL, test_unauthorized);
         harness_add_test("/integration/replicas/methods", NULL, test_methods);
         harness_add_test("/integration/replicas/volume-signals", NULL, test_volume_signals);
+        harness_add_test("/integration/replicas/host-name", NULL, test_host_name);
         harness_add_test("/integration/replicas/limits", &small_limits, test_limits);
         harness_add_test("/integration/replicas/managed-objects-bound", &small_message, test_managed_objects_bound);
 
