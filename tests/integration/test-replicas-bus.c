@@ -211,10 +211,10 @@ static void bad_create_element_replica(Harness *h, const ReplicaFixture *f, cons
                 { 6, 3, f->source, f->copy, f->collection, dict_of("ChunkSize", g_variant_new_uint32(32 << 20), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
                 /* ChunkSize 0 given is a bad value, not the default; a key given twice. */
-                { 6, 3, f->source, f->copy, f->collection, dict("ChunkSize", g_variant_new_uint32(0), NULL),
+                { 6, 3, f->source, f->copy, f->collection, dict_of("ChunkSize", g_variant_new_uint32(0), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
                 { 6, 3, f->source, f->copy, f->collection,
-                  dict("CycleInterval", g_variant_new_uint64(1), "CycleInterval", g_variant_new_uint64(2), NULL),
+                  dict_of("CycleInterval", g_variant_new_uint64(1), "CycleInterval", g_variant_new_uint64(2), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
                 /* The copy already is one. */
                 { 8, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_IN_USE },
