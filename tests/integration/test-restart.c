@@ -336,47 +336,40 @@ static void assert_interrupted_while(Harness *h, const char *job, const char *st
 }
 
 /*
- * Suspend and resume are stored before the reply (API.md section 8a): a
- * SIGKILL right after the reply finds the job's last state on disk. The
- * job does not run again after the restart (it holds no connection to take
- * up); it is interrupted, as a suspended job, and nothing of it committed.
+ * Suspend and resume are stored before the reply (API.md section 8a). A
+ * hanging job is suspended (and resumed), the daemon is killed right after
+ * the reply (or stopped), and after the restart the job is interrupted in
+ * the state that was stored last: it does not run again (it holds no
+ * connection to take up), and nothing of it was committed.
  */
-static void test_suspended_job_killed(Harness *h, gconstpointer data) {
+static void suspend_then_restart(Harness *h, gboolean resume, gboolean kill, const char *stored) {
         Interrupted t = { 0 };
         g_autofree char *job = start_hanging_job(h, &t);
 
         request_state(h, job, 3, 5);
-        harness_kill_daemon(h);
+        if (resume)
+                request_state(h, job, 2, 4);
+        if (kill)
+                harness_kill_daemon(h);
+        else
+                harness_stop_daemon(h);
         harness_start_daemon(h);
-        assert_interrupted_while(h, job, "suspended");
+        assert_interrupted_while(h, job, stored);
         g_autofree char *state = collection_state(h, t.collection);
         g_assert_cmpstr(state, ==, t.collection_state);
         interrupted_clear(&t);
 }
 
-/* Resumed before the kill: the stored state is running again. */
-static void test_resumed_job_killed(Harness *h, gconstpointer data) {
-        Interrupted t = { 0 };
-        g_autofree char *job = start_hanging_job(h, &t);
-
-        request_state(h, job, 3, 5);
-        request_state(h, job, 2, 4);
-        harness_kill_daemon(h);
-        harness_start_daemon(h);
-        assert_interrupted_while(h, job, "running");
-        interrupted_clear(&t);
+static void test_suspended_job_killed(Harness *h, gconstpointer data) {
+        suspend_then_restart(h, FALSE, TRUE, "suspended");
 }
 
-/* A clean stop with a suspended job: interrupted too, and saying so. */
-static void test_suspended_job_stopped(Harness *h, gconstpointer data) {
-        Interrupted t = { 0 };
-        g_autofree char *job = start_hanging_job(h, &t);
+static void test_resumed_job_killed(Harness *h, gconstpointer data) {
+        suspend_then_restart(h, TRUE, TRUE, "running");
+}
 
-        request_state(h, job, 3, 5);
-        harness_stop_daemon(h);
-        harness_start_daemon(h);
-        assert_interrupted_while(h, job, "suspended");
-        interrupted_clear(&t);
+static void test_suspended_job_stopped(Harness *h, gconstpointer data) {
+        suspend_then_restart(h, FALSE, FALSE, "suspended");
 }
 
 static void test_interrupted_create(Harness *h, gconstpointer data) {
