@@ -39,6 +39,12 @@
  *     is printed too: on a shared machine, rates move with the load, CPU
  *     time much less.
  *
+ * --profile first|unchanged|read runs one phase alone and prints its
+ * loop iterations and CPU time per MiB, for the figures that do not move
+ * with the load: run it under callgrind (--toggle-collect=profiled_cycle)
+ * or perf stat (system calls), with --on-disk and TMPDIR in /dev/shm: the
+ * in-RAM mode runs everything in a forked child, which those would miss.
+ *
  * Needs root and tgt; exits 77 otherwise. Traffic stays on 127.0.0.91/92/93.
  * Run on a release build: build-release/bench/copy/copy-bench [--size-mib N]
  * [--big-size-mib N] [--perf-seconds N] [--rounds N] [--on-disk]; --help
@@ -85,6 +91,7 @@ typedef struct Cycle {
         bool *known;
         uint64_t n_chunks;
         bool done;
+        uint64_t loop_iterations;       /* of the last cycle */
         int error;
         char *message;
         CopyProgress progress;
@@ -143,10 +150,11 @@ static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64
         int r;
 
         c->done = false;
+        c->loop_iterations = 0;
         r = copy_start(c->event, &s, &t, &p, &copy);
         if (r < 0)
                 g_error("copy_start: %s", strerror(-r));
-        while (!c->done)
+        for (; !c->done; c->loop_iterations++)
                 if (sd_event_run(c->event, UINT64_MAX) < 0)
                         g_error("sd_event_run failed");
         if (c->error < 0)
@@ -169,8 +177,8 @@ static void cycle_done(Cycle *c) {
         g_free(c->message);
 }
 
-/* CPU seconds (user and system, all threads) a process has used so far; pid 0: this one. */
-static double cpu_seconds(GPid pid) {
+/* CPU seconds in user and in system mode (all threads) a process has used so far; pid 0: this one. */
+static void cpu_times(GPid pid, double *ret_user, double *ret_system) {
         g_autofree char *path = pid > 0 ? g_strdup_printf("/proc/%d/stat", (int) pid) : g_strdup("/proc/self/stat");
         g_autofree char *text = NULL;
         unsigned long utime = 0, stime = 0;
@@ -181,7 +189,15 @@ static double cpu_seconds(GPid pid) {
         /* After the command's name: the state (field 3) … utime (14), stime (15). */
         if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
                 g_error("cannot parse %s", path);
-        return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
+        *ret_user = (double) utime / (double) sysconf(_SC_CLK_TCK);
+        *ret_system = (double) stime / (double) sysconf(_SC_CLK_TCK);
+}
+
+static double cpu_seconds(GPid pid) {
+        double user, system;
+
+        cpu_times(pid, &user, &system);
+        return user + system;
 }
 
 /* CPU seconds of this process and two targets so far. */
@@ -232,9 +248,9 @@ static void fill(const char *path, uint64_t size) {
 
 /*
  * iscsi-perf reading the LUN with the copy's request size and depth for
- * seconds s; bytes per second, and the CPU seconds it and t used per GiB.
+ * seconds s; bytes per second, and the CPU seconds per GiB it and t used.
  */
-static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_cpu_per_gib) {
+static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_client_cpu, double *ret_target_cpu) {
         g_autofree char *url = g_strdup_printf("iscsi://%s:%u/%s/1", t->address, t->port, t->target_name);
         g_autofree char *blocks = g_strdup_printf("%u", chunk_size / 512);
         g_autofree char *depth = g_strdup_printf("%u", n_buffers);
@@ -246,13 +262,13 @@ static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_cpu_per_gi
         int fd;
         gint64 stop;
         ssize_t n;
-        double cpu, rate;
+        double target_cpu, client_cpu, rate;
 
         if (!g_spawn_async_with_pipes(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                                       G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, NULL, &fd, NULL, NULL))
                 g_error("cannot run iscsi-perf (libiscsi-bin)");
         (void) fcntl(fd, F_SETFL, O_NONBLOCK);
-        cpu = cpu_seconds(t->pid);
+        target_cpu = cpu_seconds(t->pid);
         stop = g_get_monotonic_time() + (gint64) seconds * G_USEC_PER_SEC;
         /* It runs until interrupted and prints a running average every second. */
         while (g_get_monotonic_time() < stop) {
@@ -261,7 +277,8 @@ static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_cpu_per_gi
                 g_usleep(100 * 1000);
         }
         /* iscsi-perf's own time counts from its start, tgtd's from the same moment. */
-        cpu = cpu_seconds(pid) + cpu_seconds(t->pid) - cpu;
+        client_cpu = cpu_seconds(pid);
+        target_cpu = cpu_seconds(t->pid) - target_cpu;
         (void) kill(pid, SIGKILL);
         (void) waitpid(pid, NULL, 0);
         while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -272,7 +289,8 @@ static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_cpu_per_gi
         if (!last)
                 g_error("iscsi-perf printed no average");
         rate = g_ascii_strtod(last + strlen("iops average "), NULL) * chunk_size;
-        *ret_cpu_per_gib = cpu / (rate * seconds / GIB);
+        *ret_client_cpu = client_cpu / (rate * seconds / GIB);
+        *ret_target_cpu = target_cpu / (rate * seconds / GIB);
         return rate;
 }
 
@@ -372,8 +390,11 @@ static void provision(const char *path, uint64_t size) {
  * phases close in time suffers less from it than the best of each phase.
  */
 static void measure_round(Round *r, Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t size, unsigned perf_seconds) {
+        double client_cpu, target_cpu;
+
         fprintf(stderr, "copy-bench: iscsi-perf for %u s\n", perf_seconds);
-        r->read_bps = iscsi_perf(source, perf_seconds, &r->read_cpu);
+        r->read_bps = iscsi_perf(source, perf_seconds, &client_cpu, &target_cpu);
+        r->read_cpu = client_cpu + target_cpu;
         provision(target->backing_file, size);
         memset(c->known, 0, c->n_chunks * sizeof(bool));
         fprintf(stderr, "copy-bench: first cycle\n");
@@ -473,6 +494,89 @@ static void print_figures(const Figures *f, gint64 size_mib, gint64 big_mib) {
                f->default_segments_s, f->size / f->default_segments_s / 1e6, f->default_segments_cpu);
 }
 
+/* The hashes of the source's chunks, from its backing file, as an earlier cycle would have confirmed them. */
+static void hash_backing_file(Cycle *c, const char *path) {
+        g_autofree uint8_t *buf = g_malloc(chunk_size);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                g_error("open %s: %m", path);
+        for (uint64_t i = 0; i < c->n_chunks; i++) {
+                if (pread(fd, buf, chunk_size, (off_t) (i * chunk_size)) != (ssize_t) chunk_size)
+                        g_error("pread %s: %m", path);
+                copy_hash_chunk(buf, chunk_size, &c->hashes[i]);
+                c->known[i] = true;
+        }
+        close(fd);
+}
+
+/* Not inlined: callgrind --toggle-collect=profiled_cycle counts this cycle and nothing else. */
+static G_GNUC_NO_INLINE double profiled_cycle(Cycle *c, const Tgtd *source, const Tgtd *target) {
+        return run_cycle(c, source, target, 0, 0);
+}
+
+/* CPU seconds so far of this process (user and system mode apart) and of both targets. */
+typedef struct CpuSplit {
+        double self_user, self_system, source, target;
+} CpuSplit;
+
+static void cpu_split_sample(CpuSplit *s, const Tgtd *source, const Tgtd *target) {
+        cpu_times(0, &s->self_user, &s->self_system);
+        s->source = cpu_seconds(source->pid);
+        s->target = target ? cpu_seconds(target->pid) : 0;
+}
+
+static void cpu_split_print(const CpuSplit *before, const CpuSplit *after, double mib) {
+        printf("CPU ms per MiB: this process %.3f user + %.3f system, source tgtd %.3f, copy tgtd %.3f\n",
+               (after->self_user - before->self_user) * 1e3 / mib, (after->self_system - before->self_system) * 1e3 / mib,
+               (after->source - before->source) * 1e3 / mib, (after->target - before->target) * 1e3 / mib);
+}
+
+/*
+ * --profile first|unchanged|read: only that one phase, for the figures
+ * that do not move with the machine's load (callgrind's instructions, the
+ * system calls perf or strace count, the loop's iterations, CPU time, each
+ * per MiB). "unchanged" takes the previous hashes from the source's backing
+ * file, so that no first cycle runs in the same process; "read" is the
+ * floor, iscsi-perf for --perf-seconds.
+ */
+static int profile(const char *kind, uint64_t size, unsigned perf_seconds) {
+        g_autoptr(Tgtd) source = target_start(LOCAL_ADDRESS, SOURCE_TARGET, size, true);
+        g_autoptr(Tgtd) target = target_start(REMOTE_ADDRESS, COPY_TARGET, size, true);
+        bool unchanged = strcmp(kind, "unchanged") == 0;
+        double seconds, mib = (double) size / MIB;
+        CpuSplit before, after;
+        Cycle c;
+
+        fill(source->backing_file, size);
+        if (strcmp(kind, "read") == 0) {
+                double client_cpu, target_cpu, rate = iscsi_perf(source, perf_seconds, &client_cpu, &target_cpu);
+
+                printf("read pass: %.0f MB/s; CPU ms per MiB: iscsi-perf %.3f, source tgtd %.3f\n", rate / 1e6,
+                       client_cpu * 1e3 / 1024, target_cpu * 1e3 / 1024);
+                return 0;
+        }
+        if (!unchanged && strcmp(kind, "first") != 0) {
+                fprintf(stderr, "copy-bench: --profile takes first, unchanged or read\n");
+                return 2;
+        }
+        cycle_init(&c, size);
+        if (unchanged)
+                hash_backing_file(&c, source->backing_file);
+        else
+                provision(target->backing_file, size);
+        cpu_split_sample(&before, source, target);
+        seconds = profiled_cycle(&c, source, target);
+        cpu_split_sample(&after, source, target);
+        if (c.progress.bytes_transferred != (unchanged ? 0 : size))
+                g_error("the %s cycle wrote %" PRIu64 " bytes", kind, c.progress.bytes_transferred);
+        printf("%s cycle of %.0f MiB: %.3f s, %" PRIu64 " loop iterations (%.2f per MiB), %" PRIu64 " bytes written\n",
+               kind, mib, seconds, c.loop_iterations, (double) c.loop_iterations / mib, c.progress.bytes_transferred);
+        cpu_split_print(&before, &after, mib);
+        cycle_done(&c);
+        return 0;
+}
+
 /* Removes dir and the files in it. */
 static void remove_directory(const char *dir) {
         g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -515,6 +619,7 @@ int main(int argc, char *argv[]) {
         gint64 size_mib = 1024, big_mib = 4096, perf_seconds = 4, rounds = 3;
         gint buffers = 0, batch = 0, chunk_kib = 0;
         gboolean skip_memory = FALSE, on_disk = FALSE;
+        g_autofree char *profile_kind = NULL;
         const GOptionEntry options[] = {
                 { "size-mib", 0, 0, G_OPTION_ARG_INT64, &size_mib, "volume size for throughput and memory", "N" },
                 { "big-size-mib", 0, 0, G_OPTION_ARG_INT64, &big_mib, "the larger volume of the memory figure", "N" },
@@ -526,6 +631,8 @@ int main(int argc, char *argv[]) {
                 { "chunk-kib", 0, 0, G_OPTION_ARG_INT, &chunk_kib, "chunk size in KiB (default 1024)", "N" },
                 { "skip-memory", 0, 0, G_OPTION_ARG_NONE, &skip_memory, "leave out the memory figure", NULL },
                 { "on-disk", 0, 0, G_OPTION_ARG_NONE, &on_disk, "backing files in $TMPDIR, not in RAM", NULL },
+                { "profile", 0, 0, G_OPTION_ARG_STRING, &profile_kind,
+                  "only one phase (first, unchanged or read) of --size-mib, for callgrind, perf or strace", "KIND" },
                 {},
         };
         g_autoptr(GOptionContext) context = g_option_context_new("- replica data path figures");
@@ -552,6 +659,8 @@ int main(int argc, char *argv[]) {
         if (!on_disk && (r = in_ram_directory()) >= 0)
                 return r;
 
+        if (profile_kind)
+                return profile(profile_kind, (uint64_t) size_mib * MIB, (unsigned) perf_seconds);
         f.size = (double) size_mib * MIB;
         measure_throughput(&f, (uint64_t) size_mib * MIB, (unsigned) perf_seconds, (unsigned) MAX(rounds, 1));
         if (!skip_memory) {
