@@ -97,13 +97,23 @@ typedef struct Cycle {
         CopyProgress progress;
 } Cycle;
 
-static bool previous_hash(uint64_t chunk, CopyHash *ret, void *userdata) {
+static int previous_hash(uint64_t chunk, CopyHash *ret, void *userdata) {
         Cycle *c = userdata;
 
         if (chunk >= c->n_chunks || !c->known[chunk])
-                return false;
+                return 0;
         *ret = c->hashes[chunk];
-        return true;
+        return 1;
+}
+
+/* The table lives in memory here: unconfirmed at once, released at once. */
+static void on_unconfirm(Copy *copy, uint64_t ticket, const uint64_t *chunks, size_t n, void *userdata) {
+        Cycle *c = userdata;
+
+        for (size_t i = 0; i < n; i++)
+                if (chunks[i] < c->n_chunks)
+                        c->known[chunks[i]] = false;
+        copy_release(copy, ticket);
 }
 
 static void on_confirmed(Copy *copy, const uint64_t *chunks, const CopyHash *hashes, size_t n, uint64_t resume, void *userdata) {
@@ -136,6 +146,7 @@ static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64
         VolumeEndpoint s = endpoint(source), t = endpoint(target);
         CopyParameters p = {
                 .previous_hash = previous_hash,
+                .unconfirm = on_unconfirm,
                 .confirmed = on_confirmed,
                 .done = on_done,
                 .userdata = c,

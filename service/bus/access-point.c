@@ -12,12 +12,9 @@
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         BusContext *ctx = userdata;
-        AccessPoint *a;
-        ObjectKind k;
-        uint64_t id;
+        AccessPoint *a = bus_object_of(ctx, path, OBJECT_ACCESS_POINT);
 
-        if (object_path_parse(path, &k, &id) < 0 || k != OBJECT_ACCESS_POINT ||
-            !(a = model_get_access_point(ctx->engine->model, id)))
+        if (!a)
                 return -ENOENT;
         if (strcmp(property, "Name") == 0) {
                 char buf[PORTAL_NAME_MAX];
@@ -64,26 +61,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 }
 
 static int method_verify(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        BusContext *ctx = userdata;
-        ReplError err = REPL_ERROR_INIT;
-        char owner[BUS_OWNER_MAX], p[OBJECT_PATH_MAX];
-        uint64_t id, job = 0;
-        Caller c;
-        int r;
-
-        r = bus_authorize(m, BUS_ACTION_MANAGE_PEERS, NULL, UINT32_MAX, &c, owner, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;       /* polkit was asked; the call runs again with its answer */
-        r = bus_object_id(m, OBJECT_ACCESS_POINT, &id);
-        if (r < 0)
-                return bus_error_setf_errno(error, -ENOENT, "The access point does not exist.");
-        r = engine_verify_access_point(ctx->engine, &c, id, &job, &err);
-        if (r < 0)
-                return bus_error_set_repl(error, &err);
-        return bus_reply_method_return_when_stored(ctx, m, "uo", (uint32_t) CIM_JOB_STARTED,
-                                                   object_path_format(p, OBJECT_JOB, job));
+        return bus_method_start_object_job(m, userdata, OBJECT_ACCESS_POINT, BUS_ACTION_MANAGE_PEERS,
+                                           engine_verify_access_point, error);
 }
 
 static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -46,7 +46,7 @@ const sd_bus_vtable *bus_vtable_for_kind(ObjectKind kind) {
         }
 }
 
-static bool model_has(const Model *m, ObjectKind kind, uint64_t id) {
+static void *model_object(const Model *m, ObjectKind kind, uint64_t id) {
         switch (kind) {
         case OBJECT_SYSTEM:          return model_get_system(m, id);
         case OBJECT_ACCESS_POINT:    return model_get_access_point(m, id);
@@ -55,8 +55,17 @@ static bool model_has(const Model *m, ObjectKind kind, uint64_t id) {
         case OBJECT_JOB:             return model_get_job(m, id);
         case OBJECT_VOLUME:          return model_get_volume(m, id);
         case OBJECT_SYNCHRONIZATION: return model_get_synchronization(m, id);
-        default:                     return false;
+        default:                     return NULL;
         }
+}
+
+void *bus_object_of(BusContext *ctx, const char *path, ObjectKind kind) {
+        ObjectKind k;
+        uint64_t id;
+
+        if (object_path_parse(path, &k, &id) < 0 || k != kind)
+                return NULL;
+        return model_object(ctx->engine->model, kind, id);
 }
 
 static int find_object(sd_bus *bus, const char *path, const char *interface, void *userdata, void **ret_found,
@@ -67,7 +76,7 @@ static int find_object(sd_bus *bus, const char *path, const char *interface, voi
 
         if (object_path_parse(path, &kind, &id) < 0)
                 return 0;
-        if (!streq_ptr(bus_interface_for_kind(kind), interface) || !model_has(ctx->engine->model, kind, id))
+        if (!streq_ptr(bus_interface_for_kind(kind), interface) || !model_object(ctx->engine->model, kind, id))
                 return 0;
         *ret_found = ctx;
         return 1;
@@ -323,6 +332,20 @@ int bus_read_dict(sd_bus_message *m, const char *arg, const BusDictField *fields
         return sd_bus_message_exit_container(m);
 }
 
+int bus_authorize_object(sd_bus_message *m, ObjectKind kind, BusAction action, Caller *ret_caller,
+                         char owner[static BUS_OWNER_MAX], uint64_t *ret_id, sd_bus_error *error) {
+        int r;
+
+        r = bus_authorize(m, action, NULL, UINT32_MAX, ret_caller, owner, error);
+        if (r <= 0)
+                return r;
+        /* Looked up after authorization: the object may have gone meanwhile. */
+        r = bus_object_id(m, kind, ret_id);
+        if (r < 0)
+                return bus_error_setf_errno(error, -ENOENT, "The %s does not exist.", object_kind_to_noun(kind));
+        return 1;
+}
+
 int bus_method_delete_object(sd_bus_message *m, BusContext *ctx, ObjectKind kind, BusAction action,
                              bus_engine_delete_t f, sd_bus_error *error) {
         ReplError err = REPL_ERROR_INIT;
@@ -331,19 +354,31 @@ int bus_method_delete_object(sd_bus_message *m, BusContext *ctx, ObjectKind kind
         Caller c;
         int r;
 
-        r = bus_authorize(m, action, NULL, UINT32_MAX, &c, owner, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;       /* polkit was asked; the call runs again with its answer */
-        /* Looked up after authorization: the object may have gone meanwhile. */
-        r = bus_object_id(m, kind, &id);
-        if (r < 0)
-                return bus_error_setf_errno(error, -ENOENT, "The %s does not exist.", object_kind_to_noun(kind));
+        r = bus_authorize_object(m, kind, action, &c, owner, &id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit was asked; the call runs again with its answer */
         r = f(ctx->engine, &c, id, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
         return bus_reply_method_return_when_stored(ctx, m, NULL);
+}
+
+int bus_method_start_object_job(sd_bus_message *m, BusContext *ctx, ObjectKind kind, BusAction action,
+                                bus_engine_start_job_t f, sd_bus_error *error) {
+        ReplError err = REPL_ERROR_INIT;
+        char owner[BUS_OWNER_MAX], p[OBJECT_PATH_MAX];
+        uint64_t id, job = 0;
+        Caller c;
+        int r;
+
+        r = bus_authorize_object(m, kind, action, &c, owner, &id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit was asked; the call runs again with its answer */
+        r = f(ctx->engine, &c, id, &job, &err);
+        if (r < 0)
+                return bus_error_set_repl(error, &err);
+        return bus_reply_method_return_when_stored(ctx, m, "uo", (uint32_t) CIM_JOB_STARTED,
+                                                   object_path_format(p, OBJECT_JOB, job));
 }
 
 typedef struct HeldReply {

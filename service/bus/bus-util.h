@@ -56,6 +56,8 @@ const sd_bus_vtable *bus_vtable_for_kind(ObjectKind kind);
 
 /* The id of the object a handler was called on (its kind is known from the vtable). */
 int bus_object_id(sd_bus_message *m, ObjectKind kind, uint64_t *ret);
+/* The model's object of that kind at path (a System *, a Job *, …), or NULL when there is none. */
+void *bus_object_of(BusContext *ctx, const char *path, ObjectKind kind);
 
 /*
  * Reads an "ao" argument. More than max entries: LimitsExceeded (before any
@@ -77,12 +79,31 @@ int bus_read_dict(sd_bus_message *m, const char *arg, const BusDictField *fields
                   sd_bus_error *error);
 
 /*
+ * What a method on an object does first: authorize action (bus_authorize()),
+ * then find the object the call was made on, looked up after authorization
+ * since it may have gone meanwhile (UnknownObject). Returns 1 with
+ * *ret_caller and *ret_id set; 0 when polkit was asked (the handler returns
+ * 1: the call runs again with the answer); a negative errno with error set.
+ */
+int bus_authorize_object(sd_bus_message *m, ObjectKind kind, BusAction action, Caller *ret_caller,
+                         char owner[static BUS_OWNER_MAX], uint64_t *ret_id, sd_bus_error *error);
+
+/*
  * The Delete() method every object but jobs has: authorize action, then
  * delete the object the call was made on with f.
  */
 typedef int (*bus_engine_delete_t)(Engine *e, const Caller *c, uint64_t id, ReplError *err);
 int bus_method_delete_object(sd_bus_message *m, BusContext *ctx, ObjectKind kind, BusAction action,
                              bus_engine_delete_t f, sd_bus_error *error);
+
+/*
+ * A method that starts a job on the object it is called on (Verify,
+ * Compare): authorize action, start it with f, and answer (uo) Job Started
+ * and the job's path.
+ */
+typedef int (*bus_engine_start_job_t)(Engine *e, const Caller *c, uint64_t id, uint64_t *ret_job, ReplError *err);
+int bus_method_start_object_job(sd_bus_message *m, BusContext *ctx, ObjectKind kind, BusAction action,
+                                bus_engine_start_job_t f, sd_bus_error *error);
 
 /*
  * Sends a method's reply (a reference is taken) once every change submitted

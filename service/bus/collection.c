@@ -10,18 +10,9 @@
 #include "bus-util.h"
 #include "errors.h"
 
-static Collection *collection_of(BusContext *ctx, const char *path) {
-        ObjectKind k;
-        uint64_t id;
-
-        if (object_path_parse(path, &k, &id) < 0 || k != OBJECT_COLLECTION)
-                return NULL;
-        return model_get_collection(ctx->engine->model, id);
-}
-
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Collection *c = collection_of(userdata, path);
+        Collection *c = bus_object_of(userdata, path, OBJECT_COLLECTION);
         char buf[32];
 
         if (!c)
@@ -64,14 +55,9 @@ static int method_modify(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = bus_read_dict(m, "Properties", fields, ELEMENTSOF(fields), error);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_COLLECTIONS, NULL, UINT32_MAX, &c, owner, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;       /* polkit was asked; the call runs again with its answer */
-        r = bus_object_id(m, OBJECT_COLLECTION, &id);
-        if (r < 0)
-                return bus_error_setf_errno(error, -ENOENT, "The collection does not exist.");
+        r = bus_authorize_object(m, OBJECT_COLLECTION, BUS_ACTION_MANAGE_COLLECTIONS, &c, owner, &id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit was asked; the call runs again with its answer */
         r = engine_modify_collection(ctx->engine, &c, id, &s, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);

@@ -12,18 +12,9 @@
 #include "errors.h"
 #include "util/strutil.h"
 
-static Job *job_of(BusContext *ctx, const char *path) {
-        ObjectKind k;
-        uint64_t id;
-
-        if (object_path_parse(path, &k, &id) < 0 || k != OBJECT_JOB)
-                return NULL;
-        return model_get_job(ctx->engine->model, id);
-}
-
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Job *j = job_of(userdata, path);
+        Job *j = bus_object_of(userdata, path, OBJECT_JOB);
 
         if (!j)
                 return -ENOENT;
@@ -81,7 +72,7 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 
 static int job_authorize(sd_bus_message *m, BusContext *ctx, Job **ret_job, Caller *c, char owner[static BUS_OWNER_MAX],
                          sd_bus_error *error) {
-        Job *j = job_of(ctx, sd_bus_message_get_path(m));
+        Job *j = bus_object_of(ctx, sd_bus_message_get_path(m), OBJECT_JOB);
         int r;
 
         if (!j)
@@ -90,7 +81,7 @@ static int job_authorize(sd_bus_message *m, BusContext *ctx, Job **ret_job, Call
         if (r <= 0)
                 return r;
         /* The job may have gone while polkit was asked; look it up again. */
-        j = job_of(ctx, sd_bus_message_get_path(m));
+        j = bus_object_of(ctx, sd_bus_message_get_path(m), OBJECT_JOB);
         if (!j)
                 return bus_error_setf_errno(error, -ENOENT, "The job does not exist.");
         *ret_job = j;
@@ -111,7 +102,7 @@ static int property_set(sd_bus *bus, const char *path, const char *interface, co
          * sd-bus answers a Set as soon as the setter returns, so a setter cannot
          * wait for polkit: only root and the job's starter may write these.
          */
-        j = job_of(ctx, path);
+        j = bus_object_of(ctx, path, OBJECT_JOB);
         if (!j)
                 return bus_error_setf_errno(error, -ENOENT, "The job does not exist.");
         r = bus_get_caller(m, &c, owner, error);
@@ -176,7 +167,7 @@ static int method_request_state_change(sd_bus_message *m, void *userdata, sd_bus
 
 static int method_get_error(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Job *j = job_of(userdata, sd_bus_message_get_path(m));
+        Job *j = bus_object_of(userdata, sd_bus_message_get_path(m), OBJECT_JOB);
         int r;
 
         if (!j)

@@ -13,12 +13,9 @@
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        BusContext *ctx = userdata;
-        SharedSecret *s;
-        ObjectKind k;
-        uint64_t id;
+        SharedSecret *s = bus_object_of(userdata, path, OBJECT_SECRET);
 
-        if (object_path_parse(path, &k, &id) < 0 || k != OBJECT_SECRET || !(s = model_get_secret(ctx->engine->model, id)))
+        if (!s)
                 return -ENOENT;
         if (strcmp(property, "Username") == 0)
                 return sd_bus_message_append(reply, "s", s->username);

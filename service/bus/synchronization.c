@@ -11,15 +11,6 @@
 #include "bus-util.h"
 #include "errors.h"
 
-static Synchronization *synchronization_of(BusContext *ctx, const char *path) {
-        ObjectKind k;
-        uint64_t id;
-
-        if (object_path_parse(path, &k, &id) < 0 || k != OBJECT_SYNCHRONIZATION)
-                return NULL;
-        return model_get_synchronization(ctx->engine->model, id);
-}
-
 /* The properties that are references to other objects. */
 static int property_get_reference(Synchronization *s, const char *property, sd_bus_message *reply) {
         if (strcmp(property, "SystemElement") == 0)
@@ -35,7 +26,7 @@ static int property_get_reference(Synchronization *s, const char *property, sd_b
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Synchronization *s = synchronization_of(userdata, path);
+        Synchronization *s = bus_object_of(userdata, path, OBJECT_SYNCHRONIZATION);
 
         if (!s)
                 return -ENOENT;
@@ -91,15 +82,9 @@ static int method_modify(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = bus_read_dict(m, "Properties", fields, ELEMENTSOF(fields), error);
         if (r < 0)
                 return r;
-        r = bus_authorize(m, BUS_ACTION_MANAGE_REPLICAS, NULL, UINT32_MAX, &c, owner, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;       /* polkit was asked; the call runs again with its answer */
-        /* Looked up after authorization: the synchronization may have gone meanwhile. */
-        r = bus_object_id(m, OBJECT_SYNCHRONIZATION, &id);
-        if (r < 0)
-                return bus_error_setf_errno(error, -ENOENT, "The synchronization does not exist.");
+        r = bus_authorize_object(m, OBJECT_SYNCHRONIZATION, BUS_ACTION_MANAGE_REPLICAS, &c, owner, &id, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit was asked; the call runs again with its answer */
         r = engine_modify_synchronization(ctx->engine, &c, id, &s, &err);
         if (r < 0)
                 return bus_error_set_repl(error, &err);
@@ -107,26 +92,8 @@ static int method_modify(sd_bus_message *m, void *userdata, sd_bus_error *error)
 }
 
 static int method_compare(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        BusContext *ctx = userdata;
-        ReplError err = REPL_ERROR_INIT;
-        char owner[BUS_OWNER_MAX], p[OBJECT_PATH_MAX];
-        uint64_t id, job = 0;
-        Caller c;
-        int r;
-
-        r = bus_authorize(m, BUS_ACTION_MANAGE_REPLICAS, NULL, UINT32_MAX, &c, owner, error);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;       /* polkit was asked; the call runs again with its answer */
-        r = bus_object_id(m, OBJECT_SYNCHRONIZATION, &id);
-        if (r < 0)
-                return bus_error_setf_errno(error, -ENOENT, "The synchronization does not exist.");
-        r = engine_compare_synchronization(ctx->engine, &c, id, &job, &err);
-        if (r < 0)
-                return bus_error_set_repl(error, &err);
-        return bus_reply_method_return_when_stored(ctx, m, "uo", (uint32_t) CIM_JOB_STARTED,
-                                                   object_path_format(p, OBJECT_JOB, job));
+        return bus_method_start_object_job(m, userdata, OBJECT_SYNCHRONIZATION, BUS_ACTION_MANAGE_REPLICAS,
+                                           engine_compare_synchronization, error);
 }
 
 const sd_bus_vtable bus_synchronization_vtable[] = {

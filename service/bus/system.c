@@ -9,19 +9,10 @@
 #include "core/validate.h"
 #include "errors.h"
 
-static System *system_of(BusContext *ctx, const char *path) {
-        ObjectKind k;
-        uint64_t id;
-
-        if (object_path_parse(path, &k, &id) < 0 || k != OBJECT_SYSTEM)
-                return NULL;
-        return model_get_system(ctx->engine->model, id);
-}
-
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         BusContext *ctx = userdata;
-        System *s = system_of(ctx, path);
+        System *s = bus_object_of(ctx, path, OBJECT_SYSTEM);
 
         if (!s)
                 return -ENOENT;

@@ -11,11 +11,9 @@
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         BusContext *ctx = userdata;
-        Volume *v;
-        ObjectKind k;
-        uint64_t id;
+        Volume *v = bus_object_of(ctx, path, OBJECT_VOLUME);
 
-        if (object_path_parse(path, &k, &id) < 0 || k != OBJECT_VOLUME || !(v = model_get_volume(ctx->engine->model, id)))
+        if (!v)
                 return -ENOENT;
         if (strcmp(property, "ElementName") == 0)
                 return sd_bus_message_append(reply, "s", v->element_name);

@@ -220,6 +220,12 @@ void change_save_chunk_hashes(Change *ch, uint64_t synchronization_id, const uin
         written(ch, OBJECT_SYNCHRONIZATION, synchronization_id, false);
 }
 
+void change_unconfirm_chunk_hashes(Change *ch, uint64_t synchronization_id, const uint64_t *chunks, size_t n) {
+        if (ch->error == 0 && n > 0)
+                keep_error(ch, store_unconfirm_chunk_hashes(ch->engine->store, synchronization_id, chunks, n));
+        written(ch, OBJECT_SYNCHRONIZATION, synchronization_id, false);
+}
+
 void change_delete_chunk_hashes(Change *ch, uint64_t synchronization_id) {
         if (ch->error == 0)
                 keep_error(ch, store_delete_chunk_hashes(ch->engine->store, synchronization_id));

@@ -69,6 +69,8 @@ void change_save_members(Change *ch, uint64_t collection_id, const CollectionPla
 void change_save_chunk_hashes(Change *ch, uint64_t synchronization_id, const uint64_t *chunks, const uint8_t *hashes,
                               size_t n);
 void change_delete_chunk_hashes(Change *ch, uint64_t synchronization_id);
+/* Chunks about to be overwritten on the copy: their hashes are no longer confirmed (store_unconfirm_chunk_hashes()). */
+void change_unconfirm_chunk_hashes(Change *ch, uint64_t synchronization_id, const uint64_t *chunks, size_t n);
 /* Marks the change failed (e.g. -ENOMEM while building it): change_submit() undoes it. */
 void change_fail(Change *ch, int error);
 

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The job work of a replica cycle and of a comparison (API.md section 10):
- * net/copy.c does the I/O; this file gives it the endpoints and the hashes
- * confirmed before (one block of the store's table at a time), stores each
- * confirmation (hashes and resume point) as a change, announces progress
- * rate-limited, and adds the cycle's outcome to the job's final change.
+ * net/copy.c does the I/O; this file gives it the endpoints and the hash
+ * table's callbacks (replica-hashes.c), announces progress rate-limited,
+ * and adds the cycle's outcome to the job's final change.
  */
 
 #include <errno.h>
@@ -19,26 +18,6 @@
 #include "replica-internal.h"
 #include "util/log.h"
 #include "util/strutil.h"
-
-typedef struct ReplicaWork {
-        Engine *engine;
-        uint64_t sync_id;
-        bool compare;
-        bool suspended;                 /* stopped by Suspend */
-        bool detached;                  /* stopped by Detach: the synchronization goes */
-        bool started;                   /* a copy ran: progress is its */
-        Copy *copy;
-        CopyProgress progress;          /* the last known */
-        uint64_t first_chunk;
-        sd_event_source *tick;
-        ChunkHashBlock *block;          /* the one block of hashes kept in memory */
-        uint64_t block_index;
-        bool block_loaded;
-} ReplicaWork;
-
-static ReplicaWork *work_of(JobRuntime *rt) {
-        return rt->work;
-}
 
 void *replica_work_new(Engine *e, uint64_t sync_id, bool compare) {
         ReplicaWork *w = calloc(1, sizeof(ReplicaWork));
@@ -125,54 +104,11 @@ void replica_stop_job(JobRuntime *rt, bool detach, const Caller *c) {
         job_finish(rt, JOB_STATE_TERMINATED, REASON_SUSPENDED, CIM_OK, desc, NULL_PATH);
 }
 
-/* ---- the copy's callbacks ---- */
+/* ---- the copy's end ---- */
 
-static bool previous_hash(uint64_t chunk, CopyHash *ret, void *userdata) {
-        ReplicaWork *w = work_of(userdata);
-        uint64_t b = chunk_hash_block_of(chunk);
-
-        if (!w->block_loaded || w->block_index != b) {
-                /* Reading outside the committer is fine: the store's own connection sees every change written. */
-                if (store_load_chunk_hash_block(w->engine->store, w->sync_id, b, w->block) < 0)
-                        return false;   /* the chunk is written again: safe */
-                w->block_index = b;
-                w->block_loaded = true;
-        }
-        return chunk_hash_block_get(w->block, chunk, ret->bytes);
-}
-
-static void progress_into(const ReplicaWork *w, Synchronization *s) {
+void replica_progress_into(const ReplicaWork *w, Synchronization *s) {
         s->bytes_scanned = w->progress.bytes_scanned;
         s->bytes_transferred = w->progress.bytes_transferred;
-}
-
-static void on_confirmed(Copy *c, const uint64_t *chunks, const CopyHash *hashes, size_t n, uint64_t resume_chunk,
-                         void *userdata) {
-        JobRuntime *rt = userdata;
-        ReplicaWork *w = work_of(rt);
-        Engine *e = w->engine;
-        ReplError err = REPL_ERROR_INIT;
-        Synchronization *s, *u;
-        Change *ch;
-
-        copy_get_progress(c, &w->progress);
-        engine_settle(e, w->sync_id);
-        s = model_get_synchronization(e->model, w->sync_id);
-        u = s ? synchronization_copy(s) : NULL;
-        if (!u || change_begin(e, NULL, &ch, &err) < 0) {
-                synchronization_free(u);
-                job_finish(rt, JOB_STATE_EXCEPTION, REASON_STORAGE_FAILED, CIM_FAILED,
-                           "The confirmed chunks could not be stored.", NULL_PATH);
-                return;
-        }
-        u->resume_chunk = resume_chunk;
-        progress_into(w, u);
-        _Static_assert(sizeof(CopyHash) == REPLICA_HASH_SIZE, "hashes are stored as they are");
-        change_save_chunk_hashes(ch, w->sync_id, chunks, (const uint8_t *) hashes, n);
-        replica_change_sync(ch, e, u);
-        if (change_submit(ch, &err) < 0)
-                job_finish(rt, JOB_STATE_EXCEPTION, REASON_STORAGE_FAILED, CIM_FAILED,
-                           "The confirmed chunks could not be stored.", NULL_PATH);
 }
 
 static void on_copy_done(Copy *c, int error, Reason reason, const char *message, void *userdata) {
@@ -319,6 +255,7 @@ static int start_copy(JobRuntime *rt, const Synchronization *s, char desc[static
                 }
         }
         w->block_loaded = false;        /* confirmations may have changed it since */
+        w->run++;                       /* a gate's ticket from an earlier run is not this copy's */
         w->first_chunk = w->compare || s->resume_chunk > volume_n_chunks(src, s->chunk_size) ? 0 : s->resume_chunk;
         /* The source through its local access point, the copy through its remote one, both from the local address. */
         source = replica_endpoint(e, src, sap, sap->address);
@@ -329,8 +266,9 @@ static int start_copy(JobRuntime *rt, const Synchronization *s, char desc[static
                 .compare = w->compare,
                 .bandwidth_limit = w->compare ? 0 : s->bandwidth_limit,
                 .login_timeout_usec = e->config.probe_timeout_usec,
-                .previous_hash = w->compare ? NULL : previous_hash,
-                .confirmed = w->compare ? NULL : on_confirmed,
+                .previous_hash = w->compare ? NULL : replica_previous_hash,
+                .unconfirm = w->compare ? NULL : replica_unconfirm,
+                .confirmed = w->compare ? NULL : replica_confirmed,
                 .done = on_copy_done,
                 .userdata = rt,
         };
@@ -425,7 +363,7 @@ static void cycle_end(JobRuntime *rt, Change *ch) {
         u->job_id = 0;
         u->rate = 0;
         if (w->started)
-                progress_into(w, u);
+                replica_progress_into(w, u);
         cycle_outcome(rt, u);
         if (rt->job->state == JOB_STATE_COMPLETED)
                 u->percent = 100;

@@ -4,7 +4,8 @@
 /*
  * What the replica files share: replica-volume.c (volumes and the job that
  * registers one), replica-sync.c (creating and steering synchronizations),
- * replica-cycle.c (the job work of a cycle and of a comparison) and
+ * replica-cycle.c (the job work of a cycle and of a comparison),
+ * replica-hashes.c (a cycle's side of the chunk hash table) and
  * replica-schedule.c (the cycle timer, the running-cycle limit, start-up and
  * shutdown). Not for other files.
  */
@@ -14,7 +15,30 @@
 
 #include "engine-internal.h"
 #include "jobs-internal.h"
+#include "net/copy.h"
 #include "net/volume-session.h"
+
+/* The work of a cycle's or a comparison's job (replica-cycle.c). */
+typedef struct ReplicaWork {
+        Engine *engine;
+        uint64_t sync_id;
+        bool compare;
+        bool suspended;                 /* stopped by Suspend */
+        bool detached;                  /* stopped by Detach: the synchronization goes */
+        bool started;                   /* a copy ran: progress is its */
+        unsigned run;                   /* copies started by the job so far */
+        Copy *copy;
+        CopyProgress progress;          /* the last known */
+        uint64_t first_chunk;
+        sd_event_source *tick;
+        ChunkHashBlock *block;          /* the one block of hashes kept in memory */
+        uint64_t block_index;
+        bool block_loaded;
+} ReplicaWork;
+
+static inline ReplicaWork *work_of(JobRuntime *rt) {
+        return rt->work;
+}
 
 /* replica-cycle.c */
 extern const JobWorkOps replica_cycle_ops;
@@ -41,6 +65,15 @@ size_t replica_count_cycle_jobs(Engine *e);
  * (NULL: unbound), with the access point's CHAP secret. Borrowed strings.
  */
 VolumeEndpoint replica_endpoint(Engine *e, const Volume *v, const AccessPoint *a, const char *source_address);
+
+/* The last known progress into a synchronization's BytesScanned and BytesTransferred. */
+void replica_progress_into(const ReplicaWork *w, Synchronization *s);
+
+/* replica-hashes.c: the copy's callbacks for the chunk hash table (CopyParameters); userdata is the JobRuntime. */
+int replica_previous_hash(uint64_t chunk, CopyHash *ret, void *userdata);
+void replica_unconfirm(Copy *c, uint64_t ticket, const uint64_t *chunks, size_t n, void *userdata);
+void replica_confirmed(Copy *c, const uint64_t *chunks, const CopyHash *hashes, size_t n, uint64_t resume_chunk,
+                       void *userdata);
 
 /* replica-sync.c */
 

@@ -137,9 +137,19 @@ void copy_pump_writes(Copy *c) {
         }
 }
 
+void copy_queue_write(CopySlot *slot) {
+        Copy *c = slot->copy;
+
+        slot->state = SLOT_WAITING;
+        c->queue[(c->queue_head + c->queue_length) % c->n_slots] = (unsigned) (slot - c->slots);
+        c->queue_length++;
+        copy_pump_writes(c);
+}
+
 static void slot_hashed(CopySlot *slot) {
         Copy *c = slot->copy;
         CopyHash previous;
+        int known;
 
         copy_hash_chunk(slot->data, slot->length, &slot->hash);
         c->progress.bytes_scanned += slot->length;
@@ -153,15 +163,16 @@ static void slot_hashed(CopySlot *slot) {
                 slot_finish(slot);
                 return;
         }
-        if (c->p.previous_hash && c->p.previous_hash(slot->chunk, &previous, c->p.userdata) &&
-            memcmp(&previous, &slot->hash, sizeof(previous)) == 0) {
+        known = c->p.previous_hash ? c->p.previous_hash(slot->chunk, &previous, c->p.userdata) : 0;
+        if (known > 0 && memcmp(&previous, &slot->hash, sizeof(previous)) == 0) {
                 slot_finish(slot);
                 return;
         }
-        slot->state = SLOT_WAITING;
-        c->queue[(c->queue_head + c->queue_length) % c->n_slots] = (unsigned) (slot - c->slots);
-        c->queue_length++;
-        copy_pump_writes(c);
+        if (known != 0) {
+                copy_gate(slot);
+                return;
+        }
+        copy_queue_write(slot);
 }
 
 static void on_read_done(CopySlot *slot, VolumeSession *s, int error) {

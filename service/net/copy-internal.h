@@ -2,8 +2,9 @@
 #pragma once
 
 /*
- * What copy.c (a cycle's life: sessions, buffers, callbacks to the caller)
- * and copy-chunks.c (the chunk pipeline and its confirmations) share.
+ * What copy.c (a cycle's life: sessions, buffers, callbacks to the caller),
+ * copy-chunks.c (the chunk pipeline and its confirmations) and copy-gate.c
+ * (writes that wait for an old hash to be unconfirmed) share.
  */
 
 #include <stdbool.h>
@@ -24,6 +25,8 @@
 typedef enum SlotState {
         SLOT_IDLE,
         SLOT_READING,
+        SLOT_GATED,                     /* to be handed to unconfirm */
+        SLOT_UNCONFIRMING,              /* handed over, waiting for copy_release() */
         SLOT_WAITING,                   /* for the token bucket */
         SLOT_WRITING,
 } SlotState;
@@ -34,6 +37,7 @@ typedef struct CopySlot {
         uint64_t chunk;
         uint32_t length;
         unsigned reads_pending;
+        uint64_t ticket;                /* SLOT_UNCONFIRMING: the gate's */
         CopyHash hash;
         uint8_t *data;
         uint8_t *other;                 /* compare mode: the copy's bytes */
@@ -62,6 +66,8 @@ struct Copy {
         unsigned *queue;                /* slots waiting to write, a ring in arrival order */
         unsigned queue_head, queue_length;
         unsigned in_flight;             /* commands sent and not answered */
+        uint64_t *gated;                /* n_slots: the chunks handed to unconfirm */
+        uint64_t last_ticket;
 
         TokenBucket bucket;
         sd_event_source *token_timer;
@@ -100,3 +106,11 @@ void copy_pump(Copy *c);
 void copy_pump_writes(Copy *c);
 /* Starts a confirmation when one is due (or, with force, whenever something is left to confirm). */
 void copy_maybe_confirm(Copy *c, bool force);
+/* Queues a hashed chunk's write and sends what the token bucket allows. */
+void copy_queue_write(CopySlot *slot);
+
+/* copy-gate.c */
+/* Parks a hashed chunk whose confirmed hash must be unconfirmed before it is written. */
+void copy_gate(CopySlot *slot);
+/* Hands the parked chunks to unconfirm, if any (true: it was called; the copy may be gone). */
+bool copy_deliver_gated(Copy *c);

@@ -5,7 +5,8 @@
  * Each chunk buffer ("slot") carries one chunk at a time: READ16 from the
  * source (and, comparing, from the copy), hash, then either nothing (the
  * hash equals the one confirmed on the copy) or a WRITE16 to the copy once
- * the token bucket allows. Slots take the next chunk in order, so the chunks
+ * the token bucket allows (and, when a hash was confirmed for the chunk,
+ * once the caller has unconfirmed it: copy-gate.c). Slots take the next chunk in order, so the chunks
  * in flight are always a window just past what is finished. Completed
  * writes collect in a batch; a SYNCHRONIZE CACHE16 on the copy, sent once
  * the batch is large enough, makes every write completed before it durable,
@@ -113,7 +114,8 @@ static int copy_allocate(Copy *c) {
 
         c->slots = calloc(c->n_slots, sizeof(CopySlot));
         c->queue = calloc(c->n_slots, sizeof(unsigned));
-        if (!c->slots || !c->queue)
+        c->gated = calloc(c->n_slots, sizeof(uint64_t));
+        if (!c->slots || !c->queue || !c->gated)
                 return -ENOMEM;
         for (unsigned i = 0; i < c->n_slots; i++) {
                 c->slots[i].copy = c;
@@ -208,6 +210,8 @@ static int on_notify(sd_event_source *s, void *userdata) {
                         c->p.confirmed(c, c->syncing.chunks, c->syncing.hashes, n, c->sync_resume, c->p.userdata);
                 return 0;
         }
+        if (!c->finished && copy_deliver_gated(c))
+                return 0;
         if (c->finished) {
                 c->source = volume_session_free(c->source);
                 c->target = volume_session_free(c->target);
@@ -245,6 +249,9 @@ static int copy_check_parameters(CopyParameters *p) {
                 p->chunk_size = COPY_CHUNK_SIZE_DEFAULT;
         if (p->chunk_size < COPY_CHUNK_SIZE_MIN || p->chunk_size > COPY_CHUNK_SIZE_MAX ||
             (p->chunk_size & (p->chunk_size - 1)) != 0)
+                return -EINVAL;
+        /* A confirmed hash that differs must be unconfirmed before the write (copy-gate.c). */
+        if (p->previous_hash && !p->compare && !p->unconfirm)
                 return -EINVAL;
         if (p->n_buffers == 0)
                 p->n_buffers = COPY_BUFFERS_DEFAULT;
@@ -320,6 +327,7 @@ Copy *copy_free(Copy *c) {
         }
         free(c->slots);
         free(c->queue);
+        free(c->gated);
         chunk_list_done(&c->pending);
         chunk_list_done(&c->syncing);
         sd_event_unref(c->event);

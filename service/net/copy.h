@@ -46,6 +46,7 @@ typedef struct CopyProgress {
         uint64_t bytes_scanned;         /* read from the source and hashed */
         uint64_t bytes_transferred;     /* written to the copy (completed writes) */
         uint64_t chunks_transferred;
+        uint64_t chunks_gated;          /* waited for their old hash to be unconfirmed */
         uint64_t chunks_differing;      /* compare mode */
         uint64_t rate;                  /* bytes written per second since the start */
         uint64_t resume_chunk;          /* every chunk before it is confirmed on the copy */
@@ -61,8 +62,24 @@ typedef struct CopyParameters {
         uint64_t stall_timeout_usec;    /* no command completing for this long fails the cycle; 0 the default */
         uint64_t login_timeout_usec;    /* for each session; 0 volume-session's default */
 
-        /* The hash last confirmed on the copy for a chunk; false when there is none (the chunk is written). NULL: none at all. */
-        bool (*previous_hash)(uint64_t chunk, CopyHash *ret, void *userdata);
+        /*
+         * The hash last confirmed on the copy for a chunk: 1 with it in ret;
+         * 0 when there is none (a chunk that differs is written at once);
+         * negative when it cannot be told (the chunk is written, through the
+         * gate). NULL: none at all. Needs unconfirm.
+         */
+        int (*previous_hash)(uint64_t chunk, CopyHash *ret, void *userdata);
+        /*
+         * The gate: n chunks (at most n_buffers) that are to be overwritten
+         * although a hash is confirmed for them (or may be). Their writes
+         * wait, in their buffers, until the caller has made those hashes
+         * durably unconfirmed and calls copy_release(c, ticket): had a write
+         * gone first, a crash after it reached the copy and before a
+         * SYNCHRONIZE CACHE confirmed it would leave the old hash standing
+         * for bytes the copy no longer holds. Called once per turn of the
+         * loop at most; chunks without a confirmed hash never come here.
+         */
+        void (*unconfirm)(Copy *c, uint64_t ticket, const uint64_t *chunks, size_t n, void *userdata);
         /*
          * Chunks newly confirmed on the copy (durable there): n chunk
          * indexes and their hashes, and the resume point. Also called with
@@ -82,7 +99,8 @@ typedef struct CopyParameters {
 
 /*
  * Starts a cycle. Returns -EINVAL for bad parameters (chunk size not a power
- * of two in range, too many buffers, no done callback), the errors of
+ * of two in range, too many buffers, no done callback, previous_hash
+ * without unconfirm outside compare mode), the errors of
  * volume_session_open(), -ENOMEM. Everything else (logins, sizes, I/O)
  * arrives through done, never from inside copy_start(). Callbacks are never
  * called from inside libiscsi, so each may free the copy.
@@ -98,6 +116,13 @@ Copy *copy_free(Copy *c);
 static inline void copy_freep(Copy **c) {
         copy_free(*c);
 }
+
+/*
+ * The hashes of the chunks handed to unconfirm under ticket (and every
+ * earlier ticket) are durably unconfirmed: their writes go out. A copy that
+ * has ended ignores it; may be called from inside unconfirm.
+ */
+void copy_release(Copy *c, uint64_t ticket);
 
 /* A new limit for the running cycle, honoured from the next write on; 0 unlimited. */
 void copy_set_bandwidth_limit(Copy *c, uint64_t bytes_per_second);

@@ -155,9 +155,27 @@ int store_delete_chunk_hashes(Store *s, uint64_t id) {
         return delete_by_id(s, "DELETE FROM chunk_hashes WHERE synchronization_id = ?1", id);
 }
 
+/* The rowid of a block's row in *ret: 1, or 0 when the block has no row (nothing in it is confirmed). */
+static int find_block_row(Store *s, uint64_t sync_id, uint64_t block, sqlite3_int64 *ret) {
+        _cleanup_stmt_release_ sqlite3_stmt *query = NULL;
+        int r;
+
+        r = store_prepare_cached(s, "SELECT rowid FROM chunk_hashes WHERE synchronization_id = ?1 AND block = ?2",
+                                 &query);
+        if (r < 0)
+                return r;
+        if (store_bind_u64(query, 1, sync_id) != SQLITE_OK || store_bind_u64(query, 2, block) != SQLITE_OK)
+                return store_error(s, "bind block %" PRIu64 " of synchronization %" PRIu64, block, sync_id);
+        r = store_step_row(s, query, "find a block of chunk hashes");
+        if (r <= 0)
+                return r;
+        *ret = sqlite3_column_int64(query, 0);
+        return 1;
+}
+
 /* The rowid of a block's row, made (nothing confirmed) if there is none yet. */
 static int block_row(Store *s, uint64_t sync_id, uint64_t block, sqlite3_int64 *ret) {
-        _cleanup_stmt_release_ sqlite3_stmt *insert = NULL, *query = NULL;
+        _cleanup_stmt_release_ sqlite3_stmt *insert = NULL;
         int r;
 
         r = store_prepare_cached(s,
@@ -171,14 +189,7 @@ static int block_row(Store *s, uint64_t sync_id, uint64_t block, sqlite3_int64 *
         r = store_step_done(s, insert, "add a block of chunk hashes");
         if (r < 0)
                 return r;
-
-        r = store_prepare_cached(s, "SELECT rowid FROM chunk_hashes WHERE synchronization_id = ?1 AND block = ?2",
-                                 &query);
-        if (r < 0)
-                return r;
-        if (store_bind_u64(query, 1, sync_id) != SQLITE_OK || store_bind_u64(query, 2, block) != SQLITE_OK)
-                return store_error(s, "bind block %" PRIu64 " of synchronization %" PRIu64, block, sync_id);
-        r = store_step_row(s, query, "find a block of chunk hashes");
+        r = find_block_row(s, sync_id, block, ret);
         if (r < 0)
                 return r;
         if (r == 0) {
@@ -186,7 +197,6 @@ static int block_row(Store *s, uint64_t sync_id, uint64_t block, sqlite3_int64 *
                           sync_id);
                 return -EIO;
         }
-        *ret = sqlite3_column_int64(query, 0);
         return 0;
 }
 
@@ -232,21 +242,67 @@ static int write_block(Store *s, uint64_t sync_id, uint64_t block, const uint64_
         return 0;
 }
 
-static int save_chunk_hashes(Store *s, uint64_t sync_id, const uint64_t *chunks, const uint8_t *hashes, size_t n) {
+/*
+ * Clears the confirmed bits of chunks[first..end) (all in one block): one
+ * read-modify-write of the block's bitmap; their hashes stay, unconfirmed.
+ * A block without a row has nothing confirmed.
+ */
+static int clear_block(Store *s, uint64_t sync_id, uint64_t block, const uint64_t *chunks, const uint8_t *hashes,
+                       size_t first, size_t end) {
+        _cleanup_(blob_closep) sqlite3_blob *bits_blob = NULL;
+        uint8_t bits[CONFIRMED_BYTES];
+        sqlite3_int64 rowid = 0;
+        int r;
+
+        r = find_block_row(s, sync_id, block, &rowid);
+        if (r <= 0)
+                return r;
+        if (store_fault_plan_hit(&s->fault, STORE_FAULT_WRITE)) {
+                log_error("Store %s: failed to unconfirm chunk hashes: injected fault", s->path);
+                return -EIO;
+        }
+        if (sqlite3_blob_open(s->db, "main", "chunk_hashes", "confirmed", rowid, 1, &bits_blob) != SQLITE_OK ||
+            sqlite3_blob_read(bits_blob, bits, sizeof(bits), 0) != SQLITE_OK)
+                return store_error(s, "open block %" PRIu64 " of synchronization %" PRIu64, block, sync_id);
+        for (size_t i = first; i < end; i++) {
+                unsigned c = (unsigned) (chunks[i] % REPLICA_HASH_BLOCK_CHUNKS);
+
+                bits[c / 8] &= (uint8_t) ~(1u << (c % 8));
+        }
+        if (sqlite3_blob_write(bits_blob, bits, sizeof(bits), 0) != SQLITE_OK)
+                return store_error(s, "unconfirm chunks of synchronization %" PRIu64, sync_id);
+        return 0;
+}
+
+typedef int (*block_visit_t)(Store *s, uint64_t sync_id, uint64_t block, const uint64_t *chunks, const uint8_t *hashes,
+                             size_t first, size_t end);
+
+/* Calls visit for each run of chunks in one block, all or nothing. */
+static int visit_blocks(Store *s, uint64_t sync_id, const uint64_t *chunks, const uint8_t *hashes, size_t n,
+                        block_visit_t visit) {
+        int r = 0;
+
+        if (n == 0)
+                return 0;
+        r = store_exec(s, "SAVEPOINT chunk_hashes");
+        if (r < 0)
+                return r;
         /* Consecutive chunks of one block go in one visit, whatever order the caller gives. */
-        for (size_t first = 0; first < n;) {
+        for (size_t first = 0; first < n && r >= 0;) {
                 uint64_t block = chunk_hash_block_of(chunks[first]);
                 size_t end = first + 1;
-                int r;
 
                 while (end < n && chunk_hash_block_of(chunks[end]) == block)
                         end++;
-                r = write_block(s, sync_id, block, chunks, hashes, first, end);
-                if (r < 0)
-                        return r;
+                r = visit(s, sync_id, block, chunks, hashes, first, end);
                 first = end;
         }
-        return 0;
+        if (r < 0) {
+                (void) store_exec(s, "ROLLBACK TO chunk_hashes");
+                (void) store_exec(s, "RELEASE chunk_hashes");
+                return r;
+        }
+        return store_exec(s, "RELEASE chunk_hashes");
 }
 
 /**
@@ -260,20 +316,20 @@ static int save_chunk_hashes(Store *s, uint64_t sync_id, const uint64_t *chunks,
  * Return: 0 or -EIO; on failure nothing of it is stored.
  */
 int store_save_chunk_hashes(Store *s, uint64_t sync_id, const uint64_t *chunks, const uint8_t *hashes, size_t n) {
-        int r;
+        return visit_blocks(s, sync_id, chunks, hashes, n, write_block);
+}
 
-        if (n == 0)
-                return 0;
-        r = store_exec(s, "SAVEPOINT save_chunk_hashes");
-        if (r < 0)
-                return r;
-        r = save_chunk_hashes(s, sync_id, chunks, hashes, n);
-        if (r < 0) {
-                (void) store_exec(s, "ROLLBACK TO save_chunk_hashes");
-                (void) store_exec(s, "RELEASE save_chunk_hashes");
-                return r;
-        }
-        return store_exec(s, "RELEASE save_chunk_hashes");
+/**
+ * store_unconfirm_chunk_hashes() - record chunks as no longer confirmed on the copy
+ * @s:       the store
+ * @sync_id: the synchronization
+ * @chunks:  n chunk indexes, in any order
+ * @n:       how many
+ *
+ * Return: 0 or -EIO; on failure nothing of it is stored.
+ */
+int store_unconfirm_chunk_hashes(Store *s, uint64_t sync_id, const uint64_t *chunks, size_t n) {
+        return visit_blocks(s, sync_id, chunks, NULL, n, clear_block);
 }
 
 static int copy_blob_column(Store *s, sqlite3_stmt *st, int i, void *dst, size_t size) {

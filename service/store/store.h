@@ -97,6 +97,10 @@ int store_delete_synchronization(Store *s, uint64_t id);
  * nothing, also outside a transaction. Each block it touches counts as two
  * writes for STORE_FAULT_WRITE (its row, then its hashes).
  *
+ * store_unconfirm_chunk_hashes() records n chunks as no longer confirmed
+ * (about to be overwritten): their bits are cleared, their hashes stay. All
+ * or nothing; one write per block that has a row for STORE_FAULT_WRITE.
+ *
  * store_load_chunk_hash_block() reads one block; a block never saved comes
  * back with nothing confirmed. A cycle keeps one block in memory at a time,
  * so its memory does not grow with the volume.
@@ -106,6 +110,7 @@ int store_delete_synchronization(Store *s, uint64_t id);
  */
 int store_save_chunk_hashes(Store *s, uint64_t synchronization_id, const uint64_t *chunks, const uint8_t *hashes,
                             size_t n);
+int store_unconfirm_chunk_hashes(Store *s, uint64_t synchronization_id, const uint64_t *chunks, size_t n);
 int store_load_chunk_hash_block(Store *s, uint64_t synchronization_id, uint64_t block, ChunkHashBlock *ret);
 int store_delete_chunk_hashes(Store *s, uint64_t synchronization_id);
 

@@ -57,21 +57,32 @@ static char *create_collection(Harness *h, const ReplicaFixture *f) {
         return g_strdup(affected[0]);
 }
 
-gboolean replica_fixture_init(ReplicaFixture *f, Harness *h, const char *source_address, const char *copy_address,
-                              guint64 size) {
+gboolean replica_fixture_start_targets(ReplicaFixture *f, const char *source_address, const char *copy_address,
+                                       guint64 size) {
         *f = (ReplicaFixture) {};
         if (!tgtd_available())
                 return FALSE;
         f->source_tgtd = tgtd_start(source_address, SOURCE_TARGET, size);
         f->copy_tgtd = tgtd_start(copy_address, COPY_TARGET, size);
+        return TRUE;
+}
+
+void replica_fixture_register(ReplicaFixture *f, Harness *h, const char *copy_portal, guint16 copy_port) {
         f->peer = harness_add_peer(h, COPY_TARGET, "copy-host");
-        f->local_ap = harness_add_access_point(h, IRD_LOCAL_SYSTEM, source_address, f->source_tgtd->port,
+        f->local_ap = harness_add_access_point(h, IRD_LOCAL_SYSTEM, f->source_tgtd->address, f->source_tgtd->port,
                                                SOURCE_TARGET);
-        f->remote_ap = harness_add_access_point(h, f->peer, copy_address, f->copy_tgtd->port, COPY_TARGET);
+        f->remote_ap = harness_add_access_point(h, f->peer, copy_portal, copy_port, COPY_TARGET);
         f->collection = create_collection(h, f);
         f->source = replica_fixture_add_volume(h, f->local_ap, NULL, "source");
         f->copy = replica_fixture_add_volume(h, f->remote_ap, NULL, "copy");
         harness_clear_signals(h);
+}
+
+gboolean replica_fixture_init(ReplicaFixture *f, Harness *h, const char *source_address, const char *copy_address,
+                              guint64 size) {
+        if (!replica_fixture_start_targets(f, source_address, copy_address, size))
+                return FALSE;
+        replica_fixture_register(f, h, copy_address, f->copy_tgtd->port);
         return TRUE;
 }
 

@@ -26,6 +26,10 @@ typedef struct ReplicaFixture {
  */
 gboolean replica_fixture_init(ReplicaFixture *f, Harness *h, const char *source_address, const char *copy_address,
                               guint64 size);
+/* The two halves of replica_fixture_init(): the tgtd (FALSE: skipped), then the objects, the copy's access point at copy_portal:copy_port. */
+gboolean replica_fixture_start_targets(ReplicaFixture *f, const char *source_address, const char *copy_address,
+                                       guint64 size);
+void replica_fixture_register(ReplicaFixture *f, Harness *h, const char *copy_portal, guint16 copy_port);
 void replica_fixture_clear(ReplicaFixture *f);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ReplicaFixture, replica_fixture_clear)
 

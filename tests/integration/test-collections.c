@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "harness-calls.h"
 #include "harness.h"
 
 #define PROPERTIES "org.freedesktop.DBus.Properties"
@@ -59,21 +60,6 @@ static char *create_full(Harness *h, const char *name, const char *const *locals
         g_assert_cmpstr(job, ==, "/");
         g_assert_true(g_str_has_prefix(collection, IRD_ROOT "/collection/"));
         return g_strdup(collection);
-}
-
-static void assert_fails_unchanged(Harness *h, const char *path, const char *interface, const char *method,
-                                   GVariant *params, const char *error_name) {
-        g_autofree char *before = harness_snapshot(h);
-        harness_clear_signals(h);
-        g_autofree char *message = harness_call_error(h, path, interface, method, params, error_name);
-        g_test_message("%s: %s", method, message);
-        g_autofree char *after = harness_snapshot(h);
-        g_assert_cmpstr(before, ==, after);
-        g_autoptr(GPtrArray) sigs = harness_take_signals(h, NULL, NULL, NULL);
-        if (sigs->len > 0) {
-                HarnessSignal *s = sigs->pdata[0];
-                g_error("failed %s sent %s.%s on %s", method, s->interface, s->member, s->path);
-        }
 }
 
 static void add_to_fails(Harness *h, const char *collection, const char *const *locals,

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "harness-calls.h"
 #include "harness.h"
 
 #define PROPERTIES "org.freedesktop.DBus.Properties"
@@ -135,16 +136,6 @@ static void assert_operational_status(Harness *h, const char *job, guint16 healt
         g_assert_cmpstr(g_variant_get_type_string(status), ==, "aq");
         if (!has_value(status, 17) || !has_value(status, health))
                 g_error("%s OperationalStatus is %s, expected 17 Completed with %u", job, text, health);
-}
-
-/* Collection properties other than Job: the membership a failed job must leave alone. */
-static char *collection_state(Harness *h, const char *collection) {
-        g_autoptr(GVariant) all = harness_get_all(h, collection, IRD_IFACE_COLLECTION);
-        GVariantDict d;
-        g_variant_dict_init(&d, all);
-        g_variant_dict_remove(&d, "Job");
-        g_autoptr(GVariant) rest = g_variant_ref_sink(g_variant_dict_end(&d));
-        return g_variant_print(rest, TRUE);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -6,7 +6,7 @@
  * sees CheckAuthorization's flags 1 for a call that set the header flag and
  * 0 for one that did not. The callers are busctl processes of user nobody,
  * since uid 0 is allowed without asking polkit. (What iscsi-replctl sets is
- * test-cli's business.)
+ * the CLI tests' business: test-cli-errors.)
  */
 
 #include "fake-polkit.h"

@@ -18,6 +18,7 @@
  * promise that.
  */
 
+#include "harness-calls.h"
 #include "harness.h"
 
 #include <glib/gstdio.h>
@@ -464,23 +465,6 @@ static void call_service_as(Fixture *f, uid_t uid, gid_t gid, gboolean interacti
 
 /* ------------------------------------------------------------------------ */
 /* the objects and the calls */
-
-static GVariant *dict_of(const char *key, GVariant *value, ...) G_GNUC_NULL_TERMINATED;
-static GVariant *dict_of(const char *key, GVariant *value, ...) {
-        GVariantBuilder b;
-        va_list ap;
-
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        va_start(ap, value);
-        while (key) {
-                g_variant_builder_add(&b, "{sv}", key, value);
-                key = va_arg(ap, const char *);
-                if (key)
-                        value = va_arg(ap, GVariant *);
-        }
-        va_end(ap);
-        return g_variant_builder_end(&b);
-}
 
 /* Root builds a small world with one object of every kind and a running job. */
 static void seed(Fixture *f, Seeds *s) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fake-polkit.h"
+#include "harness-calls.h"
 #include "replica-fixture.h"
 
 #define SOURCE_ADDRESS "127.0.0.81"
@@ -17,40 +18,8 @@
 #define LUN_SIZE (G_GUINT64_CONSTANT(1) << 20)
 #define MANAGE_REPLICAS "org.iscsi.replication.manage-replicas"
 
-static GVariant *dict(const char *key, GVariant *value, ...) {
-        GVariantBuilder b;
-        va_list ap;
-
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        va_start(ap, value);
-        while (key) {
-                g_variant_builder_add(&b, "{sv}", key, value);
-                key = va_arg(ap, const char *);
-                if (key)
-                        value = va_arg(ap, GVariant *);
-        }
-        va_end(ap);
-        return g_variant_builder_end(&b);
-}
-
 static GVariant *empty(void) {
         return g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
-}
-
-/* Asserts the call fails with error_name, and that no object, property or signal changed. */
-static void assert_fails_unchanged(Harness *h, const char *path, const char *interface, const char *method,
-                                   GVariant *params, const char *error_name) {
-        g_autofree char *before = harness_snapshot(h);
-        harness_clear_signals(h);
-        g_autofree char *message = harness_call_error(h, path, interface, method, params, error_name);
-        g_test_message("%s: %s", method, message);
-        g_autofree char *after = harness_snapshot(h);
-        g_assert_cmpstr(before, ==, after);
-        g_autoptr(GPtrArray) sigs = harness_take_signals(h, NULL, NULL, NULL);
-        if (sigs->len > 0) {
-                HarnessSignal *s = sigs->pdata[0];
-                g_error("failed %s sent %s.%s on %s", method, s->interface, s->member, s->path);
-        }
 }
 
 static GVariant *replica_args(const char *name, guint16 sync_type, guint16 mode, const char *source,
@@ -103,9 +72,9 @@ static void test_objects(Harness *h, gconstpointer data) {
         assert_volume(h, f.source, f.local_ap, TRUE, "source");
         assert_volume(h, f.copy, f.remote_ap, FALSE, "copy");
 
-        GVariant *settings = dict("CycleInterval", g_variant_new_uint64(G_GUINT64_CONSTANT(600000000)),
-                                  "BandwidthLimit", g_variant_new_uint64(G_GUINT64_CONSTANT(1) << 30),
-                                  "ChunkSize", g_variant_new_uint32(64 * 1024), NULL);
+        GVariant *settings = dict_of("CycleInterval", g_variant_new_uint64(G_GUINT64_CONSTANT(600000000)),
+                                     "BandwidthLimit", g_variant_new_uint64(G_GUINT64_CONSTANT(1) << 30),
+                                     "ChunkSize", g_variant_new_uint32(64 * 1024), NULL);
         g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "CreateElementReplica",
                                                  replica_args("db", 8, 3, f.source, f.copy, f.collection, settings));
         guint32 rv;
@@ -165,33 +134,33 @@ static void test_objects(Harness *h, gconstpointer data) {
 static void bad_add_storage_volume(Harness *h, const ReplicaFixture *f) {
         /* Argument reading: the LUN is required, keys are known and typed. */
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
-                               g_variant_new("(o@a{sv})", f->local_ap, dict("ElementName", g_variant_new_string("x"),
+                               g_variant_new("(o@a{sv})", f->local_ap, dict_of("ElementName", g_variant_new_string("x"),
                                                                           NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
-                               g_variant_new("(o@a{sv})", f->local_ap, dict("LUN", g_variant_new_uint32(2), NULL)),
+                               g_variant_new("(o@a{sv})", f->local_ap, dict_of("LUN", g_variant_new_uint32(2), NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
                                g_variant_new("(o@a{sv})", f->local_ap,
-                                             dict("LUN", g_variant_new_uint16(2), "Size", g_variant_new_uint64(1), NULL)),
+                                             dict_of("LUN", g_variant_new_uint16(2), "Size", g_variant_new_uint64(1), NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
                                g_variant_new("(o@a{sv})", f->local_ap,
-                                             dict("LUN", g_variant_new_uint16(2), "TargetName", g_variant_new_uint16(1),
-                                                  NULL)),
+                                             dict_of("LUN", g_variant_new_uint16(2), "TargetName", g_variant_new_uint16(1),
+                                                     NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume", g_variant_new("(s)", f->local_ap),
                                IRD_ERROR_INVALID_ARGS);
         /* The access point: of the wrong kind, gone; the same LUN twice. */
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
-                               g_variant_new("(o@a{sv})", f->collection, dict("LUN", g_variant_new_uint16(1), NULL)),
+                               g_variant_new("(o@a{sv})", f->collection, dict_of("LUN", g_variant_new_uint16(1), NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
                                g_variant_new("(o@a{sv})", IRD_ROOT "/access_point/999999",
-                                             dict("LUN", g_variant_new_uint16(1), NULL)),
+                                             dict_of("LUN", g_variant_new_uint16(1), NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
-                               g_variant_new("(o@a{sv})", f->local_ap, dict("LUN", g_variant_new_uint16(1), NULL)),
+                               g_variant_new("(o@a{sv})", f->local_ap, dict_of("LUN", g_variant_new_uint16(1), NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
 }
 
@@ -218,19 +187,19 @@ static void bad_create_element_replica(Harness *h, const ReplicaFixture *f, cons
                 /* A collection without the copy's access point. */
                 { 6, 3, f->source, f->copy, unconnected, NULL, IRD_ERROR_INVALID_PARAMETER },
                 /* Settings: unknown, mistyped, a ChunkSize that is no power of two or out of range. */
-                { 6, 3, f->source, f->copy, f->collection, dict("Rate", g_variant_new_uint64(1), NULL),
+                { 6, 3, f->source, f->copy, f->collection, dict_of("Rate", g_variant_new_uint64(1), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
-                { 6, 3, f->source, f->copy, f->collection, dict("ChunkSize", g_variant_new_uint64(1 << 20), NULL),
+                { 6, 3, f->source, f->copy, f->collection, dict_of("ChunkSize", g_variant_new_uint64(1 << 20), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
-                { 6, 3, f->source, f->copy, f->collection, dict("CycleInterval", g_variant_new_uint32(1), NULL),
+                { 6, 3, f->source, f->copy, f->collection, dict_of("CycleInterval", g_variant_new_uint32(1), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
-                { 6, 3, f->source, f->copy, f->collection, dict("BandwidthLimit", g_variant_new_string("1M"), NULL),
+                { 6, 3, f->source, f->copy, f->collection, dict_of("BandwidthLimit", g_variant_new_string("1M"), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
-                { 6, 3, f->source, f->copy, f->collection, dict("ChunkSize", g_variant_new_uint32(96 * 1024), NULL),
+                { 6, 3, f->source, f->copy, f->collection, dict_of("ChunkSize", g_variant_new_uint32(96 * 1024), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
-                { 6, 3, f->source, f->copy, f->collection, dict("ChunkSize", g_variant_new_uint32(32 * 1024), NULL),
+                { 6, 3, f->source, f->copy, f->collection, dict_of("ChunkSize", g_variant_new_uint32(32 * 1024), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
-                { 6, 3, f->source, f->copy, f->collection, dict("ChunkSize", g_variant_new_uint32(32 << 20), NULL),
+                { 6, 3, f->source, f->copy, f->collection, dict_of("ChunkSize", g_variant_new_uint32(32 << 20), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
                 /* The copy already is one. */
                 { 8, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_IN_USE },
@@ -263,7 +232,7 @@ static void bad_modify_replica(Harness *h, const ReplicaFixture *f, const char *
                                IRD_ERROR_INVALID_PARAMETER);
         /* Settings is reserved: any key is unknown. */
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "ModifyReplicaSynchronization",
-                               g_variant_new("(qo@a{sv})", 22, sync, dict("Force", g_variant_new_boolean(TRUE), NULL)),
+                               g_variant_new("(qo@a{sv})", 22, sync, dict_of("Force", g_variant_new_boolean(TRUE), NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "ModifyReplicaSynchronization",
                                g_variant_new("(uo@a{sv})", 22, sync, empty()), IRD_ERROR_INVALID_ARGS);
@@ -271,13 +240,13 @@ static void bad_modify_replica(Harness *h, const ReplicaFixture *f, const char *
 
 static void bad_object_methods(Harness *h, const ReplicaFixture *f, const char *sync) {
         assert_fails_unchanged(h, sync, IRD_IFACE_SYNCHRONIZATION, "Modify",
-                               g_variant_new("(@a{sv})", dict("ChunkSize", g_variant_new_uint32(1 << 16), NULL)),
+                               g_variant_new("(@a{sv})", dict_of("ChunkSize", g_variant_new_uint32(1 << 16), NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         assert_fails_unchanged(h, sync, IRD_IFACE_SYNCHRONIZATION, "Modify",
-                               g_variant_new("(@a{sv})", dict("BandwidthLimit", g_variant_new_uint32(1), NULL)),
+                               g_variant_new("(@a{sv})", dict_of("BandwidthLimit", g_variant_new_uint32(1), NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         assert_fails_unchanged(h, sync, IRD_IFACE_SYNCHRONIZATION, "Modify",
-                               g_variant_new("(@a{sv})", dict("ElementName", g_variant_new_boolean(TRUE), NULL)),
+                               g_variant_new("(@a{sv})", dict_of("ElementName", g_variant_new_boolean(TRUE), NULL)),
                                IRD_ERROR_INVALID_PARAMETER);
         /* A volume a synchronization uses stays. */
         assert_fails_unchanged(h, f->source, IRD_IFACE_VOLUME, "Delete", NULL, IRD_ERROR_IN_USE);
@@ -316,13 +285,13 @@ static void test_unauthorized(Harness *h, gconstpointer data) {
                 GVariant *params;
         } calls[] = {
                 { IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
-                  g_variant_new("(o@a{sv})", f.local_ap, dict("LUN", g_variant_new_uint16(2), NULL)) },
+                  g_variant_new("(o@a{sv})", f.local_ap, dict_of("LUN", g_variant_new_uint16(2), NULL)) },
                 { IRD_ROOT, IRD_IFACE_SERVICE, "CreateElementReplica",
                   replica_args("r", 6, 3, f.source, f.copy, f.collection, NULL) },
                 { IRD_ROOT, IRD_IFACE_SERVICE, "ModifyReplicaSynchronization",
                   g_variant_new("(qo@a{sv})", 8, sync, empty()) },
                 { sync, IRD_IFACE_SYNCHRONIZATION, "Modify",
-                  g_variant_new("(@a{sv})", dict("ElementName", g_variant_new_string("x"), NULL)) },
+                  g_variant_new("(@a{sv})", dict_of("ElementName", g_variant_new_string("x"), NULL)) },
                 { sync, IRD_IFACE_SYNCHRONIZATION, "Compare", g_variant_new("()") },
                 { f.source, IRD_IFACE_VOLUME, "Delete", g_variant_new("()") },
         };
@@ -386,8 +355,8 @@ static void test_methods(Harness *h, gconstpointer data) {
 
         g_autoptr(GVariant) modified = harness_call(
                 h, sync, IRD_IFACE_SYNCHRONIZATION, "Modify",
-                g_variant_new("(@a{sv})", dict("ElementName", g_variant_new_string("renamed"), "CycleInterval",
-                                               g_variant_new_uint64(G_GUINT64_CONSTANT(900000000)), NULL)));
+                g_variant_new("(@a{sv})", dict_of("ElementName", g_variant_new_string("renamed"), "CycleInterval",
+                                                  g_variant_new_uint64(G_GUINT64_CONSTANT(900000000)), NULL)));
         g_autofree char *changed = only_properties_changed(h, sync);
         g_assert_nonnull(strstr(changed, "'ElementName': <'renamed'>"));
         g_assert_nonnull(strstr(changed, "'CycleInterval': <uint64 900000000>"));
@@ -444,8 +413,8 @@ static void test_limits(Harness *h, gconstpointer data) {
         tgtd_add_target(f.source_tgtd, "iqn.2026-11.org.example.replica:third");
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddStorageVolume",
                                g_variant_new("(o@a{sv})", f.local_ap,
-                                             dict("LUN", g_variant_new_uint16(1), "TargetName",
-                                                  g_variant_new_string("iqn.2026-11.org.example.replica:third"), NULL)),
+                                             dict_of("LUN", g_variant_new_uint16(1), "TargetName",
+                                                     g_variant_new_string("iqn.2026-11.org.example.replica:third"), NULL)),
                                IRD_ERROR_LIMITS_EXCEEDED);
         assert_fails_unchanged(h, IRD_ROOT, IRD_IFACE_SERVICE, "CreateElementReplica",
                                replica_args("second", 8, 3, f.source, f.copy, f.collection, NULL),
@@ -455,27 +424,6 @@ static void test_limits(Harness *h, gconstpointer data) {
 #define SMALL_MESSAGE_LIMIT 24576
 static const char *const small_message_args[] = { "--max-message-size=24576", NULL };
 static const HarnessConfig small_message = { .daemon_args = small_message_args };
-
-/* The size of the GetManagedObjects reply as sent, or 0 and *ret_error the error's name. */
-static gsize managed_objects_size(Harness *h, char **ret_error) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, IRD_ROOT,
-                                                                      "org.freedesktop.DBus.ObjectManager",
-                                                                      "GetManagedObjects");
-        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync(
-                h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 10000, NULL, NULL, &error);
-        gsize size = 0;
-
-        g_assert_no_error(error);
-        *ret_error = NULL;
-        if (g_dbus_message_get_message_type(reply) == G_DBUS_MESSAGE_TYPE_ERROR) {
-                *ret_error = g_strdup(g_dbus_message_get_error_name(reply));
-                return 0;
-        }
-        g_autofree guchar *blob = g_dbus_message_to_blob(reply, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
-        g_assert_no_error(error);
-        return size;
-}
 
 /*
  * GetManagedObjects' size bound counts volumes and synchronizations: grown

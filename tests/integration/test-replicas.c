@@ -12,10 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "iscsi-relay.h"
 #include "replica-fixture.h"
 
 #define SOURCE_ADDRESS "127.0.0.83"
 #define COPY_ADDRESS "127.0.0.84"
+#define RELAY_ADDRESS "127.0.0.85"     /* in front of the copy's tgtd, where a test needs it */
 #define CHUNK (64 * 1024)
 #define CHUNKS 256
 #define VOLUME_SIZE ((guint64) CHUNK * CHUNKS)  /* 16 MiB */
@@ -257,6 +259,64 @@ static void test_killed_mid_cycle(Harness *h, gconstpointer data) {
         assert_copy_equal(&f);
 }
 
+static void read_chunk(const char *path, guint chunk, guint8 *ret) {
+        int fd = open(path, O_RDONLY);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pread(fd, ret, CHUNK, (off_t) chunk * CHUNK), ==, CHUNK);
+        g_assert_cmpint(close(fd), ==, 0);
+}
+
+static void write_chunk(const char *path, guint chunk, const guint8 *bytes) {
+        int fd = open(path, O_WRONLY);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pwrite(fd, bytes, CHUNK, (off_t) chunk * CHUNK), ==, CHUNK);
+        g_assert_cmpint(close(fd), ==, 0);
+}
+
+/*
+ * A chunk's write reaches the copy, the service is killed before a
+ * SYNCHRONIZE CACHE confirmed it, and the source goes back to the bytes the
+ * copy held before: after a restart, a Resync must not take the old
+ * confirmed hash for what the copy holds. The copy is reached through a
+ * relay that holds the SYNCHRONIZE CACHE, so the kill lands in between.
+ */
+static void test_killed_before_confirmation(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+        g_autoptr(IscsiRelay) relay = NULL;
+        g_autofree guint8 *old = g_malloc(CHUNK), *now = g_malloc(CHUNK), *copy = g_malloc(CHUNK);
+        g_autofree char *job = NULL, *resync_job = NULL;
+        const guint chunk = 7;
+
+        if (!replica_fixture_start_targets(&f, SOURCE_ADDRESS, COPY_ADDRESS, VOLUME_SIZE))
+                return;
+        relay = iscsi_relay_new(RELAY_ADDRESS, COPY_ADDRESS, f.copy_tgtd->port);
+        replica_fixture_register(&f, h, RELAY_ADDRESS, iscsi_relay_port(relay));
+        fill_random(f.source_tgtd->backing_file, VOLUME_SIZE);
+        g_autofree char *sync = create(h, &f, 6, 0, &job);
+        assert_job_ends(h, job, TRUE);
+        assert_copy_equal(&f);
+
+        /* The source changes; the Resync's write lands, its confirmation is held, the service dies. */
+        read_chunk(f.source_tgtd->backing_file, chunk, old);
+        scribble(f.source_tgtd->backing_file, chunk);
+        read_chunk(f.source_tgtd->backing_file, chunk, now);
+        iscsi_relay_hold_sync(relay);
+        resync_job = modify(h, OP_RESYNC, sync, 4096);
+        iscsi_relay_wait_held(relay, h);
+        read_chunk(f.copy_tgtd->backing_file, chunk, copy);
+        g_assert_true(memcmp(copy, now, CHUNK) == 0);
+        harness_kill_daemon(h);
+
+        /* The source goes back to what the copy held when its hash was confirmed. */
+        write_chunk(f.source_tgtd->backing_file, chunk, old);
+        harness_start_daemon(h);
+        g_assert_cmpuint(resync(h, sync), >=, CHUNK);
+        g_assert_cmpuint(copy_state(h, sync), ==, COPY_STATE_SYNCHRONIZED);
+        assert_copy_equal(&f);
+}
+
 /* The copy's target killed mid-cycle: the job fails with a reason, the sync is Broken; back, a Resync completes. */
 static void test_copy_target_gone(Harness *h, gconstpointer data) {
         g_auto(ReplicaFixture) f = { 0 };
@@ -446,6 +506,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/replicas/mirror", NULL, test_mirror);
         harness_add_test("/integration/replicas/clone", NULL, test_clone);
         harness_add_test("/integration/replicas/killed-mid-cycle", NULL, test_killed_mid_cycle);
+        harness_add_test("/integration/replicas/killed-before-confirmation", NULL, test_killed_before_confirmation);
         harness_add_test("/integration/replicas/copy-target-gone", NULL, test_copy_target_gone);
         harness_add_test("/integration/replicas/operations", NULL, test_operations);
         harness_add_test("/integration/replicas/bandwidth-limit", NULL, test_bandwidth_limit);

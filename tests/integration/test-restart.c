@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "harness-calls.h"
 #include "harness.h"
 
 static const char *const no_verify_args[] = { "--verify-access-points=no", NULL };
@@ -222,15 +223,6 @@ typedef struct Interrupted {
         char *collection;
         char *collection_state;
 } Interrupted;
-
-static char *collection_state(Harness *h, const char *collection) {
-        g_autoptr(GVariant) all = harness_get_all(h, collection, IRD_IFACE_COLLECTION);
-        GVariantDict d;
-        g_variant_dict_init(&d, all);
-        g_variant_dict_remove(&d, "Job");
-        g_autoptr(GVariant) rest = g_variant_ref_sink(g_variant_dict_end(&d));
-        return g_variant_print(rest, TRUE);
-}
 
 /* Starts an AddTo job that hangs on a black-holed portal; returns the job. */
 static char *start_hanging_job(Harness *h, Interrupted *t) {

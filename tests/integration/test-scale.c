@@ -7,17 +7,8 @@
 
 #include <string.h>
 
+#include "harness-calls.h"
 #include "harness.h"
-
-/* Asserts the call fails with error_name and that the service state did not change. */
-static void assert_fails_unchanged(Harness *h, const char *path, const char *interface, const char *method,
-                                   GVariant *params, const char *error_name) {
-        g_autofree char *before = harness_snapshot(h);
-        g_autofree char *message = harness_call_error(h, path, interface, method, params, error_name);
-        g_test_message("%s: %s", method, message);
-        g_autofree char *after = harness_snapshot(h);
-        g_assert_cmpstr(before, ==, after);
-}
 
 static GVariant *ap_props(const char *address, guint16 port) {
         GVariantBuilder b;
@@ -185,27 +176,6 @@ static void test_collection_limits(Harness *h, gconstpointer data) {
 }
 
 /* ---- the size of GetManagedObjects ---- */
-
-/* The reply's size on the wire, or 0 with *ret_error set to the error's name. */
-static gsize managed_objects_size(Harness *h, char **ret_error) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, IRD_ROOT,
-                                                                      "org.freedesktop.DBus.ObjectManager",
-                                                                      "GetManagedObjects");
-        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync(
-                h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 10000, NULL, NULL, &error);
-        gsize size = 0;
-
-        g_assert_no_error(error);
-        *ret_error = NULL;
-        if (g_dbus_message_get_message_type(reply) == G_DBUS_MESSAGE_TYPE_ERROR) {
-                *ret_error = g_strdup(g_dbus_message_get_error_name(reply));
-                return 0;
-        }
-        g_autofree guchar *blob = g_dbus_message_to_blob(reply, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
-        g_assert_no_error(error);
-        return size;
-}
 
 #define SMALL_MESSAGE_LIMIT 24576
 static const char *const small_message_args[] = { "--max-message-size=24576", "--verify-access-points=no", NULL };

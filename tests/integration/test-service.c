@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "harness-calls.h"
 #include "harness.h"
 
 static const char *const no_verify_args[] = { "--verify-access-points=no", NULL };
@@ -41,22 +42,6 @@ static GVariant *secret_props(const char *username, const char *secret) {
         if (secret)
                 g_variant_builder_add(&b, "{sv}", "Secret", g_variant_new_string(secret));
         return g_variant_builder_end(&b);
-}
-
-/* Asserts the call fails with error_name and that the service state did not change. */
-static void assert_fails_unchanged(Harness *h, const char *path, const char *interface, const char *method,
-                                   GVariant *params, const char *error_name) {
-        g_autofree char *before = harness_snapshot(h);
-        harness_clear_signals(h);
-        g_autofree char *message = harness_call_error(h, path, interface, method, params, error_name);
-        g_test_message("%s: %s", method, message);
-        g_autofree char *after = harness_snapshot(h);
-        g_assert_cmpstr(before, ==, after);
-        g_autoptr(GPtrArray) sigs = harness_take_signals(h, NULL, NULL, NULL);
-        if (sigs->len > 0) {
-                HarnessSignal *s = sigs->pdata[0];
-                g_error("failed %s sent %s.%s on %s", method, s->interface, s->member, s->path);
-        }
 }
 
 /* ------------------------------------------------------------------------ */

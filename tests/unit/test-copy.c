@@ -1,199 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * net/copy against two real targets: a "local"
- * tgtd on 127.0.0.81 serving the source from a file, a "remote" one on
- * 127.0.0.82 serving the copy, both reached from 127.0.0.81 as the local
- * access point's address. The backing files are compared byte for byte.
- * Skipped without root or tgt.
+ * net/copy against two real targets (copy-fixture.h): cycles, resuming,
+ * failures, the bandwidth limit, comparison. The gate is in
+ * test-copy-gate.c. Skipped without root or tgt.
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <glib.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
-#include "net/copy.h"
-#include "tgtd-endpoint.h"
-#include "util/macros.h"
-
-#define LOCAL_ADDRESS "127.0.0.81"
-#define REMOTE_ADDRESS "127.0.0.82"
-#define INITIATOR "iqn.2026-11.org.example.test:copy"
-#define SOURCE_TARGET "iqn.2026-11.org.example.test:source"
-#define COPY_TARGET "iqn.2026-11.org.example.test:copy"
-
-#define CHUNK (64u * 1024u)
-#define N_CHUNKS 512u
-#define VOLUME_SIZE ((uint64_t) CHUNK * N_CHUNKS)      /* 32 MiB */
-
-/* A hung test fails after this long instead of blocking the run. */
-#define WATCHDOG_USEC (60 * USEC_PER_SEC)
-
-/* ---- fixture: two targets, the hash table a caller keeps, one loop ---- */
-
-typedef struct Fixture {
-        Tgtd *local, *remote;
-        sd_event *event;
-
-        /* The table the engine would keep durably: one hash per chunk, and whether it is set. */
-        CopyHash hashes[N_CHUNKS];
-        gboolean known[N_CHUNKS];
-        uint64_t resume;
-        unsigned n_confirmations;
-
-        /* What the last cycle ended with. */
-        gboolean finished;
-        int error;
-        Reason reason;
-        char *message;
-        CopyProgress progress;
-
-        /* Set by a test: act at the n-th confirmation (0: never). */
-        unsigned act_at_confirmation;
-        void (*act)(struct Fixture *f, Copy *c);
-        gboolean acted;
-        gboolean stop;                  /* ends loop_until() */
-} Fixture;
-
-static void fixture_setup(Fixture *f, gconstpointer data) {
-        if (!tgtd_available())
-                return;
-        f->local = tgtd_start(LOCAL_ADDRESS, SOURCE_TARGET, VOLUME_SIZE);
-        f->remote = tgtd_start(REMOTE_ADDRESS, COPY_TARGET, GPOINTER_TO_UINT(data) ?: VOLUME_SIZE);
-        g_assert_cmpint(sd_event_new(&f->event), ==, 0);
-}
-
-static void fixture_teardown(Fixture *f, gconstpointer data) {
-        tgtd_free(f->local);
-        tgtd_free(f->remote);
-        sd_event_unref(f->event);
-        g_free(f->message);
-}
-
-static VolumeEndpoint endpoint(const Tgtd *t) {
-        return tgtd_endpoint(t, LOCAL_ADDRESS, INITIATOR);
-}
-
-static bool previous_hash(uint64_t chunk, CopyHash *ret, void *userdata) {
-        Fixture *f = userdata;
-
-        g_assert_cmpuint(chunk, <, N_CHUNKS);
-        if (!f->known[chunk])
-                return false;
-        *ret = f->hashes[chunk];
-        return true;
-}
-
-static void on_confirmed(Copy *c, const uint64_t *chunks, const CopyHash *hashes, size_t n, uint64_t resume, void *userdata) {
-        Fixture *f = userdata;
-
-        for (size_t i = 0; i < n; i++) {
-                g_assert_cmpuint(chunks[i], <, N_CHUNKS);
-                f->hashes[chunks[i]] = hashes[i];
-                f->known[chunks[i]] = TRUE;
-        }
-        g_assert_cmpuint(resume, >=, f->resume);
-        f->resume = resume;
-        f->n_confirmations++;
-        if (f->act && !f->acted && f->n_confirmations >= f->act_at_confirmation) {
-                f->acted = TRUE;
-                f->act(f, c);
-        }
-}
-
-static void on_done(Copy *c, int error, Reason reason, const char *message, void *userdata) {
-        Fixture *f = userdata;
-
-        f->finished = TRUE;
-        f->error = error;
-        f->reason = reason;
-        g_free(f->message);
-        f->message = g_strdup(message);
-        copy_get_progress(c, &f->progress);
-        g_test_message("cycle ended: %s", message);
-        copy_free(c);
-        f->stop = TRUE;
-}
-
-static CopyParameters parameters(Fixture *f) {
-        return (CopyParameters) {
-                .chunk_size = CHUNK,
-                .first_chunk = f->resume < N_CHUNKS ? f->resume : 0,
-                .n_buffers = 8,
-                .confirm_batch = 16,
-                .previous_hash = previous_hash,
-                .confirmed = on_confirmed,
-                .done = on_done,
-                .userdata = f,
-        };
-}
-
-/* Runs one cycle to its end; returns the copy only when a test's act() kept it running (never here). */
-static void run_cycle(Fixture *f, const CopyParameters *p) {
-        VolumeEndpoint source = endpoint(f->local), target = endpoint(f->remote);
-        Copy *c = NULL;
-
-        f->finished = FALSE;
-        f->acted = FALSE;
-        f->n_confirmations = 0;
-        g_assert_cmpint(copy_start(f->event, &source, &target, p, &c), ==, 0);
-        test_loop_until(f->event, &f->stop, WATCHDOG_USEC);
-}
-
-static void run_full_cycle(Fixture *f) {
-        CopyParameters p = parameters(f);
-
-        f->resume = 0;
-        p.first_chunk = 0;
-        run_cycle(f, &p);
-        g_assert_true(f->finished);
-        g_assert_cmpint(f->error, ==, 0);
-        g_assert_cmpuint(f->resume, ==, N_CHUNKS);
-}
-
-/* ---- backing files ---- */
-
-static void fill_random(const char *path, uint64_t size) {
-        g_autofree guint8 *buf = g_malloc(CHUNK);
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-        g_assert_cmpint(fd, >=, 0);
-        for (uint64_t off = 0; off < size; off += CHUNK) {
-                for (size_t i = 0; i < CHUNK; i += 4)
-                        *(guint32 *) (buf + i) = g_random_int();
-                g_assert_cmpint(pwrite(fd, buf, CHUNK, (off_t) off), ==, CHUNK);
-        }
-        close(fd);
-}
-
-/* Changes a few bytes in the middle of a chunk, behind the targets' backs. */
-static void scribble(const char *path, uint64_t chunk) {
-        guint8 bytes[16];
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-        for (size_t i = 0; i < sizeof(bytes); i++)
-                bytes[i] = (guint8) g_random_int();
-        bytes[0] ^= 0xff;
-        g_assert_cmpint(fd, >=, 0);
-        g_assert_cmpint(pwrite(fd, bytes, sizeof(bytes), (off_t) (chunk * CHUNK + CHUNK / 3)), ==, sizeof(bytes));
-        close(fd);
-}
-
-static gboolean files_equal(const char *a, const char *b, uint64_t size) {
-        g_autofree char *da = NULL, *db = NULL;
-        gsize la = 0, lb = 0;
-
-        g_assert_true(g_file_get_contents(a, &da, &la, NULL));
-        g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
-        g_assert_cmpuint(la, >=, size);
-        g_assert_cmpuint(lb, >=, size);
-        return memcmp(da, db, size) == 0;
-}
+#include "copy-fixture.h"
 
 /* ---- tests ---- */
 
@@ -205,6 +22,9 @@ static void test_first_cycle(Fixture *f, gconstpointer data) {
 
         run_full_cycle(f);
         g_assert_cmpuint(f->progress.chunks_transferred, ==, N_CHUNKS);
+        /* No hash was confirmed: nothing waited at the gate. */
+        g_assert_cmpuint(f->n_gated, ==, 0);
+        g_assert_cmpuint(f->progress.chunks_gated, ==, 0);
         g_assert_cmpuint(f->progress.bytes_transferred, ==, VOLUME_SIZE);
         g_assert_cmpuint(f->progress.bytes_scanned, ==, VOLUME_SIZE);
         for (unsigned i = 0; i < N_CHUNKS; i++)
@@ -226,6 +46,11 @@ static void test_incremental(Fixture *f, gconstpointer data) {
         g_assert_false(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
         run_full_cycle(f);
         g_assert_cmpuint(f->progress.chunks_transferred, ==, G_N_ELEMENTS(changed));
+        /* Each changed chunk had a confirmed hash: each was unconfirmed before its write. */
+        g_assert_cmpuint(f->n_gated, ==, G_N_ELEMENTS(changed));
+        g_assert_cmpuint(f->progress.chunks_gated, ==, G_N_ELEMENTS(changed));
+        for (size_t i = 0; i < G_N_ELEMENTS(changed); i++)
+                g_assert_true(f->gated[changed[i]]);
         g_assert_cmpuint(f->progress.bytes_transferred, ==, G_N_ELEMENTS(changed) * CHUNK);
         g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
 
@@ -421,17 +246,26 @@ static void test_bad_parameters(void) {
                 .address = "127.0.0.1", .port = 3260, .target_name = SOURCE_TARGET, .initiator_name = INITIATOR,
         };
         const uint32_t bad_sizes[] = { 3 * 65536, 32 * 1024, 32u * 1024 * 1024 };
+        static Fixture unused;
+        const CopyParameters good = parameters(&unused);
         sd_event *event = NULL;
         Copy *c = NULL;
 
         g_assert_cmpint(sd_event_new(&event), ==, 0);
         for (size_t i = 0; i < G_N_ELEMENTS(bad_sizes); i++) {
-                CopyParameters p = { .chunk_size = bad_sizes[i], .done = on_done };
+                CopyParameters p = { .chunk_size = bad_sizes[i], .done = good.done };
 
                 g_assert_cmpint(copy_start(event, &e, &e, &p, &c), ==, -EINVAL);
         }
         {
-                CopyParameters p = { .n_buffers = COPY_BUFFERS_MAX + 1, .done = on_done };
+                /* Hashes confirmed before, and no way to unconfirm one before it is overwritten. */
+                CopyParameters p = good;
+
+                p.unconfirm = NULL;
+                g_assert_cmpint(copy_start(event, &e, &e, &p, &c), ==, -EINVAL);
+        }
+        {
+                CopyParameters p = { .n_buffers = COPY_BUFFERS_MAX + 1, .done = good.done };
                 VolumeEndpoint named = e;
 
                 g_assert_cmpint(copy_start(event, &e, &e, &p, &c), ==, -EINVAL);

@@ -15,27 +15,21 @@
  * Waits run the event loop under a watchdog and never sleep.
  */
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
-#include <glib/gstdio.h>
-#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/reason.h"
+#include "unit-util.h"
 #include "engine/engine.h"
 #include "util/strutil.h"
 
-#define WATCHDOG_USEC (10 * USEC_PER_SEC)
 #define LOCAL_NAME "iqn.2024-01.org.example:host"
 #define PEER_NAME "iqn.2024-01.org.example:peer"
 #define LISTEN_ADDRESS "127.0.0.2"
 #define SECRET "0123456789ab"
-
-#define PATH(kind, id) object_path_format((char[OBJECT_PATH_MAX]) {}, (kind), (id))
-#define STRV(...) ((const char * const[]) { __VA_ARGS__, NULL })
 
 typedef struct Fixture {
         char *dir;
@@ -47,7 +41,6 @@ typedef struct Fixture {
         ReplError err;
         int listen_fd;
         uint16_t listen_port;
-        bool watchdog_fired;
 
         uint64_t local1, local2, peer, remote, secret, collection, job;
 } Fixture;
@@ -121,15 +114,9 @@ static char *model_dump(const Model *m) {
 }
 
 static char *stored_dump(Fixture *f) {
-        Store *store = NULL;
-        Model *m = model_new(LOCAL_NAME);
-        char *s;
+        Model *m = stored_model_of(f->dir, LOCAL_NAME);
+        char *s = model_dump(m);
 
-        g_assert_nonnull(m);
-        g_assert_cmpint(store_open(f->dir, &store), ==, 0);
-        g_assert_cmpint(store_load(store, m), ==, 0);
-        store_close(store);
-        s = model_dump(m);
         model_free(m);
         return s;
 }
@@ -147,31 +134,17 @@ static void engine_restart(Fixture *f) {
         engine_open(f);
 }
 
-static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
-        ((Fixture *) userdata)->watchdog_fired = true;
-        return 0;
-}
-
 /* The job's completion was announced: its end is committed, or it failed and says so. */
-static bool job_completed(Fixture *f, uint64_t id) {
+static bool job_completed(void *userdata, uint64_t id) {
+        const GString *notes = ((Fixture *) userdata)->notes;
         g_autofree char *line = g_strdup_printf("completed %" G_GUINT64_FORMAT "\n", id);
-        const char *p = strstr(f->notes->str, line);
+        const char *p = strstr(notes->str, line);
 
-        return p && (p == f->notes->str || p[-1] == '\n');
+        return p && (p == notes->str || p[-1] == '\n');
 }
 
 static void wait_finished(Fixture *f, uint64_t id) {
-        sd_event_source *watchdog = NULL;
-
-        f->watchdog_fired = false;
-        g_assert_cmpint(sd_event_add_time_relative(f->event, &watchdog, CLOCK_MONOTONIC, WATCHDOG_USEC, 0,
-                                                   on_watchdog, f), >=, 0);
-        while (!job_completed(f, id)) {
-                g_assert_cmpint(sd_event_run(f->event, UINT64_MAX), >=, 0);
-                if (f->watchdog_fired)
-                        g_error("watchdog: job %" G_GUINT64_FORMAT " did not finish", id);
-        }
-        sd_event_source_disable_unref(watchdog);
+        loop_run_until(f->event, job_completed, f, id, "the job's completion");
 }
 
 /* The call succeeded; its group is committed before the test goes on. */
@@ -188,16 +161,6 @@ static uint64_t add_access_point(Fixture *f, uint64_t system, const char *addres
         assert_ok(f, engine_add_access_point(f->engine, &f->caller, PATH(OBJECT_SYSTEM, system), &spec, &id, &f->err));
         g_assert_nonnull(model_get_access_point(f->engine->model, id));
         return id;
-}
-
-static MemberArgs members(const char * const *locals, const char * const *remotes, const char *system) {
-        return (MemberArgs) {
-                .local_paths = locals,
-                .n_local = locals ? g_strv_length((char **) locals) : 0,
-                .remote_paths = remotes,
-                .n_remote = remotes ? g_strv_length((char **) remotes) : 0,
-                .system_path = system ? system : NULL_PATH,
-        };
 }
 
 /* A job adding the peer's access point to the collection; verification is on for it. */
@@ -236,8 +199,6 @@ static uint64_t run_verify_job(Fixture *f) {
  * start jobs start them.
  */
 static void setup(Fixture *f, gconstpointer data) {
-        struct sockaddr_in sin = { .sin_family = AF_INET };
-        socklen_t len = sizeof(sin);
         SecretSpec secret = { .username = "user", .secret = SECRET };
         g_autoptr(GError) error = NULL;
         uint64_t job_id = UINT64_MAX;
@@ -254,13 +215,8 @@ static void setup(Fixture *f, gconstpointer data) {
         f->caller = (Caller) { .uid = 1000, .owner = ":1.42 (uid 1000)" };
         f->err = REPL_ERROR_INIT;
 
-        f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        g_assert_cmpint(f->listen_fd, >=, 0);
-        g_assert_cmpint(inet_pton(AF_INET, LISTEN_ADDRESS, &sin.sin_addr), ==, 1);
-        g_assert_cmpint(bind(f->listen_fd, (struct sockaddr *) &sin, sizeof(sin)), ==, 0);
-        g_assert_cmpint(getsockname(f->listen_fd, (struct sockaddr *) &sin, &len), ==, 0);
+        f->listen_fd = socket_on(LISTEN_ADDRESS, &f->listen_port);
         g_assert_cmpint(listen(f->listen_fd, 64), ==, 0);
-        f->listen_port = ntohs(sin.sin_port);
 
         engine_open(f);
         f->local1 = add_access_point(f, LOCAL_SYSTEM_ID, "127.0.0.1", 3260);
@@ -282,21 +238,12 @@ static void setup(Fixture *f, gconstpointer data) {
 }
 
 static void teardown(Fixture *f, gconstpointer data) {
-        g_autoptr(GDir) d = NULL;
-        const char *name;
-
         f->engine = engine_free(f->engine);
         close(f->listen_fd);
         g_string_free(f->notes, TRUE);
         sd_event_unref(f->event);
         repl_error_clear(&f->err);
-        d = g_dir_open(f->dir, 0, NULL);
-        while ((name = g_dir_read_name(d))) {
-                g_autofree char *p = g_build_filename(f->dir, name, NULL);
-
-                g_assert_cmpint(g_unlink(p), ==, 0);
-        }
-        g_assert_cmpint(g_rmdir(f->dir), ==, 0);
+        state_dir_remove(f->dir);
         g_free(f->dir);
 }
 

@@ -7,10 +7,14 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine-replica-fixture.h"
+#include "net/copy.h"
+#include "store/store.h"
 
 static void test_add_volume(Fixture *f, gconstpointer data) {
         VolumeSpec dup = { .access_point_path = PATH(OBJECT_ACCESS_POINT, f->local_ap), .lun = 1 };
@@ -259,6 +263,104 @@ static void test_target_lost(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(s->job_id, ==, 0);
 }
 
+/* ---- the gate: an old confirmed hash never outlives a write ---- */
+
+static void read_chunk(const char *path, uint64_t chunk, guint8 *ret) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pread(fd, ret, CHUNK, (off_t) (chunk * CHUNK)), ==, CHUNK);
+        close(fd);
+}
+
+typedef struct Overwrite {
+        Fixture *f;
+        Store *committed;               /* a second connection: it sees committed changes only */
+        uint64_t sync, chunk;
+        CopyHash old;                   /* the hash confirmed before the source changed */
+        unsigned checks;
+} Overwrite;
+
+/* The copy holds the source's new bytes of the chunk; whenever it does, the stored table must not vouch for the old. */
+static bool new_bytes_on_copy(Fixture *f, uint64_t arg) {
+        Overwrite *o = (Overwrite *) (uintptr_t) arg;
+        g_autofree guint8 *source = g_malloc(CHUNK), *copy = g_malloc(CHUNK);
+        g_autofree ChunkHashBlock *b = g_new0(ChunkHashBlock, 1);
+        CopyHash h;
+
+        read_chunk(f->remote->backing_file, o->chunk, copy);
+        read_chunk(f->local->backing_file, o->chunk, source);
+        o->checks++;
+        if (memcmp(source, copy, CHUNK) != 0)
+                return false;
+        g_assert_cmpint(store_load_chunk_hash_block(o->committed, o->sync, chunk_hash_block_of(o->chunk), b), ==, 0);
+        if (chunk_hash_block_get(b, o->chunk, h.bytes))
+                g_assert_true(memcmp(&h, &o->old, sizeof(h)) != 0);
+        return true;
+}
+
+/*
+ * A Resync overwrites a chunk whose hash is confirmed: by the time the new
+ * bytes reach the copy, the stored (committed) table no longer says the
+ * copy holds the old ones. Checked after every event the loop dispatches.
+ */
+static void test_unconfirmed_before_write(Fixture *f, gconstpointer data) {
+        g_autofree guint8 *bytes = g_malloc(CHUNK);
+        g_autofree ChunkHashBlock *b = g_new0(ChunkHashBlock, 1);
+        Overwrite ow = { .f = f, .chunk = 100 }, *o = &ow;
+        uint64_t job = 0;
+
+        SKIP_WITHOUT_TGTD();
+        o->sync = create_replica(f, SYNC_TYPE_MIRROR, NULL, &job);
+        g_assert_cmpint(wait_job(f, job)->state, ==, JOB_STATE_COMPLETED);
+        g_assert_cmpint(store_open(f->dir, &o->committed), ==, 0);
+        read_chunk(f->local->backing_file, o->chunk, bytes);
+        copy_hash_chunk(bytes, CHUNK, &o->old);
+        g_assert_cmpint(store_load_chunk_hash_block(o->committed, o->sync, 0, b), ==, 0);
+        g_assert_true(chunk_hash_block_get(b, o->chunk, bytes));
+
+        scribble(f->local->backing_file, o->chunk);
+        job = operate(f, o->sync, REPLICA_OPERATION_RESYNC, 0);
+        run_until(f, new_bytes_on_copy, (uintptr_t) o, "the new bytes on the copy");
+        g_test_message("the write landed after %u checks", o->checks);
+        g_assert_cmpint(wait_job(f, job)->state, ==, JOB_STATE_COMPLETED);
+        g_assert_cmpuint(sync_of(f, o->sync)->bytes_transferred, ==, CHUNK);
+        g_assert_true(files_equal(f));
+        /* Confirmed again, with the new hash. */
+        g_assert_cmpint(store_load_chunk_hash_block(o->committed, o->sync, 0, b), ==, 0);
+        g_assert_true(chunk_hash_block_get(b, o->chunk, bytes));
+        o->committed = store_close(o->committed);
+}
+
+/* The engine's own connection sees the unconfirming change as soon as it is written, before it commits. */
+static bool chunk_unconfirmed(Fixture *f, uint64_t chunk) {
+        g_autofree ChunkHashBlock *b = g_new0(ChunkHashBlock, 1);
+        uint8_t h[REPLICA_HASH_SIZE];
+
+        g_assert_cmpint(store_load_chunk_hash_block(f->engine->store, f->watched_sync, chunk_hash_block_of(chunk), b), ==, 0);
+        return !chunk_hash_block_get(b, chunk, h);
+}
+
+/* Suspend while writes wait at the gate, then Resync: nothing is used after it is freed (ASan), the copy ends equal. */
+static void test_suspend_at_gate(Fixture *f, gconstpointer data) {
+        uint64_t job = 0;
+
+        SKIP_WITHOUT_TGTD();
+        f->watched_sync = create_replica(f, SYNC_TYPE_MIRROR, NULL, &job);
+        g_assert_cmpint(wait_job(f, job)->state, ==, JOB_STATE_COMPLETED);
+        for (uint64_t c = 10; c < N_CHUNKS; c += 10)
+                scribble(f->local->backing_file, c);
+        job = operate(f, f->watched_sync, REPLICA_OPERATION_RESYNC, 0);
+        run_until(f, chunk_unconfirmed, 10, "the first chunk unconfirmed");
+        g_assert_cmpuint(operate(f, f->watched_sync, REPLICA_OPERATION_SUSPEND, 0), ==, 0);
+        g_assert_cmpint(wait_job(f, job)->state, ==, JOB_STATE_TERMINATED);
+        g_assert_cmpint(sync_of(f, f->watched_sync)->copy_state, ==, COPY_STATE_SUSPENDED);
+        /* Cut before its first confirmation: Resume goes back to the schedule; Resync sends the rest. */
+        job = operate(f, f->watched_sync, REPLICA_OPERATION_RESYNC, 0);
+        g_assert_cmpint(wait_job(f, job)->state, ==, JOB_STATE_COMPLETED);
+        g_assert_true(files_equal(f));
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
@@ -270,5 +372,7 @@ int main(int argc, char *argv[]) {
         ADD("/engine-replica/compare", test_compare);
         ADD("/engine-replica/limit-changed", test_limit_changed);
         ADD("/engine-replica/target-lost", test_target_lost);
+        ADD("/engine-replica/unconfirmed-before-write", test_unconfirmed_before_write);
+        ADD("/engine-replica/suspend-at-gate", test_suspend_at_gate);
         return g_test_run();
 }

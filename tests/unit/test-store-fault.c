@@ -8,9 +8,9 @@
 
 #include <errno.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "store/store.h"
+#include "unit-util.h"
 #include "util/strutil.h"
 
 #define LOCAL_NAME "iqn.2024-01.org.example:local"
@@ -29,18 +29,8 @@ static void setup(Fixture *f, gconstpointer data) {
 }
 
 static void teardown(Fixture *f, gconstpointer data) {
-        g_autoptr(GDir) d = NULL;
-        const char *name;
-
         store_close(f->store);
-        d = g_dir_open(f->dir, 0, NULL);
-        g_assert_nonnull(d);
-        while ((name = g_dir_read_name(d))) {
-                g_autofree char *p = g_build_filename(f->dir, name, NULL);
-
-                g_assert_cmpint(g_unlink(p), ==, 0);
-        }
-        g_assert_cmpint(g_rmdir(f->dir), ==, 0);
+        state_dir_remove(f->dir);
         g_free(f->dir);
 }
 

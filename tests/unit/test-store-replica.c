@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "unit-util.h"
 #include "util/strutil.h"
 
 #define LOCAL_NAME "iqn.2024-01.org.example:local"
@@ -35,18 +36,8 @@ static void setup(Fixture *f, gconstpointer data) {
 }
 
 static void teardown(Fixture *f, gconstpointer data) {
-        g_autoptr(GDir) d = NULL;
-        const char *name;
-
         store_close(f->store);
-        d = g_dir_open(f->dir, 0, NULL);
-        g_assert_nonnull(d);
-        while ((name = g_dir_read_name(d))) {
-                g_autofree char *p = g_build_filename(f->dir, name, NULL);
-
-                g_assert_cmpint(g_unlink(p), ==, 0);
-        }
-        g_assert_cmpint(g_rmdir(f->dir), ==, 0);
+        state_dir_remove(f->dir);
         g_free(f->dir);
         g_free(f->db_path);
 }
@@ -378,6 +369,32 @@ static void test_chunk_hashes_all_or_nothing(Fixture *f, gconstpointer data) {
         g_assert_cmpint(raw_int(f->db_path, "SELECT count(*) FROM chunk_hashes"), ==, 1);
 }
 
+/* Unconfirming clears bits only, in any order, across blocks, all or nothing; it makes no rows. */
+static void test_chunk_hashes_unconfirm(Fixture *f, gconstpointer data) {
+        _cleanup_(synchronization_freep) Synchronization *x = make_sync(7, 3, 4, 6);
+        const uint64_t saved[] = { 0, 1, 4096, 4097 }, gone[] = { 4097, 1, 3 * 4096 }, again[] = { 1 };
+        const uint64_t failing[] = { 0, 4096 };
+
+        g_assert_cmpint(store_save_synchronization(f->store, x), ==, 0);
+        g_assert_cmpint(save_hashes(f->store, 7, saved, G_N_ELEMENTS(saved), 0), ==, 0);
+        g_assert_cmpint(store_unconfirm_chunk_hashes(f->store, 7, gone, G_N_ELEMENTS(gone)), ==, 0);
+        reopen(f);
+        assert_chunk(f->store, 7, 0, 0);
+        assert_chunk(f->store, 7, 4096, 0);
+        assert_chunk(f->store, 7, 1, -1);
+        assert_chunk(f->store, 7, 4097, -1);
+        g_assert_cmpint(raw_int(f->db_path, "SELECT count(*) FROM chunk_hashes"), ==, 2);
+        /* Confirmed again, with its new hash. */
+        g_assert_cmpint(save_hashes(f->store, 7, again, 1, 1), ==, 0);
+        assert_chunk(f->store, 7, 1, 1);
+        /* The second block's write fails: the first block keeps its bit too. */
+        g_assert_cmpint(store_fault_arm(f->store, STORE_FAULT_WRITE, 2), ==, 0);
+        g_assert_cmpint(store_unconfirm_chunk_hashes(f->store, 7, failing, G_N_ELEMENTS(failing)), ==, -EIO);
+        reopen(f);
+        assert_chunk(f->store, 7, 0, 0);
+        assert_chunk(f->store, 7, 4096, 0);
+}
+
 /*
  * Hashes of a synchronization that has no row are refused at once, and the
  * rest of the transaction stands: under group commit, the mistake fails
@@ -546,6 +563,7 @@ int main(int argc, char *argv[]) {
         ADD("/store/replica/chunk-hashes/size", test_chunk_hashes_size);
         ADD("/store/replica/chunk-hashes/survive-update", test_chunk_hashes_survive_update);
         ADD("/store/replica/chunk-hashes/all-or-nothing", test_chunk_hashes_all_or_nothing);
+        ADD("/store/replica/chunk-hashes/unconfirm", test_chunk_hashes_unconfirm);
         ADD("/store/replica/chunk-hashes/need-their-synchronization", test_chunk_hashes_need_their_synchronization);
         ADD("/store/replica/fault/every-write", test_fault_every_write);
         g_test_add("/store/replica/migrate-v2", Fixture, "no store", setup, test_migrate_v2, teardown);
