@@ -66,36 +66,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "net/copy.h"
-#include "tgtd-endpoint.h"
+#include "copy-bench.h"
 #include "util/macros.h"
 
-#define LOCAL_ADDRESS "127.0.0.91"
-#define REMOTE_ADDRESS "127.0.0.92"
-#define DEFAULT_SEGMENTS_ADDRESS "127.0.0.93"  /* the copy target at tgt's default PDU size */
-#define INITIATOR "iqn.2026-11.org.example.bench:copy"
-#define SOURCE_TARGET "iqn.2026-11.org.example.bench:source"
-#define COPY_TARGET "iqn.2026-11.org.example.bench:copy"
-#define MIB (UINT64_C(1024) * 1024)
-#define GIB (1024.0 * 1024.0 * 1024.0)
-/* What libiscsi declares it takes per Data-In PDU; the targets are told to take as much. */
-#define SEGMENT_LENGTH 262144u
-
 /* Tuning under test (--buffers, --batch, --chunk-kib); iscsi-perf reads with the same size and depth. */
-static unsigned n_buffers = COPY_BUFFERS_DEFAULT, confirm_batch = COPY_CONFIRM_BATCH_DEFAULT;
-static uint32_t chunk_size = COPY_CHUNK_SIZE_DEFAULT;
-
-typedef struct Cycle {
-        sd_event *event;
-        CopyHash *hashes;               /* the caller's table; NULL entries via known */
-        bool *known;
-        uint64_t n_chunks;
-        bool done;
-        uint64_t loop_iterations;       /* of the last cycle */
-        int error;
-        char *message;
-        CopyProgress progress;
-} Cycle;
+unsigned n_buffers = COPY_BUFFERS_DEFAULT, confirm_batch = COPY_CONFIRM_BATCH_DEFAULT;
+uint32_t chunk_size = COPY_CHUNK_SIZE_DEFAULT;
 
 static int previous_hash(uint64_t chunk, CopyHash *ret, void *userdata) {
         Cycle *c = userdata;
@@ -142,7 +118,7 @@ static VolumeEndpoint endpoint(const Tgtd *t) {
 }
 
 /* One cycle to its end; seconds it took. */
-static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t bandwidth_limit, uint64_t first_chunk) {
+double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t bandwidth_limit, uint64_t first_chunk) {
         VolumeEndpoint s = endpoint(source), t = endpoint(target);
         CopyParameters p = {
                 .previous_hash = previous_hash,
@@ -173,7 +149,7 @@ static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64
         return (double) (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
 }
 
-static void cycle_init(Cycle *c, uint64_t size) {
+void cycle_init(Cycle *c, uint64_t size) {
         *c = (Cycle) { .n_chunks = size / chunk_size };
         c->hashes = g_new0(CopyHash, c->n_chunks);
         c->known = g_new0(bool, c->n_chunks);
@@ -181,7 +157,7 @@ static void cycle_init(Cycle *c, uint64_t size) {
                 g_error("sd_event_new failed");
 }
 
-static void cycle_done(Cycle *c) {
+void cycle_done(Cycle *c) {
         sd_event_unref(c->event);
         g_free(c->hashes);
         g_free(c->known);
@@ -189,7 +165,7 @@ static void cycle_done(Cycle *c) {
 }
 
 /* CPU seconds in user and in system mode (all threads) a process has used so far; pid 0: this one. */
-static void cpu_times(GPid pid, double *ret_user, double *ret_system) {
+void cpu_times(GPid pid, double *ret_user, double *ret_system) {
         g_autofree char *path = pid > 0 ? g_strdup_printf("/proc/%d/stat", (int) pid) : g_strdup("/proc/self/stat");
         g_autofree char *text = NULL;
         unsigned long utime = 0, stime = 0;
@@ -204,7 +180,7 @@ static void cpu_times(GPid pid, double *ret_user, double *ret_system) {
         *ret_system = (double) stime / (double) sysconf(_SC_CLK_TCK);
 }
 
-static double cpu_seconds(GPid pid) {
+double cpu_seconds(GPid pid) {
         double user, system;
 
         cpu_times(pid, &user, &system);
@@ -228,7 +204,7 @@ static void tgtd_set_parameter(const Tgtd *t, const char *name, unsigned value) 
                 g_error("tgtadm could not set %s to %u", name, value);
 }
 
-static Tgtd *target_start(const char *address, const char *name, uint64_t size, bool large_segments) {
+Tgtd *target_start(const char *address, const char *name, uint64_t size, bool large_segments) {
         Tgtd *t = tgtd_start(address, name, size);
 
         if (large_segments)
@@ -237,7 +213,7 @@ static Tgtd *target_start(const char *address, const char *name, uint64_t size, 
 }
 
 /* Non-repeating data (xorshift), so nothing downstream can shortcut zeros. */
-static void fill(const char *path, uint64_t size) {
+void fill(const char *path, uint64_t size) {
         g_autofree uint64_t *buf = g_malloc(MIB);
         uint64_t x = 0x9e3779b97f4a7c15u;
         int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -261,7 +237,7 @@ static void fill(const char *path, uint64_t size) {
  * iscsi-perf reading the LUN with the copy's request size and depth for
  * seconds s; bytes per second, and the CPU seconds per GiB it and t used.
  */
-static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_client_cpu, double *ret_target_cpu) {
+double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_client_cpu, double *ret_target_cpu) {
         g_autofree char *url = g_strdup_printf("iscsi://%s:%u/%s/1", t->address, t->port, t->target_name);
         g_autofree char *blocks = g_strdup_printf("%u", chunk_size / 512);
         g_autofree char *depth = g_strdup_printf("%u", n_buffers);
@@ -385,7 +361,7 @@ static void measure_default_segments(Figures *f, const Tgtd *source, uint64_t si
  * each page as the cycle writes it, which the read pass, reading pages
  * that exist, does not pay). tgtd keeps the file open meanwhile.
  */
-static void provision(const char *path, uint64_t size) {
+void provision(const char *path, uint64_t size) {
         int fd = open(path, O_WRONLY | O_CLOEXEC);
 
         if (fd < 0 || fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t) size) < 0 ||
@@ -505,89 +481,6 @@ static void print_figures(const Figures *f, gint64 size_mib, gint64 big_mib) {
                f->default_segments_s, f->size / f->default_segments_s / 1e6, f->default_segments_cpu);
 }
 
-/* The hashes of the source's chunks, from its backing file, as an earlier cycle would have confirmed them. */
-static void hash_backing_file(Cycle *c, const char *path) {
-        g_autofree uint8_t *buf = g_malloc(chunk_size);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-        if (fd < 0)
-                g_error("open %s: %m", path);
-        for (uint64_t i = 0; i < c->n_chunks; i++) {
-                if (pread(fd, buf, chunk_size, (off_t) (i * chunk_size)) != (ssize_t) chunk_size)
-                        g_error("pread %s: %m", path);
-                copy_hash_chunk(buf, chunk_size, &c->hashes[i]);
-                c->known[i] = true;
-        }
-        close(fd);
-}
-
-/* Not inlined: callgrind --toggle-collect=profiled_cycle counts this cycle and nothing else. */
-static G_GNUC_NO_INLINE double profiled_cycle(Cycle *c, const Tgtd *source, const Tgtd *target) {
-        return run_cycle(c, source, target, 0, 0);
-}
-
-/* CPU seconds so far of this process (user and system mode apart) and of both targets. */
-typedef struct CpuSplit {
-        double self_user, self_system, source, target;
-} CpuSplit;
-
-static void cpu_split_sample(CpuSplit *s, const Tgtd *source, const Tgtd *target) {
-        cpu_times(0, &s->self_user, &s->self_system);
-        s->source = cpu_seconds(source->pid);
-        s->target = target ? cpu_seconds(target->pid) : 0;
-}
-
-static void cpu_split_print(const CpuSplit *before, const CpuSplit *after, double mib) {
-        printf("CPU ms per MiB: this process %.3f user + %.3f system, source tgtd %.3f, copy tgtd %.3f\n",
-               (after->self_user - before->self_user) * 1e3 / mib, (after->self_system - before->self_system) * 1e3 / mib,
-               (after->source - before->source) * 1e3 / mib, (after->target - before->target) * 1e3 / mib);
-}
-
-/*
- * --profile first|unchanged|read: only that one phase, for the figures
- * that do not move with the machine's load (callgrind's instructions, the
- * system calls perf or strace count, the loop's iterations, CPU time, each
- * per MiB). "unchanged" takes the previous hashes from the source's backing
- * file, so that no first cycle runs in the same process; "read" is the
- * floor, iscsi-perf for --perf-seconds.
- */
-static int profile(const char *kind, uint64_t size, unsigned perf_seconds) {
-        g_autoptr(Tgtd) source = target_start(LOCAL_ADDRESS, SOURCE_TARGET, size, true);
-        g_autoptr(Tgtd) target = target_start(REMOTE_ADDRESS, COPY_TARGET, size, true);
-        bool unchanged = strcmp(kind, "unchanged") == 0;
-        double seconds, mib = (double) size / MIB;
-        CpuSplit before, after;
-        Cycle c;
-
-        fill(source->backing_file, size);
-        if (strcmp(kind, "read") == 0) {
-                double client_cpu, target_cpu, rate = iscsi_perf(source, perf_seconds, &client_cpu, &target_cpu);
-
-                printf("read pass: %.0f MB/s; CPU ms per MiB: iscsi-perf %.3f, source tgtd %.3f\n", rate / 1e6,
-                       client_cpu * 1e3 / 1024, target_cpu * 1e3 / 1024);
-                return 0;
-        }
-        if (!unchanged && strcmp(kind, "first") != 0) {
-                fprintf(stderr, "copy-bench: --profile takes first, unchanged or read\n");
-                return 2;
-        }
-        cycle_init(&c, size);
-        if (unchanged)
-                hash_backing_file(&c, source->backing_file);
-        else
-                provision(target->backing_file, size);
-        cpu_split_sample(&before, source, target);
-        seconds = profiled_cycle(&c, source, target);
-        cpu_split_sample(&after, source, target);
-        if (c.progress.bytes_transferred != (unchanged ? 0 : size))
-                g_error("the %s cycle wrote %" PRIu64 " bytes", kind, c.progress.bytes_transferred);
-        printf("%s cycle of %.0f MiB: %.3f s, %" PRIu64 " loop iterations (%.2f per MiB), %" PRIu64 " bytes written\n",
-               kind, mib, seconds, c.loop_iterations, (double) c.loop_iterations / mib, c.progress.bytes_transferred);
-        cpu_split_print(&before, &after, mib);
-        cycle_done(&c);
-        return 0;
-}
-
 /* Removes dir and the files in it. */
 static void remove_directory(const char *dir) {
         g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -671,7 +564,7 @@ int main(int argc, char *argv[]) {
                 return r;
 
         if (profile_kind)
-                return profile(profile_kind, (uint64_t) size_mib * MIB, (unsigned) perf_seconds);
+                return copy_bench_profile(profile_kind, (uint64_t) size_mib * MIB, (unsigned) perf_seconds);
         f.size = (double) size_mib * MIB;
         measure_throughput(&f, (uint64_t) size_mib * MIB, (unsigned) perf_seconds, (unsigned) MAX(rounds, 1));
         if (!skip_memory) {
