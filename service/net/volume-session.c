@@ -299,19 +299,23 @@ fail:
         session_record(s, r, REASON_PROTOCOL_ERROR, "Cannot watch the connection to %s: %s.", s->description, strerror(-r));
 }
 
+/* On a ready session a send that would block leaves the rest queued: no need to wait for EPOLLOUT. */
+static bool session_has_output(VolumeSession *s) {
+        return s->state == VOLUME_SESSION_READY && s->iscsi && (iscsi_which_events(s->iscsi) & POLLOUT);
+}
+
 static int session_on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         VolumeSession *s = userdata;
         int r = 0;
 
-        iscsi_connection_cork(fd, true);
         /* Read first: a response the target sent just before closing still counts. */
         if (revents & EPOLLIN)
                 r = iscsi_service(s->iscsi, POLLIN);
-        if (r >= 0 && s->iscsi && (revents & EPOLLOUT))
-                r = iscsi_service(s->iscsi, POLLOUT);
+        /* What reading queued (the next commands, the Data-Out an R2T asked for) leaves now, not a loop later. */
+        if (r >= 0 && s->iscsi && ((revents & EPOLLOUT) || session_has_output(s)))
+                r = iscsi_connection_send(s->iscsi);
         if (r >= 0 && s->iscsi && (revents & (EPOLLERR | EPOLLHUP)))
                 r = iscsi_service(s->iscsi, (revents & EPOLLERR ? POLLERR : 0) | (revents & EPOLLHUP ? POLLHUP : 0));
-        iscsi_connection_cork(fd, false);
 
         if (r < 0)
                 session_fail_closed(s);

@@ -3,7 +3,8 @@
  * net/volume-session against real targets: a "local" tgtd on 127.0.0.85 and
  * a "remote" one on 127.0.0.86, reached from 127.0.0.85 as the local access
  * point's address. Size, a LUN that is no disk, CHAP, a missing target, the
- * source address the target sees, and how writes leave on the wire.
+ * source address the target sees, and how writes leave on the wire:
+ * in full segments, and at once when queued from a callback.
  * Skipped without root or tgt.
  */
 
@@ -287,6 +288,62 @@ static void test_session_write_segments(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(sent, <, VOLUME_SIZE / (4 * 8192));
 }
 
+#define N_CHAINED 32u
+
+/* Reads of one block, each sent from the callback of the one before, as a copy's slot sends its next read. */
+typedef struct Chain {
+        VolumeIo io;                    /* first: the callback's pointer is the chain's */
+        VolumeSession *session;
+        uint8_t buf[512];
+        unsigned n_done;
+        gboolean done;
+} Chain;
+
+static void on_chained_read(VolumeIo *io, int error) {
+        Chain *c = (Chain *) io;
+
+        g_assert_cmpint(error, ==, 0);
+        if (++c->n_done == N_CHAINED) {
+                c->done = TRUE;
+                return;
+        }
+        g_assert_cmpint(volume_session_read(c->session, &c->io, c->n_done, 1, c->buf, on_chained_read), ==, 0);
+}
+
+static int on_chain_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        g_error("the chained reads did not finish in time");
+        return 0;
+}
+
+/*
+ * A command queued while the session handles a response (a slot's next
+ * read, the Data-Out an R2T asks for) leaves in that same dispatch: one
+ * trip round the loop per answer, not one more for the socket to report
+ * that it is writable, while the target waits.
+ */
+static void test_session_sends_from_callbacks(Fixture *f, gconstpointer data) {
+        g_autoptr(VolumeSession) s = NULL;
+        sd_event_source *watchdog = NULL;
+        unsigned iterations = 0;
+        Chain chain = {};
+        SessionOutcome o;
+
+        if (!f->event)
+                return;
+        open_session(f, 1, &o, &s);
+        g_assert_cmpint(o.error, ==, 0);
+        chain.session = s;
+        g_assert_cmpint(sd_event_add_time_relative(f->event, &watchdog, CLOCK_MONOTONIC, WATCHDOG_USEC, 0,
+                                                   on_chain_watchdog, NULL), ==, 0);
+        g_assert_cmpint(volume_session_read(s, &chain.io, 0, 1, chain.buf, on_chained_read), ==, 0);
+        for (; !chain.done; iterations++)
+                g_assert_cmpint(sd_event_run(f->event, UINT64_MAX), >=, 0);
+        sd_event_source_disable_unref(watchdog);
+        g_test_message("%u loop iterations for %u chained reads", iterations, N_CHAINED);
+        /* Two per read if each waited for EPOLLOUT; a little more than one when sent at once. */
+        g_assert_cmpuint(iterations, <, N_CHAINED * 3 / 2);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -299,5 +356,6 @@ int main(int argc, char *argv[]) {
         FIXTURE_TEST("/volume-session/source-address", test_session_source_address);
         FIXTURE_TEST("/volume-session/host-name", test_session_host_name);
         FIXTURE_TEST("/volume-session/write-segments", test_session_write_segments);
+        FIXTURE_TEST("/volume-session/sends-from-callbacks", test_session_sends_from_callbacks);
         return g_test_run();
 }
