@@ -39,6 +39,12 @@
  *     is printed too: on a shared machine, rates move with the load, CPU
  *     time much less.
  *
+ * --profile first|unchanged|read runs one phase alone and prints its
+ * loop iterations and CPU time per MiB, for the figures that do not move
+ * with the load: run it under callgrind (--toggle-collect=profiled_cycle)
+ * or perf stat (system calls), with --on-disk and TMPDIR in /dev/shm: the
+ * in-RAM mode runs everything in a forked child, which those would miss.
+ *
  * Needs root and tgt; exits 77 otherwise. Traffic stays on 127.0.0.91/92/93.
  * Run on a release build: build-release/bench/copy/copy-bench [--size-mib N]
  * [--big-size-mib N] [--perf-seconds N] [--rounds N] [--on-disk]; --help
@@ -60,35 +66,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "net/copy.h"
-#include "tgtd-endpoint.h"
+#include "copy-bench.h"
 #include "util/macros.h"
 
-#define LOCAL_ADDRESS "127.0.0.91"
-#define REMOTE_ADDRESS "127.0.0.92"
-#define DEFAULT_SEGMENTS_ADDRESS "127.0.0.93"  /* the copy target at tgt's default PDU size */
-#define INITIATOR "iqn.2026-11.org.example.bench:copy"
-#define SOURCE_TARGET "iqn.2026-11.org.example.bench:source"
-#define COPY_TARGET "iqn.2026-11.org.example.bench:copy"
-#define MIB (UINT64_C(1024) * 1024)
-#define GIB (1024.0 * 1024.0 * 1024.0)
-/* What libiscsi declares it takes per Data-In PDU; the targets are told to take as much. */
-#define SEGMENT_LENGTH 262144u
-
 /* Tuning under test (--buffers, --batch, --chunk-kib); iscsi-perf reads with the same size and depth. */
-static unsigned n_buffers = COPY_BUFFERS_DEFAULT, confirm_batch = COPY_CONFIRM_BATCH_DEFAULT;
-static uint32_t chunk_size = COPY_CHUNK_SIZE_DEFAULT;
-
-typedef struct Cycle {
-        sd_event *event;
-        CopyHash *hashes;               /* the caller's table; NULL entries via known */
-        bool *known;
-        uint64_t n_chunks;
-        bool done;
-        int error;
-        char *message;
-        CopyProgress progress;
-} Cycle;
+unsigned n_buffers = COPY_BUFFERS_DEFAULT, confirm_batch = COPY_CONFIRM_BATCH_DEFAULT;
+uint32_t chunk_size = COPY_CHUNK_SIZE_DEFAULT;
 
 static int previous_hash(uint64_t chunk, CopyHash *ret, void *userdata) {
         Cycle *c = userdata;
@@ -135,7 +118,7 @@ static VolumeEndpoint endpoint(const Tgtd *t) {
 }
 
 /* One cycle to its end; seconds it took. */
-static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t bandwidth_limit, uint64_t first_chunk) {
+double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t bandwidth_limit, uint64_t first_chunk) {
         VolumeEndpoint s = endpoint(source), t = endpoint(target);
         CopyParameters p = {
                 .previous_hash = previous_hash,
@@ -154,10 +137,11 @@ static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64
         int r;
 
         c->done = false;
+        c->loop_iterations = 0;
         r = copy_start(c->event, &s, &t, &p, &copy);
         if (r < 0)
                 g_error("copy_start: %s", strerror(-r));
-        while (!c->done)
+        for (; !c->done; c->loop_iterations++)
                 if (sd_event_run(c->event, UINT64_MAX) < 0)
                         g_error("sd_event_run failed");
         if (c->error < 0)
@@ -165,7 +149,7 @@ static double run_cycle(Cycle *c, const Tgtd *source, const Tgtd *target, uint64
         return (double) (g_get_monotonic_time() - start) / G_USEC_PER_SEC;
 }
 
-static void cycle_init(Cycle *c, uint64_t size) {
+void cycle_init(Cycle *c, uint64_t size) {
         *c = (Cycle) { .n_chunks = size / chunk_size };
         c->hashes = g_new0(CopyHash, c->n_chunks);
         c->known = g_new0(bool, c->n_chunks);
@@ -173,15 +157,15 @@ static void cycle_init(Cycle *c, uint64_t size) {
                 g_error("sd_event_new failed");
 }
 
-static void cycle_done(Cycle *c) {
+void cycle_done(Cycle *c) {
         sd_event_unref(c->event);
         g_free(c->hashes);
         g_free(c->known);
         g_free(c->message);
 }
 
-/* CPU seconds (user and system, all threads) a process has used so far; pid 0: this one. */
-static double cpu_seconds(GPid pid) {
+/* CPU seconds in user and in system mode (all threads) a process has used so far; pid 0: this one. */
+void cpu_times(GPid pid, double *ret_user, double *ret_system) {
         g_autofree char *path = pid > 0 ? g_strdup_printf("/proc/%d/stat", (int) pid) : g_strdup("/proc/self/stat");
         g_autofree char *text = NULL;
         unsigned long utime = 0, stime = 0;
@@ -192,7 +176,15 @@ static double cpu_seconds(GPid pid) {
         /* After the command's name: the state (field 3) … utime (14), stime (15). */
         if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
                 g_error("cannot parse %s", path);
-        return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
+        *ret_user = (double) utime / (double) sysconf(_SC_CLK_TCK);
+        *ret_system = (double) stime / (double) sysconf(_SC_CLK_TCK);
+}
+
+double cpu_seconds(GPid pid) {
+        double user, system;
+
+        cpu_times(pid, &user, &system);
+        return user + system;
 }
 
 /* CPU seconds of this process and two targets so far. */
@@ -212,7 +204,7 @@ static void tgtd_set_parameter(const Tgtd *t, const char *name, unsigned value) 
                 g_error("tgtadm could not set %s to %u", name, value);
 }
 
-static Tgtd *target_start(const char *address, const char *name, uint64_t size, bool large_segments) {
+Tgtd *target_start(const char *address, const char *name, uint64_t size, bool large_segments) {
         Tgtd *t = tgtd_start(address, name, size);
 
         if (large_segments)
@@ -221,7 +213,7 @@ static Tgtd *target_start(const char *address, const char *name, uint64_t size, 
 }
 
 /* Non-repeating data (xorshift), so nothing downstream can shortcut zeros. */
-static void fill(const char *path, uint64_t size) {
+void fill(const char *path, uint64_t size) {
         g_autofree uint64_t *buf = g_malloc(MIB);
         uint64_t x = 0x9e3779b97f4a7c15u;
         int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -243,9 +235,9 @@ static void fill(const char *path, uint64_t size) {
 
 /*
  * iscsi-perf reading the LUN with the copy's request size and depth for
- * seconds s; bytes per second, and the CPU seconds it and t used per GiB.
+ * seconds s; bytes per second, and the CPU seconds per GiB it and t used.
  */
-static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_cpu_per_gib) {
+double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_client_cpu, double *ret_target_cpu) {
         g_autofree char *url = g_strdup_printf("iscsi://%s:%u/%s/1", t->address, t->port, t->target_name);
         g_autofree char *blocks = g_strdup_printf("%u", chunk_size / 512);
         g_autofree char *depth = g_strdup_printf("%u", n_buffers);
@@ -257,13 +249,13 @@ static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_cpu_per_gi
         int fd;
         gint64 stop;
         ssize_t n;
-        double cpu, rate;
+        double target_cpu, client_cpu, rate;
 
         if (!g_spawn_async_with_pipes(NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD |
                                       G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, NULL, &fd, NULL, NULL))
                 g_error("cannot run iscsi-perf (libiscsi-bin)");
         (void) fcntl(fd, F_SETFL, O_NONBLOCK);
-        cpu = cpu_seconds(t->pid);
+        target_cpu = cpu_seconds(t->pid);
         stop = g_get_monotonic_time() + (gint64) seconds * G_USEC_PER_SEC;
         /* It runs until interrupted and prints a running average every second. */
         while (g_get_monotonic_time() < stop) {
@@ -272,7 +264,8 @@ static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_cpu_per_gi
                 g_usleep(100 * 1000);
         }
         /* iscsi-perf's own time counts from its start, tgtd's from the same moment. */
-        cpu = cpu_seconds(pid) + cpu_seconds(t->pid) - cpu;
+        client_cpu = cpu_seconds(pid);
+        target_cpu = cpu_seconds(t->pid) - target_cpu;
         (void) kill(pid, SIGKILL);
         (void) waitpid(pid, NULL, 0);
         while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -283,7 +276,8 @@ static double iscsi_perf(const Tgtd *t, unsigned seconds, double *ret_cpu_per_gi
         if (!last)
                 g_error("iscsi-perf printed no average");
         rate = g_ascii_strtod(last + strlen("iops average "), NULL) * chunk_size;
-        *ret_cpu_per_gib = cpu / (rate * seconds / GIB);
+        *ret_client_cpu = client_cpu / (rate * seconds / GIB);
+        *ret_target_cpu = target_cpu / (rate * seconds / GIB);
         return rate;
 }
 
@@ -367,7 +361,7 @@ static void measure_default_segments(Figures *f, const Tgtd *source, uint64_t si
  * each page as the cycle writes it, which the read pass, reading pages
  * that exist, does not pay). tgtd keeps the file open meanwhile.
  */
-static void provision(const char *path, uint64_t size) {
+void provision(const char *path, uint64_t size) {
         int fd = open(path, O_WRONLY | O_CLOEXEC);
 
         if (fd < 0 || fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t) size) < 0 ||
@@ -383,8 +377,11 @@ static void provision(const char *path, uint64_t size) {
  * phases close in time suffers less from it than the best of each phase.
  */
 static void measure_round(Round *r, Cycle *c, const Tgtd *source, const Tgtd *target, uint64_t size, unsigned perf_seconds) {
+        double client_cpu, target_cpu;
+
         fprintf(stderr, "copy-bench: iscsi-perf for %u s\n", perf_seconds);
-        r->read_bps = iscsi_perf(source, perf_seconds, &r->read_cpu);
+        r->read_bps = iscsi_perf(source, perf_seconds, &client_cpu, &target_cpu);
+        r->read_cpu = client_cpu + target_cpu;
         provision(target->backing_file, size);
         memset(c->known, 0, c->n_chunks * sizeof(bool));
         fprintf(stderr, "copy-bench: first cycle\n");
@@ -526,6 +523,7 @@ int main(int argc, char *argv[]) {
         gint64 size_mib = 1024, big_mib = 4096, perf_seconds = 4, rounds = 3;
         gint buffers = 0, batch = 0, chunk_kib = 0;
         gboolean skip_memory = FALSE, on_disk = FALSE;
+        g_autofree char *profile_kind = NULL;
         const GOptionEntry options[] = {
                 { "size-mib", 0, 0, G_OPTION_ARG_INT64, &size_mib, "volume size for throughput and memory", "N" },
                 { "big-size-mib", 0, 0, G_OPTION_ARG_INT64, &big_mib, "the larger volume of the memory figure", "N" },
@@ -537,6 +535,8 @@ int main(int argc, char *argv[]) {
                 { "chunk-kib", 0, 0, G_OPTION_ARG_INT, &chunk_kib, "chunk size in KiB (default 1024)", "N" },
                 { "skip-memory", 0, 0, G_OPTION_ARG_NONE, &skip_memory, "leave out the memory figure", NULL },
                 { "on-disk", 0, 0, G_OPTION_ARG_NONE, &on_disk, "backing files in $TMPDIR, not in RAM", NULL },
+                { "profile", 0, 0, G_OPTION_ARG_STRING, &profile_kind,
+                  "only one phase (first, unchanged or read) of --size-mib, for callgrind, perf or strace", "KIND" },
                 {},
         };
         g_autoptr(GOptionContext) context = g_option_context_new("- replica data path figures");
@@ -563,6 +563,8 @@ int main(int argc, char *argv[]) {
         if (!on_disk && (r = in_ram_directory()) >= 0)
                 return r;
 
+        if (profile_kind)
+                return copy_bench_profile(profile_kind, (uint64_t) size_mib * MIB, (unsigned) perf_seconds);
         f.size = (double) size_mib * MIB;
         measure_throughput(&f, (uint64_t) size_mib * MIB, (unsigned) perf_seconds, (unsigned) MAX(rounds, 1));
         if (!skip_memory) {

@@ -63,7 +63,7 @@ int bus_method_create_element_replica(sd_bus_message *m, void *userdata, sd_bus_
         const BusDictField fields[] = {
                 { "CycleInterval", 't', &settings.cycle_interval, &settings.set_cycle_interval },
                 { "BandwidthLimit", 't', &settings.bandwidth_limit, &settings.set_bandwidth_limit },
-                { "ChunkSize", 'u', &spec.chunk_size },
+                { "ChunkSize", 'u', &spec.chunk_size, &spec.set_chunk_size },
         };
         uint64_t sync = 0, job = 0;
         Caller c;

@@ -27,7 +27,7 @@ int replica_validate_mode(uint16_t mode, ReplError *e) {
                 return repl_error_set(e, -EOPNOTSUPP,
                                       "Mode 2 (Synchronous) is not supported: it would put the service in the "
                                       "source's write path; use 3 (Asynchronous).");
-        return repl_error_set(e, -EINVAL, "Mode %u is not a CIM synchronization mode; use 3 (Asynchronous).", mode);
+        return repl_error_set(e, -EOPNOTSUPP, "Mode %u is not supported; use 3 (Asynchronous).", mode);
 }
 
 int replica_validate_chunk_size(uint32_t chunk_size, uint32_t source_block_size, uint32_t copy_block_size,
@@ -200,7 +200,8 @@ int replica_validate_create(const Model *m, const ReplicaSpec *spec, ReplicaPlan
         r = check_sides(spec, &plan, e);
         if (r < 0)
                 return r;
-        plan.chunk_size = spec->chunk_size ?: REPLICA_CHUNK_SIZE_DEFAULT;
+        /* A ChunkSize given as 0 is a bad value, not a request for the default. */
+        plan.chunk_size = spec->set_chunk_size || spec->chunk_size != 0 ? spec->chunk_size : REPLICA_CHUNK_SIZE_DEFAULT;
         r = replica_validate_chunk_size(plan.chunk_size, plan.source->block_size, plan.target->block_size, e);
         if (r < 0)
                 return r;

@@ -18,7 +18,7 @@
 
 /* SyncType 6 Mirror or 8 Clone; any other value is -EOPNOTSUPP. */
 int replica_validate_sync_type(uint16_t sync_type, ReplError *e);
-/* Mode 3 Asynchronous; 2 Synchronous is -EOPNOTSUPP, anything else -EINVAL. */
+/* Mode 3 Asynchronous; any other value (2 Synchronous among them) is -EOPNOTSUPP. */
 int replica_validate_mode(uint16_t mode, ReplError *e);
 /* ChunkSize: a power of two, REPLICA_CHUNK_SIZE_MIN to _MAX, a multiple of both block sizes. */
 int replica_validate_chunk_size(uint32_t chunk_size, uint32_t source_block_size, uint32_t copy_block_size,
@@ -44,7 +44,7 @@ typedef struct VolumeSpec {
 int replica_validate_volume(const Model *m, const VolumeSpec *spec, const AccessPoint **ret_access_point,
                             const char **ret_target_name, ReplError *e);
 
-/* What CreateElementReplica is given. chunk_size 0: the default. */
+/* What CreateElementReplica is given. chunk_size 0 and set_chunk_size false: the default. */
 typedef struct ReplicaSpec {
         const char *element_name;
         uint16_t sync_type;
@@ -53,6 +53,7 @@ typedef struct ReplicaSpec {
         const char *target_path;                /* TargetElement */
         const char *collection_path;            /* ConnectivityCollection */
         uint32_t chunk_size;
+        bool set_chunk_size;                    /* given by the caller, so 0 is refused */
 } ReplicaSpec;
 
 /* The objects a valid ReplicaSpec names, in the model. */

@@ -347,9 +347,60 @@ int jobs_set_removal(Engine *e, const Caller *c, Job *j, bool set_doc, bool doc,
 
 /* ---- state changes ---- */
 
+/*
+ * Suspend and resume are stored before the caller's reply, as every change
+ * is: the row of the job in its new state goes into a change of its own,
+ * and only once that row is written does the job stop or run again. A
+ * suspended job keeps no connection, so a restart finds nothing to take up:
+ * jobs_recover() ends it as interrupted, saying it was suspended.
+ */
+static int job_store_state(Engine *e, const Caller *c, Job *j, JobState next, uint64_t when, const char *what,
+                           ReplError *err) {
+        static const char *const props[] = { "JobState", "OperationalStatus", "TimeOfLastStateChange", "JobStatus",
+                                             NULL };
+        char p[OBJECT_PATH_MAX], status[16];
+        Job row = *j;
+        Change *ch;
+        int r;
+
+        r = change_begin(e, c, &ch, err);
+        if (r < 0)
+                return r;
+        snprintf(status, sizeof(status), "%s", next == JOB_STATE_SUSPENDED ? "Suspended." : "Running.");
+        row.state = next;
+        row.time_of_last_state_change = when;
+        row.status = status;
+        change_save(ch, OBJECT_JOB, &row);
+        /* A resumed job announces itself as it starts to run again, as on its first start. */
+        if (next == JOB_STATE_SUSPENDED)
+                change_notify_strv(ch, OBJECT_JOB, j->id, props);
+        change_log(ch, "%s job %s", what, path_of(p, OBJECT_JOB, j->id));
+        return change_submit(ch, err);
+}
+
+static void job_suspend(JobRuntime *rt, uint64_t when) {
+        Job *j = rt->job;
+
+        if (rt->work_ops)
+                rt->work_ops->stop(rt);
+        for (size_t i = 0; i < rt->n_tasks; i++)
+                if (rt->tasks[i].state == TASK_RUNNING) {
+                        /* A suspended job holds no connection; the probe starts over on resume. */
+                        rt->tasks[i].probe = probe_free(rt->tasks[i].probe);
+                        rt->tasks[i].state = TASK_PENDING;
+                        rt->n_running--;
+                }
+        job_set_state(rt, JOB_STATE_SUSPENDED);
+        j->time_of_last_state_change = when;
+        job_set_status(j, "Suspended.");
+        /* Announced with the stored change; what is announced then is emitted now. */
+        (void) free_and_strdup(&rt->emitted_status, j->status);
+}
+
 int jobs_request_state_change(Engine *e, const Caller *c, Job *j, uint16_t requested, ReplError *err) {
         JobRuntime *rt = j->runtime;
         char p[OBJECT_PATH_MAX], desc[256];
+        uint64_t now = now_usec(CLOCK_REALTIME);
         JobState next;
         int r;
 
@@ -361,28 +412,14 @@ int jobs_request_state_change(Engine *e, const Caller *c, Job *j, uint16_t reque
 
         switch (next) {
         case JOB_STATE_SUSPENDED:
-                if (rt->work_ops)
-                        rt->work_ops->stop(rt);
-                for (size_t i = 0; i < rt->n_tasks; i++)
-                        if (rt->tasks[i].state == TASK_RUNNING) {
-                                /* A suspended job holds no connection; the probe starts over on resume. */
-                                rt->tasks[i].probe = probe_free(rt->tasks[i].probe);
-                                rt->tasks[i].state = TASK_PENDING;
-                                rt->n_running--;
-                        }
-                job_set_state(rt, JOB_STATE_SUSPENDED);
-                job_set_status(j, "Suspended.");
-                log_info("uid=%" PRIu32 " suspended job %s", c->uid, path_of(p, OBJECT_JOB, j->id));
-                {
-                        const char *props[8] = { "JobState", "OperationalStatus", "TimeOfLastStateChange" };
-                        size_t k = job_collect_progress(rt, props, 3);
-
-                        props[k] = NULL;
-                        engine_notify_changed_strv(e, OBJECT_JOB, j->id, props);
-                }
-                return 0;
+                r = job_store_state(e, c, j, next, now, "suspended", err);
+                if (r >= 0)
+                        job_suspend(rt, now);
+                return r;
         case JOB_STATE_RUNNING:
-                log_info("uid=%" PRIu32 " resumed job %s", c->uid, path_of(p, OBJECT_JOB, j->id));
+                r = job_store_state(e, c, j, next, now, "resumed", err);
+                if (r < 0)
+                        return r;
                 rt->start_source = sd_event_source_disable_unref(rt->start_source);
                 job_run(rt);
                 return 0;

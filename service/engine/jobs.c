@@ -345,7 +345,12 @@ int jobs_new_work(Engine *e, const Caller *c, const char *method, JobWorkKind ki
 
 /* ---- start and stop of the service ---- */
 
-#define INTERRUPTED_MESSAGE "Interrupted: the service stopped while the job was running; nothing of it was committed."
+/* Whether the job was running or suspended when the service stopped, as stored. */
+static const char *interrupted_message(JobState state) {
+        return state == JOB_STATE_SUSPENDED ?
+                "Interrupted: the service stopped while the job was suspended; nothing of it was committed." :
+                "Interrupted: the service stopped while the job was running; nothing of it was committed.";
+}
 
 int jobs_recover(Engine *e) {
         ReplError err = REPL_ERROR_INIT;
@@ -361,15 +366,15 @@ int jobs_recover(Engine *e) {
                 if (job_state_is_finished(j->state))
                         continue;
                 /* Nothing observes the model yet: the stored row and the model change together. */
+                (void) free_and_strdup(&j->error_description, interrupted_message(j->state));
                 j->state = JOB_STATE_EXCEPTION;
                 j->time_of_last_state_change = now_usec(CLOCK_REALTIME);
                 j->error_code = CIM_FAILED;
                 j->error_type = CIM_ERROR_TYPE_SOFTWARE;
                 j->error_reason = REASON_INTERRUPTED;
-                (void) free_and_strdup(&j->error_description, INTERRUPTED_MESSAGE);
                 job_set_status(j, "Interrupted.");
                 change_save(ch, OBJECT_JOB, j);
-                log_info("job %" PRIu64 " was running when the service stopped; it ended as exception", j->id);
+                log_info("job %" PRIu64 " was not finished when the service stopped; it ended as exception", j->id);
         }
         r = change_submit(ch, &err);
         if (r >= 0)
@@ -387,7 +392,8 @@ void jobs_shutdown(Engine *e) {
                 JobRuntime *rt = j->runtime;
 
                 if (rt && rt->running)
-                        job_finish(rt, JOB_STATE_EXCEPTION, REASON_INTERRUPTED, CIM_FAILED, INTERRUPTED_MESSAGE, NULL_PATH);
+                        job_finish(rt, JOB_STATE_EXCEPTION, REASON_INTERRUPTED, CIM_FAILED, interrupted_message(j->state),
+                                   NULL_PATH);
         }
 }
 

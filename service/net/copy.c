@@ -19,7 +19,10 @@
  * negligible (unlike a 64-bit hash over billions of chunks); its canonical
  * output is fixed across versions and CPUs, so stored tables stay valid.
  * It is not a cryptographic hash: whoever could craft colliding chunks
- * already writes to the source.
+ * already writes to the source. On x86-64 the library's dispatching entry
+ * point is used: XXH3_128bits() itself is built for the SSE2 baseline,
+ * while the dispatcher picks AVX2 (or AVX-512) where the CPU has it, with
+ * the same result in about a third of the instructions.
  *
  * libiscsi calls back from inside iscsi_service(), where its contexts must
  * not be destroyed; so every callback to the caller goes through a deferred
@@ -35,6 +38,13 @@
 #include <string.h>
 #include <time.h>
 #include <xxhash.h>
+#if defined(__x86_64__) && __has_include(<xxh_x86dispatch.h>)
+#  define XXH_DISPATCH_DISABLE_REPLACE
+#  include <xxh_x86dispatch.h>
+#  define copy_xxh3_128 XXH3_128bits_dispatch
+#else
+#  define copy_xxh3_128 XXH3_128bits
+#endif
 
 #include "copy-internal.h"
 #include "util/log.h"
@@ -42,7 +52,7 @@
 void copy_hash_chunk(const void *data, size_t size, CopyHash *ret) {
         XXH128_canonical_t canonical;
 
-        XXH128_canonicalFromHash(&canonical, XXH3_128bits(data, size));
+        XXH128_canonicalFromHash(&canonical, copy_xxh3_128(data, size));
         memcpy(ret->bytes, canonical.digest, COPY_HASH_SIZE);
 }
 

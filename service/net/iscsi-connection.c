@@ -25,6 +25,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,10 +168,19 @@ int iscsi_connection_adopt(struct iscsi_context *iscsi, int *fd, iscsi_command_c
         return 0;
 }
 
-void iscsi_connection_cork(int fd, bool on) {
+static void connection_cork(int fd, bool on) {
         int value = on;
 
         (void) setsockopt(fd, IPPROTO_TCP, TCP_CORK, &value, sizeof(value));
+}
+
+int iscsi_connection_send(struct iscsi_context *iscsi) {
+        int fd = iscsi_get_fd(iscsi), r;
+
+        connection_cork(fd, true);
+        r = iscsi_service(iscsi, POLLOUT);
+        connection_cork(fd, false);
+        return r;
 }
 
 /*

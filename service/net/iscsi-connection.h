@@ -46,15 +46,16 @@ int iscsi_connection_connect_bound(const struct sockaddr_storage *source, sockle
 int iscsi_connection_adopt(struct iscsi_context *iscsi, int *fd, iscsi_command_cb callback, void *userdata);
 
 /*
- * Corks (on) or uncorks an adopted connection. libiscsi sends each PDU with
- * two system calls, header and data, on a TCP_NODELAY socket: a target that
- * takes 8 KiB per PDU (tgt's and LIO's default MaxRecvDataSegmentLength)
- * would get a 1 MiB write as 128 pairs of small segments, each a trip
- * through the stack and a wake-up on the other side. Corked around
- * iscsi_service(), what it sends in one go leaves in full segments, and
- * uncorking sends the rest at once, so nothing waits.
+ * Sends what libiscsi has queued on an adopted connection, corked: it
+ * sends each PDU with two system calls, header and data, on a TCP_NODELAY
+ * socket, and a target that takes 8 KiB per PDU (tgt's and LIO's default
+ * MaxRecvDataSegmentLength) would get a 1 MiB write as 128 pairs of small
+ * segments, each a trip through the stack and a wake-up on the other side.
+ * Corked, what one call sends leaves in full segments, and uncorking at
+ * the end sends the rest at once, so nothing waits. Returns what
+ * iscsi_service() returns.
  */
-void iscsi_connection_cork(int fd, bool on);
+int iscsi_connection_send(struct iscsi_context *iscsi);
 
 /* Overwrites every credential byte libiscsi holds, before its context is freed. */
 void iscsi_connection_forget_credentials(struct iscsi_context *iscsi);

@@ -59,6 +59,25 @@ ProbeLookup *probe_lookup_release(ProbeLookup *l) {
         return lookup_unref(l);
 }
 
+int probe_lookup_literal(const char *s, uint16_t port, struct addrinfo **ret) {
+        const struct addrinfo hints = {
+                .ai_family = AF_UNSPEC,
+                .ai_socktype = SOCK_STREAM,
+                .ai_protocol = IPPROTO_TCP,
+                .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+        };
+        char service[8];
+        int r;
+
+        snprintf(service, sizeof(service), "%u", (unsigned) port);
+        r = getaddrinfo(s, service, &hints, ret);
+        if (r == 0)
+                return 0;
+        if (r == EAI_MEMORY)
+                return -ENOMEM;
+        return -ENOENT;
+}
+
 int probe_lookup_start(const char *name, uint16_t port, int family, ProbeLookup **ret) {
         struct sigevent notification = {
                 .sigev_notify = SIGEV_THREAD,
@@ -113,4 +132,33 @@ int probe_lookup_start(const char *name, uint16_t port, int family, ProbeLookup 
 
         *ret = l;
         return 0;
+}
+
+int probe_lookup_result(ProbeLookup *l, struct addrinfo **ret) {
+        uint64_t counter;
+        ssize_t n;
+        int r;
+
+        /* Level-triggered: the counter is drained whatever the answer, or the loop spins on it. */
+        n = read(l->event_fd, &counter, sizeof(counter));
+        (void) n;
+        r = gai_error(&l->request);
+        if (r == 0)
+                *ret = TAKE_PTR(l->request.ar_result);
+        return r;
+}
+
+int probe_lookup_errno(int gai_error) {
+        switch (gai_error) {
+        case EAI_NONAME:
+        case EAI_NODATA:
+        case EAI_ADDRFAMILY:
+                return -ENOENT;
+        case EAI_MEMORY:
+                return -ENOMEM;
+        default:
+                /* EAI_AGAIN, EAI_FAIL, EAI_SYSTEM (whose errno stayed on
+                 * glibc's thread): the name service did not answer. */
+                return -EHOSTUNREACH;
+        }
 }

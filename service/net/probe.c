@@ -238,22 +238,7 @@ void probe_connect_next(Probe *p, int error) {
 
 static void probe_fail_resolve(Probe *p, int gai_error) {
         const char *reason = gai_strerror(gai_error);
-        int error;
-
-        switch (gai_error) {
-        case EAI_NONAME:
-        case EAI_NODATA:
-        case EAI_ADDRFAMILY:
-                error = -ENOENT;
-                break;
-        case EAI_MEMORY:
-                error = -ENOMEM;
-                break;
-        default:
-                /* EAI_AGAIN, EAI_FAIL, EAI_SYSTEM (whose errno stayed on
-                 * glibc's thread): the name service did not answer. */
-                error = -EHOSTUNREACH;
-        }
+        int error = probe_lookup_errno(gai_error);
 
         if (p->source_len > 0)
                 probe_finish(p, error, REASON_NAME_NOT_RESOLVED,
@@ -266,22 +251,14 @@ static void probe_fail_resolve(Probe *p, int gai_error) {
 
 static int probe_on_resolved(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Probe *p = userdata;
-        ProbeLookup *l = p->lookup;
-        uint64_t counter;
-        ssize_t n;
         int r;
 
-        n = read(fd, &counter, sizeof(counter));
-        (void) n;
-
-        r = gai_error(&l->request);
+        r = probe_lookup_result(p->lookup, &p->addresses);
         if (r == EAI_INPROGRESS)
                 return 0;
 
         p->io_source = sd_event_source_disable_unref(p->io_source);
-        if (r == 0)
-                p->addresses = TAKE_PTR(l->request.ar_result);
-        p->lookup = probe_lookup_release(l);
+        p->lookup = probe_lookup_release(p->lookup);
 
         if (r != 0) {
                 probe_fail_resolve(p, r);
@@ -314,34 +291,13 @@ static void probe_resolve(Probe *p) {
 
 /* ---- start ---- */
 
-/* 0 and a list for an IP literal (no name service is asked), -ENOENT for
- * anything else, which may be a host name. */
-static int parse_ip_literal(const char *s, uint16_t port, struct addrinfo **ret) {
-        const struct addrinfo hints = {
-                .ai_family = AF_UNSPEC,
-                .ai_socktype = SOCK_STREAM,
-                .ai_protocol = IPPROTO_TCP,
-                .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-        };
-        char service[8];
-        int r;
-
-        snprintf(service, sizeof(service), "%u", (unsigned) port);
-        r = getaddrinfo(s, service, &hints, ret);
-        if (r == 0)
-                return 0;
-        if (r == EAI_MEMORY)
-                return -ENOMEM;
-        return -ENOENT;
-}
-
 static int probe_on_start(sd_event_source *s, void *userdata) {
         Probe *p = userdata;
         int r;
 
         p->start_source = sd_event_source_disable_unref(p->start_source);
 
-        r = parse_ip_literal(p->address, p->port, &p->addresses);
+        r = probe_lookup_literal(p->address, p->port, &p->addresses);
         if (r == -ENOENT) {
                 p->is_host_name = true;
                 probe_resolve(p);

@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 
 #include "iscsi-connection.h"
+#include "portal-connect.h"
 #include "util/log.h"
 #include "util/strutil.h"
 #include "volume-session.h"
@@ -52,8 +53,11 @@ struct VolumeSession {
         char *mutual_secret;
         uint16_t lun;
 
-        struct sockaddr_storage source, destination;
-        socklen_t source_len, destination_len;
+        char *address;                  /* an IP literal or a host name */
+        uint16_t port;
+        struct sockaddr_storage source;
+        socklen_t source_len;
+        PortalConnect *connect;
         int fd;                         /* ours until libiscsi adopts it */
 
         VolumeSessionState state;
@@ -82,6 +86,7 @@ static void session_stop(VolumeSession *s) {
 
         s->deadline_source = sd_event_source_disable_unref(s->deadline_source);
         s->start_source = sd_event_source_disable_unref(s->start_source);
+        s->connect = portal_connect_free(s->connect);
         /* The watch goes before the descriptor it watches. */
         s->io_source = sd_event_source_disable_unref(s->io_source);
         if (iscsi) {
@@ -294,19 +299,23 @@ fail:
         session_record(s, r, REASON_PROTOCOL_ERROR, "Cannot watch the connection to %s: %s.", s->description, strerror(-r));
 }
 
+/* On a ready session a send that would block leaves the rest queued: no need to wait for EPOLLOUT. */
+static bool session_has_output(VolumeSession *s) {
+        return s->state == VOLUME_SESSION_READY && s->iscsi && (iscsi_which_events(s->iscsi) & POLLOUT);
+}
+
 static int session_on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         VolumeSession *s = userdata;
         int r = 0;
 
-        iscsi_connection_cork(fd, true);
         /* Read first: a response the target sent just before closing still counts. */
         if (revents & EPOLLIN)
                 r = iscsi_service(s->iscsi, POLLIN);
-        if (r >= 0 && s->iscsi && (revents & EPOLLOUT))
-                r = iscsi_service(s->iscsi, POLLOUT);
+        /* What reading queued (the next commands, the Data-Out an R2T asked for) leaves now, not a loop later. */
+        if (r >= 0 && s->iscsi && ((revents & EPOLLOUT) || session_has_output(s)))
+                r = iscsi_connection_send(s->iscsi);
         if (r >= 0 && s->iscsi && (revents & (EPOLLERR | EPOLLHUP)))
                 r = iscsi_service(s->iscsi, (revents & EPOLLERR ? POLLERR : 0) | (revents & EPOLLHUP ? POLLHUP : 0));
-        iscsi_connection_cork(fd, false);
 
         if (r < 0)
                 session_fail_closed(s);
@@ -362,43 +371,31 @@ static void session_begin_iscsi(VolumeSession *s) {
         session_watch(s);
 }
 
-static int session_on_connected(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+static void session_on_portal(PortalConnect *pc, int fd, Reason reason, const char *message, void *userdata) {
         VolumeSession *s = userdata;
-        socklen_t len = sizeof(int);
-        int error = 0;
 
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
-                error = errno;
-        s->io_source = sd_event_source_disable_unref(s->io_source);
-        if (error == ECONNREFUSED)
-                session_record(s, -error, REASON_REFUSED, "Connection to %s refused.", s->description);
-        else if (error != 0)
-                session_record(s, -error, REASON_UNREACHABLE, "Cannot connect to %s: %s.", s->description, strerror(error));
-        else
-                session_begin_iscsi(s);
-        session_deliver(s);
-        return 0;
-}
-
-static int session_on_start(sd_event_source *source, void *userdata) {
-        VolumeSession *s = userdata;
-        int r, bind_error;
-
-        s->start_source = sd_event_source_disable_unref(s->start_source);
-        r = iscsi_connection_connect_bound(&s->source, s->source_len,
-                                           (const struct sockaddr *) &s->destination, s->destination_len, &bind_error);
-        if (bind_error != 0)
-                session_record(s, r, REASON_UNREACHABLE, "Cannot bind to the local address to reach %s: %s.", s->description,
-                               strerror(bind_error));
-        else if (r < 0)
-                session_record(s, r, REASON_UNREACHABLE, "Cannot connect to %s: %s.", s->description, strerror(-r));
+        s->connect = portal_connect_free(s->connect);
+        if (fd < 0)
+                session_record(s, fd, reason, "%s", message);
         else {
-                s->fd = r;
-                r = sd_event_add_io(s->event, &s->io_source, s->fd, EPOLLOUT, session_on_connected, s);
-                if (r < 0)
-                        session_record(s, r, REASON_UNREACHABLE, "Cannot watch the connection to %s: %s.", s->description, strerror(-r));
+                s->fd = fd;
+                session_begin_iscsi(s);
         }
         session_deliver(s);
+}
+
+/* The portal's address may be a host name: resolved and connected to as a probe would, bound to the source. */
+static int session_on_start(sd_event_source *source, void *userdata) {
+        VolumeSession *s = userdata;
+        int r;
+
+        s->start_source = sd_event_source_disable_unref(s->start_source);
+        r = portal_connect_start(s->event, &s->source, s->source_len, s->address, s->port, s->description,
+                                 session_on_portal, s, &s->connect);
+        if (r < 0) {
+                session_record(s, r, REASON_UNREACHABLE, "Cannot connect to %s: %s.", s->description, strerror(-r));
+                session_deliver(s);
+        }
         return 0;
 }
 
@@ -501,21 +498,20 @@ static int session_copy_endpoint(VolumeSession *s, const VolumeEndpoint *e) {
             !isempty(e->mutual_username) != !isempty(e->mutual_secret) ||
             (!isempty(e->mutual_username) && isempty(e->username)))
                 return -EINVAL;
-        r = iscsi_connection_parse_address(e->address, e->port, &s->destination, &s->destination_len);
-        if (r < 0)
-                return r;
         if (!isempty(e->source_address)) {
                 r = iscsi_connection_parse_address(e->source_address, 0, &s->source, &s->source_len);
                 if (r < 0)
                         return r;
         }
-        if ((r = strdup_if_set(e->target_name, &s->target_name)) < 0 ||
+        if ((r = strdup_if_set(e->address, &s->address)) < 0 ||
+            (r = strdup_if_set(e->target_name, &s->target_name)) < 0 ||
             (r = strdup_if_set(e->initiator_name, &s->initiator_name)) < 0 ||
             (r = strdup_if_set(e->username, &s->username)) < 0 ||
             (r = strdup_if_set(e->secret, &s->secret)) < 0 ||
             (r = strdup_if_set(e->mutual_username, &s->mutual_username)) < 0 ||
             (r = strdup_if_set(e->mutual_secret, &s->mutual_secret)) < 0)
                 return r;
+        s->port = e->port;
         s->lun = e->lun;
         snprintf(s->description, sizeof(s->description), "target %s LUN %u at %s%s%s:%u%s%s%s", e->target_name,
                  (unsigned) e->lun, strchr(e->address, ':') ? "[" : "", e->address, strchr(e->address, ':') ? "]" : "",
@@ -534,7 +530,8 @@ static int session_copy_endpoint(VolumeSession *s, const VolumeEndpoint *e) {
  * @ret: the session, written on success only
  *
  * Return: 0, -EINVAL for an endpoint no network could fix (missing or
- * over-long strings, addresses that are not IP literals, half credentials),
+ * over-long strings, a local address that is not an IP literal, half
+ * credentials),
  * -ENOMEM or sd-event errors. Everything else arrives through @callback.
  */
 int volume_session_open(sd_event *event,
@@ -583,6 +580,7 @@ VolumeSession *volume_session_free(VolumeSession *s) {
         if (!s)
                 return NULL;
         session_stop(s);
+        free(s->address);
         free(s->target_name);
         free(s->initiator_name);
         free_secret(s->username);

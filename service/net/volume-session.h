@@ -3,7 +3,7 @@
 
 /*
  * A normal iSCSI session to one logical unit, on sd-event: a TCP connection
- * bound to the local access point's address, a login (CHAP, mutual CHAP as
+ * (by address or host name) bound to the local access point's address, a login (CHAP, mutual CHAP as
  * for probes), INQUIRY (the LUN must be a direct-access block device) and
  * READ CAPACITY 16 (block size, number of blocks). Once ready it carries
  * READ16, WRITE16 and SYNCHRONIZE CACHE16, as many at once as the caller
@@ -28,8 +28,10 @@ typedef struct VolumeSession VolumeSession;
 
 /*
  * Where the LUN is and who logs in. Strings are copied by
- * volume_session_open(); "" and NULL mean "none". Addresses are IP
- * literals (the engine resolves names before a cycle). The credentials
+ * volume_session_open(); "" and NULL mean "none". The portal's address is
+ * an IP literal or a host name, resolved when the session opens as probes
+ * resolve it (portal-connect.h), within the session's deadline; the source
+ * address is an IP literal. The credentials
  * are kept in memory wiped when the session is freed and appear in no
  * message.
  */

@@ -7,7 +7,9 @@
  * cycle copies is tested elsewhere, against the data.
  */
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake-polkit.h"
 #include "harness-calls.h"
@@ -177,6 +179,13 @@ static void bad_create_element_replica(Harness *h, const ReplicaFixture *f, cons
                 { 7, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
                 { 5, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
                 { 6, 2, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                /* Modes CIM does not define are not made here either; nor SyncType 0. */
+                { 6, 4, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                { 8, 0, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                { 6, 65535, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                { 0, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
+                /* The values come first: an unsupported one is named even with a NULL source. */
+                { 6, 4, "/", f->copy, f->collection, NULL, IRD_ERROR_NOT_SUPPORTED },
                 /* References of the wrong kind, or turned round. */
                 { 6, 3, f->collection, f->copy, f->collection, NULL, IRD_ERROR_INVALID_PARAMETER },
                 { 6, 3, f->source, f->remote_ap, f->collection, NULL, IRD_ERROR_INVALID_PARAMETER },
@@ -200,6 +209,12 @@ static void bad_create_element_replica(Harness *h, const ReplicaFixture *f, cons
                 { 6, 3, f->source, f->copy, f->collection, dict_of("ChunkSize", g_variant_new_uint32(32 * 1024), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
                 { 6, 3, f->source, f->copy, f->collection, dict_of("ChunkSize", g_variant_new_uint32(32 << 20), NULL),
+                  IRD_ERROR_INVALID_PARAMETER },
+                /* ChunkSize 0 given is a bad value, not the default; a key given twice. */
+                { 6, 3, f->source, f->copy, f->collection, dict_of("ChunkSize", g_variant_new_uint32(0), NULL),
+                  IRD_ERROR_INVALID_PARAMETER },
+                { 6, 3, f->source, f->copy, f->collection,
+                  dict_of("CycleInterval", g_variant_new_uint64(1), "CycleInterval", g_variant_new_uint64(2), NULL),
                   IRD_ERROR_INVALID_PARAMETER },
                 /* The copy already is one. */
                 { 8, 3, f->source, f->copy, f->collection, NULL, IRD_ERROR_IN_USE },
@@ -399,6 +414,110 @@ static void test_methods(Harness *h, gconstpointer data) {
 
 /* ------------------------------------------------------------------------ */
 
+/*
+ * A volume's Synchronizations emits: CreateElementReplica sends exactly one
+ * PropertiesChanged on each of the two volumes with the new list, Detach one
+ * with the empty list, and nothing else about the volumes changes meanwhile.
+ */
+static void test_volume_signals(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+
+        if (!replica_fixture_init(&f, h, SOURCE_ADDRESS, COPY_ADDRESS, LUN_SIZE))
+                return;
+        guint64 source_verified = harness_get_uint64(h, f.source, IRD_IFACE_VOLUME, "LastVerified");
+        guint64 copy_verified = harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "LastVerified");
+        g_assert_cmpuint(source_verified, >, 0);
+        g_assert_cmpuint(copy_verified, >, 0);
+
+        g_autofree char *job = NULL;
+        g_autofree char *sync = replica_fixture_create(h, &f, 6, &job);
+        g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
+        g_autofree char *expected = g_strdup_printf("{'Synchronizations': <[objectpath '%s']>}", sync);
+        g_autofree char *source_added = only_properties_changed(h, f.source);
+        g_autofree char *copy_added = only_properties_changed(h, f.copy);
+        g_assert_cmpstr(source_added, ==, expected);
+        g_assert_cmpstr(copy_added, ==, expected);
+
+        modify_replica(h, 8, sync, 0);
+        g_autoptr(HarnessSignal) removed = harness_wait_signal(h, IRD_ROOT, NULL, "InterfacesRemoved",
+                                                               harness_match_interfaces_removed, sync);
+        g_autofree char *source_removed = only_properties_changed(h, f.source);
+        g_autofree char *copy_removed = only_properties_changed(h, f.copy);
+        g_assert_cmpstr(source_removed, ==, "{'Synchronizations': <@ao []>}");
+        g_assert_cmpstr(copy_removed, ==, "{'Synchronizations': <@ao []>}");
+        /* LastVerified changes only when a registration reads the LUN: no cycle or detach announced one. */
+        g_assert_cmpuint(harness_get_uint64(h, f.source, IRD_IFACE_VOLUME, "LastVerified"), ==, source_verified);
+        g_assert_cmpuint(harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "LastVerified"), ==, copy_verified);
+}
+
+/* ------------------------------------------------------------------------ */
+
+/* Random bytes over the whole backing file, written in place: tgtd keeps it open. */
+static void fill_backing_file(const char *path, gsize size) {
+        g_autofree guint8 *data = g_malloc(size);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+        for (gsize i = 0; i < size; i++)
+                data[i] = (guint8) g_random_int();
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pwrite(fd, data, size, 0), ==, (gssize) size);
+        g_assert_cmpint(close(fd), ==, 0);
+}
+
+static void assert_same_contents(const char *a, const char *b) {
+        g_autofree char *da = NULL, *db = NULL;
+        gsize la, lb;
+
+        g_assert_true(g_file_get_contents(a, &da, &la, NULL));
+        g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
+        g_assert_cmpuint(la, ==, lb);
+        if (memcmp(da, db, la) != 0)
+                g_error("%s and %s differ", a, b);
+}
+
+/*
+ * The copy's access point is a host name ("localhost", 127.0.0.1 by
+ * /etc/hosts): the collection's probe, AddStorageVolume and the cycle all
+ * resolve it the same way, and the cycle copies the source byte for byte.
+ */
+static void test_host_name(Harness *h, gconstpointer data) {
+        g_auto(ReplicaFixture) f = { 0 };
+
+        if (!tgtd_available())
+                return;
+        f.source_tgtd = tgtd_start(SOURCE_ADDRESS, "iqn.2026-11.org.example.replica:named-source", LUN_SIZE);
+        f.copy_tgtd = tgtd_start("127.0.0.1", "iqn.2026-11.org.example.replica:named-copy", LUN_SIZE);
+        f.peer = harness_add_peer(h, f.copy_tgtd->target_name, "named-copy-host");
+        f.local_ap = harness_add_access_point(h, IRD_LOCAL_SYSTEM, SOURCE_ADDRESS, f.source_tgtd->port,
+                                              f.source_tgtd->target_name);
+        f.remote_ap = harness_add_access_point(h, f.peer, "localhost", f.copy_tgtd->port, f.copy_tgtd->target_name);
+        const char *locals[] = { f.local_ap, NULL }, *remotes[] = { f.remote_ap, NULL };
+        f.collection = harness_create_collection(h, "named", locals, NULL, NULL);
+        g_autofree char *verify = NULL;
+        g_assert_cmpuint(harness_add_to_collection(h, f.collection, NULL, remotes, f.peer, &verify), ==, 4096);
+        g_autoptr(GVariant) verified = harness_wait_job_completed(h, verify);
+        gboolean ok;
+        g_variant_get(verified, "(bqs)", &ok, NULL, NULL);
+        g_assert_true(ok);
+
+        f.source = replica_fixture_add_volume(h, f.local_ap, NULL, "source");
+        f.copy = replica_fixture_add_volume(h, f.remote_ap, NULL, "copy");
+        g_assert_cmpuint(harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "NumberOfBlocks"), ==, LUN_SIZE / 512);
+
+        fill_backing_file(f.source_tgtd->backing_file, LUN_SIZE);
+        g_autofree char *job = NULL;
+        g_autofree char *sync = replica_fixture_create(h, &f, 6, &job);
+        g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
+        g_variant_get(done, "(bqs)", &ok, NULL, NULL);
+        if (!ok)
+                g_error("the cycle to localhost failed: %s", g_variant_print(done, FALSE));
+        g_assert_cmpuint(harness_get_uint16(h, sync, IRD_IFACE_SYNCHRONIZATION, "CopyState"), ==, 4);
+        g_assert_cmpuint(harness_get_uint64(h, sync, IRD_IFACE_SYNCHRONIZATION, "BytesTransferred"), ==, LUN_SIZE);
+        assert_same_contents(f.source_tgtd->backing_file, f.copy_tgtd->backing_file);
+}
+
+/* ------------------------------------------------------------------------ */
+
 static const char *const small_limits_args[] = { "--max-volumes=2", "--max-synchronizations=1", NULL };
 static const HarnessConfig small_limits = { .daemon_args = small_limits_args };
 
@@ -470,6 +589,8 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/replicas/bad-arguments", NULL, test_bad_arguments);
         harness_add_test("/integration/replicas/unauthorized", NULL, test_unauthorized);
         harness_add_test("/integration/replicas/methods", NULL, test_methods);
+        harness_add_test("/integration/replicas/volume-signals", NULL, test_volume_signals);
+        harness_add_test("/integration/replicas/host-name", NULL, test_host_name);
         harness_add_test("/integration/replicas/limits", &small_limits, test_limits);
         harness_add_test("/integration/replicas/managed-objects-bound", &small_message, test_managed_objects_bound);
 

@@ -314,6 +314,64 @@ static void test_running_job_stopped(Harness *h, gconstpointer data) {
         interrupted_clear(&t);
 }
 
+static void request_state(Harness *h, const char *job, guint16 requested, guint16 expected_state) {
+        g_autoptr(GVariant) reply = harness_call(h, job, IRD_IFACE_JOB, "RequestStateChange",
+                                                 g_variant_new("(qt)", requested, (guint64) 0));
+        guint32 rv;
+
+        g_variant_get(reply, "(u)", &rv);
+        g_assert_cmpuint(rv, ==, 0);
+        g_assert_cmpuint(harness_get_uint16(h, job, IRD_IFACE_JOB, "JobState"), ==, expected_state);
+}
+
+/* After the restart the job is interrupted, and its description says in which state the service left it. */
+static void assert_interrupted_while(Harness *h, const char *job, const char *state) {
+        g_autofree char *description = NULL;
+        g_autofree char *expected = g_strdup_printf("while the job was %s;", state);
+
+        assert_interrupted(h, job);
+        description = harness_get_string(h, job, IRD_IFACE_JOB, "ErrorDescription");
+        if (!strstr(description, expected))
+                g_error("ErrorDescription \"%s\" lacks \"%s\"", description, expected);
+}
+
+/*
+ * Suspend and resume are stored before the reply (API.md section 8a). A
+ * hanging job is suspended (and resumed), the daemon is killed right after
+ * the reply (or stopped), and after the restart the job is interrupted in
+ * the state that was stored last: it does not run again (it holds no
+ * connection to take up), and nothing of it was committed.
+ */
+static void suspend_then_restart(Harness *h, gboolean resume, gboolean kill, const char *stored) {
+        Interrupted t = { 0 };
+        g_autofree char *job = start_hanging_job(h, &t);
+
+        request_state(h, job, 3, 5);
+        if (resume)
+                request_state(h, job, 2, 4);
+        if (kill)
+                harness_kill_daemon(h);
+        else
+                harness_stop_daemon(h);
+        harness_start_daemon(h);
+        assert_interrupted_while(h, job, stored);
+        g_autofree char *state = collection_state(h, t.collection);
+        g_assert_cmpstr(state, ==, t.collection_state);
+        interrupted_clear(&t);
+}
+
+static void test_suspended_job_killed(Harness *h, gconstpointer data) {
+        suspend_then_restart(h, FALSE, TRUE, "suspended");
+}
+
+static void test_resumed_job_killed(Harness *h, gconstpointer data) {
+        suspend_then_restart(h, TRUE, TRUE, "running");
+}
+
+static void test_suspended_job_stopped(Harness *h, gconstpointer data) {
+        suspend_then_restart(h, FALSE, FALSE, "suspended");
+}
+
 static void test_interrupted_create(Harness *h, gconstpointer data) {
         g_autoptr(HarnessPeer) hole = harness_peer_new(HARNESS_PEER_BLACK_HOLE, "127.0.0.2", NULL);
         g_autofree char *peer = harness_add_peer(h, "peer.example.org", NULL);
@@ -400,6 +458,9 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/restart/running-job-killed", &slow, test_running_job_killed);
         harness_add_test("/integration/restart/running-job-stopped", &slow, test_running_job_stopped);
         harness_add_test("/integration/restart/interrupted-create", &slow, test_interrupted_create);
+        harness_add_test("/integration/restart/suspended-job-killed", &slow, test_suspended_job_killed);
+        harness_add_test("/integration/restart/suspended-job-stopped", &slow, test_suspended_job_stopped);
+        harness_add_test("/integration/restart/resumed-job-killed", &slow, test_resumed_job_killed);
         harness_add_test("/integration/restart/finished-jobs-listed", &quick, test_finished_jobs_listed);
         harness_add_test("/integration/restart/sigterm-exit-0", NULL, test_sigterm_clean);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "copy-fixture.h"
 
@@ -269,7 +270,7 @@ static void test_bad_parameters(void) {
 
                 g_assert_cmpint(copy_start(event, &e, &e, &p, &c), ==, -EINVAL);
                 p.n_buffers = 0;
-                named.address = "portal.example";       /* not an IP literal */
+                named.source_address = "portal.example";        /* a local address must be an IP literal */
                 g_assert_cmpint(copy_start(event, &e, &named, &p, &c), ==, -EINVAL);
                 named = e;
                 named.username = "user";                /* a user without a secret */
@@ -290,6 +291,38 @@ static void test_hash(void) {
         g_assert_true(memcmp(&a, &b, sizeof(a)) != 0);
 }
 
+/*
+ * Stored tables stay valid only if every build and CPU computes XXH3-128 the
+ * same way: the hash equals the library's portable baseline at every length
+ * the algorithm treats apart (short, mid-size, long inputs in stripes and
+ * blocks, a chunk), and the published value for no input at all.
+ */
+static void test_hash_canonical(void) {
+        static const size_t lengths[] = { 0, 1, 3, 4, 8, 9, 16, 17, 128, 129, 240, 241, 1024, 1025, 65536 + 7, 1u << 20 };
+        static const uint8_t empty[COPY_HASH_SIZE] = {
+                0x99, 0xaa, 0x06, 0xd3, 0x01, 0x47, 0x98, 0xd8, 0x60, 0x01, 0xc3, 0x24, 0x46, 0x8d, 0x49, 0x7f,
+        };
+        g_autofree uint8_t *data = g_malloc(1u << 20);
+        uint64_t x = 0x9e3779b97f4a7c15u;
+        CopyHash h;
+
+        for (size_t i = 0; i < (1u << 20); i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                data[i] = (uint8_t) x;
+        }
+        copy_hash_chunk(data, 0, &h);
+        g_assert_cmpmem(h.bytes, sizeof(h.bytes), empty, sizeof(empty));
+        for (size_t i = 0; i < G_N_ELEMENTS(lengths); i++) {
+                XXH128_canonical_t expected;
+
+                XXH128_canonicalFromHash(&expected, XXH3_128bits(data, lengths[i]));
+                copy_hash_chunk(data, lengths[i], &h);
+                g_assert_cmpmem(h.bytes, sizeof(h.bytes), expected.digest, sizeof(expected.digest));
+        }
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -297,6 +330,7 @@ int main(int argc, char *argv[]) {
         g_test_add(path, Fixture, GUINT_TO_POINTER(data), fixture_setup, fn, fixture_teardown)
 
         g_test_add_func("/copy/hash", test_hash);
+        g_test_add_func("/copy/hash-canonical", test_hash_canonical);
         g_test_add_func("/copy/bad-parameters", test_bad_parameters);
         FIXTURE_TEST("/copy/first-cycle", test_first_cycle, 0);
         FIXTURE_TEST("/copy/incremental", test_incremental, 0);

@@ -115,17 +115,31 @@ static void test_sync_type(Fixture *f, gconstpointer data) {
         }
 }
 
+/* Only 3 Asynchronous is made here; every other Mode, CIM's or not, is NotSupported, naming the value. */
 static void test_mode(Fixture *f, gconstpointer data) {
-        ReplError e = REPL_ERROR_INIT;
+        static const struct {
+                uint16_t mode;
+                int error;
+                const char *fragment;
+        } cases[] = {
+                { 3, 0, NULL },
+                { 2, -EOPNOTSUPP, "Mode 2 (Synchronous) is not supported" },
+                { 0, -EOPNOTSUPP, "Mode 0 is not supported" },
+                { 1, -EOPNOTSUPP, "Mode 1 is not supported" },
+                { 4, -EOPNOTSUPP, "Mode 4 is not supported" },
+                { 32768, -EOPNOTSUPP, "Mode 32768 is not supported" },
+                { UINT16_MAX, -EOPNOTSUPP, "Mode 65535 is not supported" },
+        };
 
-        g_assert_cmpint(replica_validate_mode(3, &f->e), ==, 0);
-        g_assert_cmpint(replica_validate_mode(2, &e), ==, -EOPNOTSUPP);
-        g_assert_nonnull(strstr(e.message, "Mode 2"));
-        repl_error_clear(&e);
-        g_assert_cmpint(replica_validate_mode(0, &e), ==, -EINVAL);
-        repl_error_clear(&e);
-        g_assert_cmpint(replica_validate_mode(4, &e), ==, -EINVAL);
-        g_assert_nonnull(strstr(e.message, "Mode 4"));
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                ReplError e = REPL_ERROR_INIT;
+
+                g_assert_cmpint(replica_validate_mode(cases[i].mode, &e), ==, cases[i].error);
+                g_assert_cmpint(e.error, ==, cases[i].error);
+                if (cases[i].fragment && !strstr(e.message, cases[i].fragment))
+                        g_error("Mode %u: message \"%s\" lacks \"%s\"", cases[i].mode, e.message, cases[i].fragment);
+                repl_error_clear(&e);
+        }
 }
 
 static void test_chunk_size(Fixture *f, gconstpointer data) {
@@ -171,15 +185,65 @@ static void test_create_good(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(plan.chunk_size, ==, 64 * 1024);
 }
 
+/* The values come before any reference is looked up: a NULL source does not hide an unsupported value. */
 static void test_create_not_supported(Fixture *f, gconstpointer data) {
-        ReplicaSpec spec = good_spec();
+        static const struct {
+                uint16_t sync_type, mode;
+                const char *fragment;
+        } cases[] = {
+                { SYNC_TYPE_SNAPSHOT, SYNC_MODE_ASYNCHRONOUS, "SyncType 7" },
+                { 0, SYNC_MODE_ASYNCHRONOUS, "SyncType 0" },
+                { 5, SYNC_MODE_ASYNCHRONOUS, "SyncType 5" },
+                { SYNC_TYPE_MIRROR, SYNC_MODE_SYNCHRONOUS, "Mode 2" },
+                { SYNC_TYPE_MIRROR, 4, "Mode 4" },
+                { SYNC_TYPE_CLONE, 0, "Mode 0" },
+        };
 
-        spec.sync_type = SYNC_TYPE_SNAPSHOT;
-        spec.source_path = "/";         /* the values come first */
-        assert_create_fails(f, &spec, -EOPNOTSUPP, "SyncType 7");
-        spec = good_spec();
-        spec.mode = SYNC_MODE_SYNCHRONOUS;
-        assert_create_fails(f, &spec, -EOPNOTSUPP, "Mode 2");
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                ReplicaSpec spec = good_spec();
+
+                spec.sync_type = cases[i].sync_type;
+                spec.mode = cases[i].mode;
+                spec.source_path = "/";
+                assert_create_fails(f, &spec, -EOPNOTSUPP, cases[i].fragment);
+        }
+}
+
+/* ChunkSize: absent is the default; given, it must be a valid size — 0 too is refused, not read as "absent". */
+static void test_create_chunk_size(Fixture *f, gconstpointer data) {
+        static const struct {
+                uint32_t chunk_size;
+                bool set;
+                int error;
+                uint32_t expected;
+        } cases[] = {
+                { 0, false, 0, MIB },
+                { 0, true, -EINVAL, 0 },
+                { 64 * 1024, true, 0, 64 * 1024 },
+                { 64 * 1024, false, 0, 64 * 1024 },
+                { 16 * MIB, true, 0, 16 * MIB },
+                { 32 * 1024, true, -EINVAL, 0 },
+                { 32 * MIB, true, -EINVAL, 0 },
+                { 96 * 1024, true, -EINVAL, 0 },
+                { 1, true, -EINVAL, 0 },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                ReplicaSpec spec = good_spec();
+                ReplicaPlan plan = {};
+                ReplError e = REPL_ERROR_INIT;
+
+                spec.chunk_size = cases[i].chunk_size;
+                spec.set_chunk_size = cases[i].set;
+                if (cases[i].error < 0) {
+                        g_autofree char *fragment = g_strdup_printf("ChunkSize %u ", cases[i].chunk_size);
+
+                        assert_create_fails(f, &spec, cases[i].error, fragment);
+                        continue;
+                }
+                g_assert_cmpint(replica_validate_create(f->m, &spec, &plan, &e), ==, 0);
+                g_assert_cmpuint(plan.chunk_size, ==, cases[i].expected);
+        }
 }
 
 static void test_create_references(Fixture *f, gconstpointer data) {
@@ -352,6 +416,7 @@ int main(int argc, char *argv[]) {
         ADD("/replica-validate/chunk-size", test_chunk_size);
         ADD("/replica-validate/create/good", test_create_good);
         ADD("/replica-validate/create/not-supported", test_create_not_supported);
+        ADD("/replica-validate/create/chunk-size", test_create_chunk_size);
         ADD("/replica-validate/create/references", test_create_references);
         ADD("/replica-validate/create/sides-and-sizes", test_create_sides_and_sizes);
         ADD("/replica-validate/create/collection-paths", test_create_collection_paths);

@@ -3,7 +3,8 @@
  * net/volume-session against real targets: a "local" tgtd on 127.0.0.85 and
  * a "remote" one on 127.0.0.86, reached from 127.0.0.85 as the local access
  * point's address. Size, a LUN that is no disk, CHAP, a missing target, the
- * source address the target sees, and how writes leave on the wire.
+ * source address the target sees, and how writes leave on the wire:
+ * in full segments, and at once when queued from a callback.
  * Skipped without root or tgt.
  */
 
@@ -25,6 +26,7 @@
 #define INITIATOR "iqn.2026-11.org.example.test:session"
 #define SOURCE_TARGET "iqn.2026-11.org.example.test:source"
 #define COPY_TARGET "iqn.2026-11.org.example.test:copy"
+#define NAMED_TARGET "iqn.2026-11.org.example.test:named"
 #define VOLUME_SIZE (UINT64_C(4) * 1024 * 1024)
 
 /* A hung test fails after this long instead of blocking the run. */
@@ -156,6 +158,43 @@ static void test_session_source_address(Fixture *f, gconstpointer data) {
         s = volume_session_free(s);
 }
 
+/*
+ * A portal named by a host name ("localhost", which /etc/hosts maps to
+ * 127.0.0.1): resolved as probes resolve names, off the loop, and still
+ * reached from the local address, which the target's ACL checks. Once the
+ * target is gone every address refuses.
+ */
+static void test_session_host_name(Fixture *f, gconstpointer data) {
+        g_autoptr(Tgtd) named = NULL;
+        g_autofree char *described = NULL;
+        SessionOutcome o = {};
+        VolumeSession *s = NULL;
+        VolumeEndpoint e;
+
+        if (!f->event)
+                return;
+        named = tgtd_start("127.0.0.1", NAMED_TARGET, VOLUME_SIZE);
+        tgtd_allow_only(named, LOCAL_ADDRESS);
+        e = tgtd_endpoint(named, LOCAL_ADDRESS, INITIATOR);
+        e.address = "localhost";
+        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
+        test_loop_until(f->event, &o.called, WATCHDOG_USEC);
+        g_assert_cmpint(o.error, ==, 0);
+        g_assert_true(volume_session_is_ready(s));
+        g_assert_cmpuint(volume_session_n_blocks(s), ==, VOLUME_SIZE / 512);
+        described = g_strdup_printf("at localhost:%u (local address " LOCAL_ADDRESS ")", named->port);
+        g_assert_nonnull(strstr(volume_session_describe(s), described));
+        s = volume_session_free(s);
+
+        tgtd_kill(named);
+        o = (SessionOutcome) {};
+        g_assert_cmpint(volume_session_open(f->event, &e, 0, on_session, &o, &s), ==, 0);
+        test_loop_until(f->event, &o.called, WATCHDOG_USEC);
+        g_assert_cmpint(o.error, ==, -ECONNREFUSED);
+        g_assert_cmpint(o.reason, ==, REASON_REFUSED);
+        s = volume_session_free(s);
+}
+
 static void test_session_no_such_target(Fixture *f, gconstpointer data) {
         VolumeEndpoint e = endpoint(f->local);
         SessionOutcome o = {};
@@ -249,6 +288,62 @@ static void test_session_write_segments(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(sent, <, VOLUME_SIZE / (4 * 8192));
 }
 
+#define N_CHAINED 32u
+
+/* Reads of one block, each sent from the callback of the one before, as a copy's slot sends its next read. */
+typedef struct Chain {
+        VolumeIo io;                    /* first: the callback's pointer is the chain's */
+        VolumeSession *session;
+        uint8_t buf[512];
+        unsigned n_done;
+        gboolean done;
+} Chain;
+
+static void on_chained_read(VolumeIo *io, int error) {
+        Chain *c = (Chain *) io;
+
+        g_assert_cmpint(error, ==, 0);
+        if (++c->n_done == N_CHAINED) {
+                c->done = TRUE;
+                return;
+        }
+        g_assert_cmpint(volume_session_read(c->session, &c->io, c->n_done, 1, c->buf, on_chained_read), ==, 0);
+}
+
+static int on_chain_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        g_error("the chained reads did not finish in time");
+        return 0;
+}
+
+/*
+ * A command queued while the session handles a response (a slot's next
+ * read, the Data-Out an R2T asks for) leaves in that same dispatch: one
+ * trip round the loop per answer, not one more for the socket to report
+ * that it is writable, while the target waits.
+ */
+static void test_session_sends_from_callbacks(Fixture *f, gconstpointer data) {
+        g_autoptr(VolumeSession) s = NULL;
+        sd_event_source *watchdog = NULL;
+        unsigned iterations = 0;
+        Chain chain = {};
+        SessionOutcome o;
+
+        if (!f->event)
+                return;
+        open_session(f, 1, &o, &s);
+        g_assert_cmpint(o.error, ==, 0);
+        chain.session = s;
+        g_assert_cmpint(sd_event_add_time_relative(f->event, &watchdog, CLOCK_MONOTONIC, WATCHDOG_USEC, 0,
+                                                   on_chain_watchdog, NULL), ==, 0);
+        g_assert_cmpint(volume_session_read(s, &chain.io, 0, 1, chain.buf, on_chained_read), ==, 0);
+        for (; !chain.done; iterations++)
+                g_assert_cmpint(sd_event_run(f->event, UINT64_MAX), >=, 0);
+        sd_event_source_disable_unref(watchdog);
+        g_test_message("%u loop iterations for %u chained reads", iterations, N_CHAINED);
+        /* Two per read if each waited for EPOLLOUT; a little more than one when sent at once. */
+        g_assert_cmpuint(iterations, <, N_CHAINED * 3 / 2);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
 
@@ -259,6 +354,8 @@ int main(int argc, char *argv[]) {
         FIXTURE_TEST("/volume-session/chap", test_session_chap);
         FIXTURE_TEST("/volume-session/no-such-target", test_session_no_such_target);
         FIXTURE_TEST("/volume-session/source-address", test_session_source_address);
+        FIXTURE_TEST("/volume-session/host-name", test_session_host_name);
         FIXTURE_TEST("/volume-session/write-segments", test_session_write_segments);
+        FIXTURE_TEST("/volume-session/sends-from-callbacks", test_session_sends_from_callbacks);
         return g_test_run();
 }
