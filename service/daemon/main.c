@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include "daemon/manager.h"
 #include "util/log.h"
 #include "util/strutil.h"
+
+#define LARGE_BLOCK_SIZE (1024 * 1024)
 
 static void help(void) {
         printf("Usage: iscsi-replicationd [OPTIONS]\n\n"
@@ -289,6 +292,14 @@ int main(int argc, char *argv[]) {
                 /* systemd may list several directories separated by ':'; the first is ours. */
                 o.state_directory = !isempty(e) ? strndupa(e, strcspn(e, ":")) : DEFAULT_STATE_DIRECTORY;
         }
+
+        /*
+         * Blocks from 1 MiB up (a GetManagedObjects reply runs to megabytes)
+         * are mapped and unmapped. glibc's default would raise this threshold
+         * to the largest block freed, after which each large reply is built
+         * in the heap and stays resident when the reply is gone.
+         */
+        (void) mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_SIZE);
 
         /* CHAP secrets live in this process's memory: no core dumps, no ptrace by the same user. */
         (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -3,6 +3,7 @@
  * Scale: the caller's uid asked of the bus daemon once per connection, the
  * object limits of API.md section 8, and GetManagedObjects refused with
  * LimitsExceeded rather than sent over the bus's message limit.
+ * A large reply does not stay resident once sent.
  */
 
 #include <string.h>
@@ -220,6 +221,101 @@ static void test_managed_objects_over_limit(Harness *h, gconstpointer data) {
         g_assert_cmpstr(p, ==, "after.example.org");
 }
 
+/* ---- memory after a large reply ---- */
+
+#define BULK_PEERS 3000
+#define BULK_IN_FLIGHT 32
+
+static const char *const many_peers_args[] = { "--verify-access-points=no", "--max-peer-systems=4000", NULL };
+static const HarnessConfig many_peers = { .daemon_args = many_peers_args };
+
+typedef struct Bulk {
+        Harness *h;
+        guint sent, done, failed;
+} Bulk;
+
+static void bulk_send(Bulk *b);
+
+static void bulk_done(GObject *source, GAsyncResult *res, gpointer userdata) {
+        Bulk *b = userdata;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+
+        if (!reply && b->failed++ == 0)
+                g_test_message("AddPeerSystem failed: %s", error->message);
+        b->done++;
+        bulk_send(b);
+}
+
+static void bulk_send(Bulk *b) {
+        char description[255 + 1];      /* the longest string property API.md allows */
+        GVariantBuilder props;
+
+        if (b->sent >= BULK_PEERS)
+                return;
+        memset(description, 'd', sizeof(description) - 1);
+        description[sizeof(description) - 1] = '\0';
+        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(&props, "{sv}", "ElementName", g_variant_new_string(description));
+        g_autofree char *name = g_strdup_printf("bulk%u.example.org", b->sent++);
+        g_dbus_connection_call(b->h->connection, IRD_BUS_NAME, IRD_ROOT, IRD_IFACE_SERVICE, "AddPeerSystem",
+                               g_variant_new("(sa{sv})", name, &props), NULL, G_DBUS_CALL_FLAGS_NONE, 30000, NULL,
+                               bulk_done, b);
+}
+
+static gboolean bulk_finished(gpointer userdata) {
+        const Bulk *b = userdata;
+
+        return b->done >= BULK_PEERS;
+}
+
+static guint64 daemon_rss_kib(Harness *h) {
+        g_autofree char *path = g_strdup_printf("/proc/%s/status", g_subprocess_get_identifier(h->daemon));
+        g_autofree char *status = NULL;
+        const char *line;
+
+        g_assert_true(g_file_get_contents(path, &status, NULL, NULL));
+        line = strstr(status, "\nVmRSS:");
+        g_assert_nonnull(line);
+        return g_ascii_strtoull(line + strlen("\nVmRSS:"), NULL, 10);
+}
+
+/*
+ * A GetManagedObjects reply of megabytes does not stay resident once it is
+ * sent: the daemon's memory after several such replies is what it was
+ * before them, give or take a fraction of one reply.
+ */
+static void test_memory_after_large_reply(Harness *h, gconstpointer data) {
+        Bulk b = { .h = h };
+        guint64 before, after;
+        gsize size = 0;
+
+        if (g_strcmp0(g_getenv("IRD_DAEMON_SANITIZED"), "1") == 0) {
+                g_test_skip("a sanitizer's allocator holds freed memory back");
+                return;
+        }
+
+        for (int i = 0; i < BULK_IN_FLIGHT; i++)
+                bulk_send(&b);
+        harness_wait_until(h, bulk_finished, &b, "every peer added");
+        g_assert_cmpuint(b.failed, ==, 0);
+
+        harness_sync(h);
+        before = daemon_rss_kib(h);
+        for (int i = 0; i < 3; i++) {
+                g_autofree char *error = NULL;
+
+                size = managed_objects_size(h, &error);
+                g_assert_null(error);
+                harness_sync(h);        /* the reply has left and been freed */
+        }
+        after = daemon_rss_kib(h);
+        g_test_message("reply %zu bytes; resident %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT
+                       " KiB after three replies", size, before, after);
+        g_assert_cmpuint(size, >, 3 * 1024 * 1024 / 2);       /* over the daemon's 1 MiB mapping threshold */
+        g_assert_cmpuint(after, <, before + size / 1024 / 2);
+}
+
 /* ---- durability across kill -9 ---- */
 
 #define CRASH_ROUNDS 12
@@ -358,6 +454,7 @@ int main(int argc, char **argv) {
         harness_add_test("/integration/limits/peer-systems", &small_limits, test_peer_limit);
         harness_add_test("/integration/limits/access-points", &small_limits, test_access_point_limit);
         harness_add_test("/integration/limits/collections", &small_limits, test_collection_limits);
+        harness_add_test("/integration/scale/memory-after-large-reply", &many_peers, test_memory_after_large_reply);
         harness_add_test("/integration/limits/managed-objects-reply", &small_message,
                          test_managed_objects_over_limit);
 
