@@ -365,8 +365,12 @@ static void cycle_end(JobRuntime *rt, Change *ch) {
         if (w->started)
                 replica_progress_into(w, u);
         cycle_outcome(rt, u);
-        if (rt->job->state == JOB_STATE_COMPLETED)
+        if (rt->job->state == JOB_STATE_COMPLETED) {
                 u->percent = 100;
+                /* Both LUNs were reached and their sizes read for the cycle. */
+                replica_change_volume_verified(ch, e, u->source_volume_id, u->last_sync_time);
+                replica_change_volume_verified(ch, e, u->copy_volume_id, u->last_sync_time);
+        }
         replica_change_sync(ch, e, u);
         change_call(ch, 0, replica_after_cycle, NULL, NULL);
 }

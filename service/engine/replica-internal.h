@@ -83,6 +83,8 @@ void replica_confirmed(Copy *c, const uint64_t *chunks, const CopyHash *hashes, 
  * and its Job, and what differs from the model's object now is announced.
  */
 void replica_change_sync(Change *ch, Engine *e, Synchronization *updated);
+/* A volume was reached and checked at when (a cycle that completed): its LastVerified, stored and announced. */
+void replica_change_volume_verified(Change *ch, Engine *e, uint64_t volume_id, uint64_t when);
 /*
  * The states of a synchronization whose cycle starts: a first cycle is
  * Initializing, a Mirror's next one Synchronizing; a resync leaves Broken,

@@ -257,3 +257,37 @@ int engine_delete_volume(Engine *e, const Caller *c, uint64_t id, ReplError *err
         change_log(ch, "deleted volume %s", path_of(p, OBJECT_VOLUME, id));
         return change_submit(ch, err);
 }
+
+typedef struct VolumeVerified {
+        uint64_t id;
+        uint64_t when;
+} VolumeVerified;
+
+static void apply_volume_verified(Engine *e, void *data) {
+        const VolumeVerified *v = data;
+        Volume *vol = model_get_volume(e->model, v->id);
+
+        if (vol)
+                vol->last_verified = v->when;
+}
+
+void replica_change_volume_verified(Change *ch, Engine *e, uint64_t volume_id, uint64_t when) {
+        const Volume *v = model_get_volume(e->model, volume_id);
+        VolumeVerified *data;
+        Volume u;
+
+        if (!v)
+                return;
+        data = malloc(sizeof(VolumeVerified));
+        if (!data) {
+                change_fail(ch, -ENOMEM);
+                return;
+        }
+        *data = (VolumeVerified) { .id = volume_id, .when = when };
+        /* The row is written now, from a shallow copy: the model's volume changes only once it is stored. */
+        u = *v;
+        u.last_verified = when;
+        change_save(ch, OBJECT_VOLUME, &u);
+        change_call(ch, volume_id, apply_volume_verified, data, free);
+        change_notify(ch, OBJECT_VOLUME, volume_id, "LastVerified");
+}

@@ -340,6 +340,20 @@ static char *only_properties_changed(Harness *h, const char *path) {
         return g_variant_print(changed, FALSE);
 }
 
+/* The PropertiesChanged received on path, each printed, in arrival order. */
+static GStrv all_properties_changed(Harness *h, const char *path) {
+        g_autoptr(GPtrArray) sigs = harness_take_signals(h, path, "org.freedesktop.DBus.Properties",
+                                                         "PropertiesChanged");
+        GStrv printed = g_new0(char *, sigs->len + 1);
+
+        for (guint i = 0; i < sigs->len; i++) {
+                g_autoptr(GVariant) changed = harness_properties_changed_dict(sigs->pdata[i]);
+
+                printed[i] = g_variant_print(changed, FALSE);
+        }
+        return printed;
+}
+
 static void modify_replica(Harness *h, guint16 operation, const char *sync, guint32 expected_rv) {
         g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "ModifyReplicaSynchronization",
                                                  g_variant_new("(qo@a{sv})", operation, sync, empty()));
@@ -432,11 +446,19 @@ static void test_volume_signals(Harness *h, gconstpointer data) {
         g_autofree char *job = NULL;
         g_autofree char *sync = replica_fixture_create(h, &f, 6, &job);
         g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
+        harness_sync(h);
         g_autofree char *expected = g_strdup_printf("{'Synchronizations': <[objectpath '%s']>}", sync);
-        g_autofree char *source_added = only_properties_changed(h, f.source);
-        g_autofree char *copy_added = only_properties_changed(h, f.copy);
-        g_assert_cmpstr(source_added, ==, expected);
-        g_assert_cmpstr(copy_added, ==, expected);
+        /* The completed cycle reached and checked both LUNs: LastVerified moves to its end, announced. */
+        guint64 synced = harness_get_uint64(h, sync, IRD_IFACE_SYNCHRONIZATION, "LastSyncTime");
+        g_autofree char *verified = g_strdup_printf("{'LastVerified': <uint64 %" G_GUINT64_FORMAT ">}", synced);
+        const char *const announced[] = { expected, verified, NULL };
+        g_auto(GStrv) source_announced = all_properties_changed(h, f.source);
+        g_auto(GStrv) copy_announced = all_properties_changed(h, f.copy);
+        g_assert_cmpstrv(source_announced, announced);
+        g_assert_cmpstrv(copy_announced, announced);
+        g_assert_cmpuint(synced, >, source_verified);
+        g_assert_cmpuint(harness_get_uint64(h, f.source, IRD_IFACE_VOLUME, "LastVerified"), ==, synced);
+        g_assert_cmpuint(harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "LastVerified"), ==, synced);
 
         modify_replica(h, 8, sync, 0);
         g_autoptr(HarnessSignal) removed = harness_wait_signal(h, IRD_ROOT, NULL, "InterfacesRemoved",
@@ -445,9 +467,10 @@ static void test_volume_signals(Harness *h, gconstpointer data) {
         g_autofree char *copy_removed = only_properties_changed(h, f.copy);
         g_assert_cmpstr(source_removed, ==, "{'Synchronizations': <@ao []>}");
         g_assert_cmpstr(copy_removed, ==, "{'Synchronizations': <@ao []>}");
-        /* LastVerified changes only when a registration reads the LUN: no cycle or detach announced one. */
-        g_assert_cmpuint(harness_get_uint64(h, f.source, IRD_IFACE_VOLUME, "LastVerified"), ==, source_verified);
-        g_assert_cmpuint(harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "LastVerified"), ==, copy_verified);
+        /* Detach reaches no LUN. */
+        g_assert_cmpuint(harness_get_uint64(h, f.source, IRD_IFACE_VOLUME, "LastVerified"), ==, synced);
+        g_assert_cmpuint(harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "LastVerified"), ==, synced);
+        g_assert_cmpuint(copy_verified, <, synced);
 }
 
 /* ------------------------------------------------------------------------ */
