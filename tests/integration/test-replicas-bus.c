@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backing-file.h"
 #include "fake-polkit.h"
 #include "harness-calls.h"
 #include "replica-fixture.h"
@@ -475,29 +476,6 @@ static void test_volume_signals(Harness *h, gconstpointer data) {
 
 /* ------------------------------------------------------------------------ */
 
-/* Random bytes over the whole backing file, written in place: tgtd keeps it open. */
-static void fill_backing_file(const char *path, gsize size) {
-        g_autofree guint8 *data = g_malloc(size);
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-        for (gsize i = 0; i < size; i++)
-                data[i] = (guint8) g_random_int();
-        g_assert_cmpint(fd, >=, 0);
-        g_assert_cmpint(pwrite(fd, data, size, 0), ==, (gssize) size);
-        g_assert_cmpint(close(fd), ==, 0);
-}
-
-static void assert_same_contents(const char *a, const char *b) {
-        g_autofree char *da = NULL, *db = NULL;
-        gsize la, lb;
-
-        g_assert_true(g_file_get_contents(a, &da, &la, NULL));
-        g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
-        g_assert_cmpuint(la, ==, lb);
-        if (memcmp(da, db, la) != 0)
-                g_error("%s and %s differ", a, b);
-}
-
 /*
  * The copy's access point is a host name ("localhost", 127.0.0.1 by
  * /etc/hosts): the collection's probe, AddStorageVolume and the cycle all
@@ -527,7 +505,7 @@ static void test_host_name(Harness *h, gconstpointer data) {
         f.copy = replica_fixture_add_volume(h, f.remote_ap, NULL, "copy");
         g_assert_cmpuint(harness_get_uint64(h, f.copy, IRD_IFACE_VOLUME, "NumberOfBlocks"), ==, LUN_SIZE / 512);
 
-        fill_backing_file(f.source_tgtd->backing_file, LUN_SIZE);
+        backing_file_fill_random(f.source_tgtd->backing_file, LUN_SIZE);
         g_autofree char *job = NULL;
         g_autofree char *sync = replica_fixture_create(h, &f, 6, &job);
         g_autoptr(GVariant) done = harness_wait_job_completed(h, job);
@@ -536,7 +514,7 @@ static void test_host_name(Harness *h, gconstpointer data) {
                 g_error("the cycle to localhost failed: %s", g_variant_print(done, FALSE));
         g_assert_cmpuint(harness_get_uint16(h, sync, IRD_IFACE_SYNCHRONIZATION, "CopyState"), ==, 4);
         g_assert_cmpuint(harness_get_uint64(h, sync, IRD_IFACE_SYNCHRONIZATION, "BytesTransferred"), ==, LUN_SIZE);
-        assert_same_contents(f.source_tgtd->backing_file, f.copy_tgtd->backing_file);
+        g_assert_true(backing_files_equal(f.source_tgtd->backing_file, f.copy_tgtd->backing_file, LUN_SIZE));
 }
 
 /* ------------------------------------------------------------------------ */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backing-file.h"
 #include "iscsi-relay.h"
 #include "replica-fixture.h"
 
@@ -35,42 +36,8 @@
 
 /* ---- the backing files ---- */
 
-static void fill_random(const char *path, guint64 size) {
-        g_autofree guint8 *buf = g_malloc(CHUNK);
-        int fd = open(path, O_WRONLY);
-
-        g_assert_cmpint(fd, >=, 0);
-        for (guint64 off = 0; off < size; off += CHUNK) {
-                for (size_t i = 0; i < CHUNK; i += 4)
-                        *(guint32 *) (buf + i) = g_random_int();
-                g_assert_cmpint(pwrite(fd, buf, CHUNK, (off_t) off), ==, CHUNK);
-        }
-        g_assert_cmpint(close(fd), ==, 0);
-}
-
-/* Changes a few bytes in the middle of chunk, behind every iSCSI session. */
-static void scribble(const char *path, guint chunk) {
-        guint8 bytes[64];
-        int fd = open(path, O_WRONLY);
-
-        g_assert_cmpint(fd, >=, 0);
-        for (size_t i = 0; i < sizeof(bytes); i++)
-                bytes[i] = (guint8) g_random_int();
-        g_assert_cmpint(pwrite(fd, bytes, sizeof(bytes), (off_t) chunk * CHUNK + CHUNK / 3), ==, sizeof(bytes));
-        g_assert_cmpint(close(fd), ==, 0);
-}
-
-static gboolean files_equal(const char *a, const char *b) {
-        g_autofree char *da = NULL, *db = NULL;
-        gsize la, lb;
-
-        g_assert_true(g_file_get_contents(a, &da, &la, NULL));
-        g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
-        return la == lb && memcmp(da, db, la) == 0;
-}
-
 static void assert_copy_equal(const ReplicaFixture *f) {
-        if (!files_equal(f->source_tgtd->backing_file, f->copy_tgtd->backing_file))
+        if (!backing_files_equal(f->source_tgtd->backing_file, f->copy_tgtd->backing_file, VOLUME_SIZE))
                 g_error("the copy's backing file differs from the source's");
 }
 
@@ -80,7 +47,7 @@ static void assert_copy_equal(const ReplicaFixture *f) {
 static gboolean replica_world(ReplicaFixture *f, Harness *h) {
         if (!replica_fixture_init(f, h, SOURCE_ADDRESS, COPY_ADDRESS, VOLUME_SIZE))
                 return FALSE;   /* skipped: tgtd cannot run here */
-        fill_random(f->source_tgtd->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->source_tgtd->backing_file, VOLUME_SIZE);
         return TRUE;
 }
 
@@ -201,8 +168,8 @@ static void test_mirror(Harness *h, gconstpointer data) {
         assert_copy_equal(&f);
 
         for (size_t i = 0; i < G_N_ELEMENTS(changed); i++)
-                scribble(f.source_tgtd->backing_file, changed[i]);
-        g_assert_false(files_equal(f.source_tgtd->backing_file, f.copy_tgtd->backing_file));
+                backing_file_scribble(f.source_tgtd->backing_file, changed[i], CHUNK);
+        g_assert_false(backing_files_equal(f.source_tgtd->backing_file, f.copy_tgtd->backing_file, VOLUME_SIZE));
         g_assert_cmpuint(resync(h, sync), ==, G_N_ELEMENTS(changed) * CHUNK);
         g_assert_cmpuint(harness_get_uint64(h, sync, IRD_IFACE_SYNCHRONIZATION, "BytesScanned"), ==, VOLUME_SIZE);
         g_assert_cmpuint(copy_state(h, sync), ==, COPY_STATE_SYNCHRONIZED);
@@ -247,7 +214,7 @@ static void test_killed_mid_cycle(Harness *h, gconstpointer data) {
         g_test_message("after the restart: CopyState %u, Job %s", copy_state(h, sync), running);
         g_assert_cmpstr(running, ==, "/");
         g_assert_cmpuint(copy_state(h, sync), !=, COPY_STATE_SYNCHRONIZED);
-        g_assert_false(files_equal(f.source_tgtd->backing_file, f.copy_tgtd->backing_file));
+        g_assert_false(backing_files_equal(f.source_tgtd->backing_file, f.copy_tgtd->backing_file, VOLUME_SIZE));
 
         set_bandwidth_limit(h, sync, 0);
         guint64 resumed = resync(h, sync);
@@ -293,14 +260,14 @@ static void test_killed_before_confirmation(Harness *h, gconstpointer data) {
                 return;
         relay = iscsi_relay_new(RELAY_ADDRESS, COPY_ADDRESS, f.copy_tgtd->port);
         replica_fixture_register(&f, h, RELAY_ADDRESS, iscsi_relay_port(relay));
-        fill_random(f.source_tgtd->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f.source_tgtd->backing_file, VOLUME_SIZE);
         g_autofree char *sync = create(h, &f, 6, 0, &job);
         assert_job_ends(h, job, TRUE);
         assert_copy_equal(&f);
 
         /* The source changes; the Resync's write lands, its confirmation is held, the service dies. */
         read_chunk(f.source_tgtd->backing_file, chunk, old);
-        scribble(f.source_tgtd->backing_file, chunk);
+        backing_file_scribble(f.source_tgtd->backing_file, chunk, CHUNK);
         read_chunk(f.source_tgtd->backing_file, chunk, now);
         iscsi_relay_hold_sync(relay);
         resync_job = modify(h, OP_RESYNC, sync, 4096);
@@ -365,7 +332,7 @@ static void test_operations(Harness *h, gconstpointer data) {
         g_assert_cmpuint(harness_get_uint64(h, sync, IRD_IFACE_SYNCHRONIZATION, "NextSyncTime"), ==, 0);
         guint64 stopped_at = bytes_transferred(h, sync);
         g_assert_cmpuint(stopped_at, <, VOLUME_SIZE);
-        g_assert_false(files_equal(f.source_tgtd->backing_file, f.copy_tgtd->backing_file));
+        g_assert_false(backing_files_equal(f.source_tgtd->backing_file, f.copy_tgtd->backing_file, VOLUME_SIZE));
 
         /* Resume goes on with the cycle cut short, from where it stopped; a Resync after it has nothing to send. */
         g_autofree char *resumed_job = modify(h, OP_RESUME, sync, 4096);
@@ -385,7 +352,7 @@ static void test_operations(Harness *h, gconstpointer data) {
         g_variant_get(equal, "(u&o)", &rv, &compare_job);
         g_assert_cmpuint(rv, ==, 4096);
         assert_job_ends(h, compare_job, TRUE);
-        scribble(f.copy_tgtd->backing_file, 42);
+        backing_file_scribble(f.copy_tgtd->backing_file, 42, CHUNK);
         g_autoptr(GVariant) differs = harness_call(h, sync, IRD_IFACE_SYNCHRONIZATION, "Compare", NULL);
         g_variant_get(differs, "(u&o)", &rv, &compare_job);
         g_assert_cmpuint(rv, ==, 4096);

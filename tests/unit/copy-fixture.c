@@ -131,42 +131,6 @@ void run_full_cycle(Fixture *f) {
 
 /* ---- backing files ---- */
 
-void fill_random(const char *path, uint64_t size) {
-        g_autofree guint8 *buf = g_malloc(CHUNK);
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-        g_assert_cmpint(fd, >=, 0);
-        for (uint64_t off = 0; off < size; off += CHUNK) {
-                for (size_t i = 0; i < CHUNK; i += 4)
-                        *(guint32 *) (buf + i) = g_random_int();
-                g_assert_cmpint(pwrite(fd, buf, CHUNK, (off_t) off), ==, CHUNK);
-        }
-        close(fd);
-}
-
-void scribble(const char *path, uint64_t chunk) {
-        guint8 bytes[16];
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-        for (size_t i = 0; i < sizeof(bytes); i++)
-                bytes[i] = (guint8) g_random_int();
-        bytes[0] ^= 0xff;
-        g_assert_cmpint(fd, >=, 0);
-        g_assert_cmpint(pwrite(fd, bytes, sizeof(bytes), (off_t) (chunk * CHUNK + CHUNK / 3)), ==, sizeof(bytes));
-        close(fd);
-}
-
-gboolean files_equal(const char *a, const char *b, uint64_t size) {
-        g_autofree char *da = NULL, *db = NULL;
-        gsize la = 0, lb = 0;
-
-        g_assert_true(g_file_get_contents(a, &da, &la, NULL));
-        g_assert_true(g_file_get_contents(b, &db, &lb, NULL));
-        g_assert_cmpuint(la, >=, size);
-        g_assert_cmpuint(lb, >=, size);
-        return memcmp(da, db, size) == 0;
-}
-
 gboolean chunk_equal(const char *a, const char *b, uint64_t chunk) {
         g_autofree guint8 *da = g_malloc(CHUNK), *db = g_malloc(CHUNK);
         int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);

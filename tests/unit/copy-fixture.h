@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "net/copy.h"
+#include "backing-file.h"
 #include "tgtd-endpoint.h"
 #include "util/macros.h"
 
@@ -70,8 +71,8 @@ void run_cycle(Fixture *f, const CopyParameters *p);
 /* Runs a cycle over the whole volume; asserts it succeeded. */
 void run_full_cycle(Fixture *f);
 
-void fill_random(const char *path, uint64_t size);
 /* Changes a few bytes in the middle of a chunk, behind the targets' backs. */
-void scribble(const char *path, uint64_t chunk);
-gboolean files_equal(const char *a, const char *b, uint64_t size);
+static inline void scribble(const char *path, uint64_t chunk) {
+        backing_file_scribble(path, chunk, CHUNK);
+}
 gboolean chunk_equal(const char *a, const char *b, uint64_t chunk);

@@ -111,40 +111,8 @@ bool sync_has_confirmed(Fixture *f, uint64_t id) {
 
 /* ---- files behind the targets ---- */
 
-static void fill_random(const char *path) {
-        g_autofree guint8 *buf = g_malloc(CHUNK);
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-        g_assert_cmpint(fd, >=, 0);
-        for (uint64_t off = 0; off < VOLUME_SIZE; off += CHUNK) {
-                for (size_t i = 0; i < CHUNK; i += 4)
-                        *(guint32 *) (buf + i) = g_random_int();
-                g_assert_cmpint(pwrite(fd, buf, CHUNK, (off_t) off), ==, CHUNK);
-        }
-        close(fd);
-}
-
-void scribble(const char *path, uint64_t chunk) {
-        guint8 bytes[16];
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-        for (size_t i = 0; i < sizeof(bytes); i++)
-                bytes[i] = (guint8) g_random_int();
-        bytes[0] ^= 0xff;
-        g_assert_cmpint(fd, >=, 0);
-        g_assert_cmpint(pwrite(fd, bytes, sizeof(bytes), (off_t) (chunk * CHUNK + CHUNK / 3)), ==, sizeof(bytes));
-        close(fd);
-}
-
 gboolean files_equal(Fixture *f) {
-        g_autofree char *da = NULL, *db = NULL;
-        gsize la = 0, lb = 0;
-
-        g_assert_true(g_file_get_contents(f->local->backing_file, &da, &la, NULL));
-        g_assert_true(g_file_get_contents(f->remote->backing_file, &db, &lb, NULL));
-        g_assert_cmpuint(la, >=, VOLUME_SIZE);
-        g_assert_cmpuint(lb, >=, VOLUME_SIZE);
-        return memcmp(da, db, VOLUME_SIZE) == 0;
+        return backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE);
 }
 
 /* ---- the world: two access points, a collection of both, two volumes ---- */
@@ -189,7 +157,7 @@ void fixture_setup(Fixture *f, gconstpointer data) {
         f->statuses = g_ptr_array_new_with_free_func(g_free);
         f->local = tgtd_start(LOCAL_ADDRESS, SOURCE_TARGET, VOLUME_SIZE);
         f->remote = tgtd_start(REMOTE_ADDRESS, COPY_TARGET, VOLUME_SIZE);
-        fill_random(f->local->backing_file);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
         la.port = f->local->port;
         ra.port = f->remote->port;
 

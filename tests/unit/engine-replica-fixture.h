@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "backing-file.h"
 #include "tgtd.h"
 
 #define LOCAL_ADDRESS "127.0.0.91"
@@ -73,7 +74,9 @@ bool sync_has_transferred(Fixture *f, uint64_t id);
 unsigned changes_count(Fixture *f, ObjectKind kind, uint64_t id, const char *prop);
 
 /* Changes a few bytes in the middle of a chunk, behind the targets' backs. */
-void scribble(const char *path, uint64_t chunk);
+static inline void scribble(const char *path, uint64_t chunk) {
+        backing_file_scribble(path, chunk, CHUNK);
+}
 gboolean files_equal(Fixture *f);
 
 uint64_t add_volume(Fixture *f, uint64_t ap, const char *target, uint16_t lun, Job **ret_job);

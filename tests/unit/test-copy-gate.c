@@ -59,7 +59,7 @@ static void test_gate_holds_writes(Fixture *f, gconstpointer data) {
 
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
         run_full_cycle(f);
         for (size_t i = 0; i < G_N_ELEMENTS(changed); i++)
                 scribble(f->local->backing_file, changed[i]);
@@ -81,7 +81,7 @@ static void test_gate_holds_writes(Fixture *f, gconstpointer data) {
         g_assert_cmpint(f->error, ==, 0);
         g_assert_cmpuint(f->progress.chunks_transferred, ==, 4);
         g_assert_cmpuint(f->progress.chunks_gated, ==, 3);
-        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+        g_assert_true(backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
         for (uint64_t i = 0; i < N_CHUNKS; i++)
                 g_assert_true(f->known[i]);
 }
@@ -92,7 +92,7 @@ static void test_gate_free(Fixture *f, gconstpointer data) {
 
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
         run_full_cycle(f);
         scribble(f->local->backing_file, 5);
         c = run_until_scanned(f);

@@ -17,8 +17,8 @@
 static void test_first_cycle(Fixture *f, gconstpointer data) {
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
-        g_assert_false(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
+        g_assert_false(backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
 
         run_full_cycle(f);
         g_assert_cmpuint(f->progress.chunks_transferred, ==, N_CHUNKS);
@@ -29,7 +29,7 @@ static void test_first_cycle(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(f->progress.bytes_scanned, ==, VOLUME_SIZE);
         for (unsigned i = 0; i < N_CHUNKS; i++)
                 g_assert_true(f->known[i]);
-        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+        g_assert_true(backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
 }
 
 static void test_incremental(Fixture *f, gconstpointer data) {
@@ -38,12 +38,12 @@ static void test_incremental(Fixture *f, gconstpointer data) {
 
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
         run_full_cycle(f);
 
         for (size_t i = 0; i < G_N_ELEMENTS(changed); i++)
                 scribble(f->local->backing_file, changed[i]);
-        g_assert_false(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+        g_assert_false(backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
         run_full_cycle(f);
         g_assert_cmpuint(f->progress.chunks_transferred, ==, G_N_ELEMENTS(changed));
         /* Each changed chunk had a confirmed hash: each was unconfirmed before its write. */
@@ -52,7 +52,7 @@ static void test_incremental(Fixture *f, gconstpointer data) {
         for (size_t i = 0; i < G_N_ELEMENTS(changed); i++)
                 g_assert_true(f->gated[changed[i]]);
         g_assert_cmpuint(f->progress.bytes_transferred, ==, G_N_ELEMENTS(changed) * CHUNK);
-        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+        g_assert_true(backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
 
         /* Nothing changed: everything is read, nothing written. */
         p = parameters(f);
@@ -76,7 +76,7 @@ static void test_cancel_resume(Fixture *f, gconstpointer data) {
 
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
 
         /* Cancel at the third confirmation: what was confirmed stays known. */
         f->act = cancel;
@@ -100,7 +100,7 @@ static void test_cancel_resume(Fixture *f, gconstpointer data) {
         g_assert_cmpuint(f->resume, ==, N_CHUNKS);
         g_assert_cmpuint(f->progress.chunks_transferred, ==, N_CHUNKS - resumed_at);
         g_assert_cmpuint(f->progress.bytes_transferred, <, VOLUME_SIZE);
-        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+        g_assert_true(backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
 }
 
 static void kill_remote(Fixture *f, Copy *c) {
@@ -112,7 +112,7 @@ static void test_target_dies(Fixture *f, gconstpointer data) {
 
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
         f->act = kill_remote;
         f->act_at_confirmation = 2;
         p = parameters(f);
@@ -136,7 +136,7 @@ static void test_target_hangs(Fixture *f, gconstpointer data) {
 
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
         f->act = stop_remote;
         f->act_at_confirmation = 2;
         p = parameters(f);
@@ -163,7 +163,7 @@ static void test_limit_changed(Fixture *f, gconstpointer data) {
 
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
         f->act = lift_limit;
         f->act_at_confirmation = 1;
         p = parameters(f);
@@ -174,7 +174,7 @@ static void test_limit_changed(Fixture *f, gconstpointer data) {
         g_assert_cmpint(f->error, ==, 0);
         g_assert_cmpint(g_get_monotonic_time() - start, <, 15 * G_USEC_PER_SEC);
         g_assert_cmpuint(f->progress.rate, >, 2 * limit);
-        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+        g_assert_true(backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
 }
 
 static void test_compare(Fixture *f, gconstpointer data) {
@@ -182,7 +182,7 @@ static void test_compare(Fixture *f, gconstpointer data) {
 
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
         run_full_cycle(f);
 
         p = parameters(f);
@@ -210,7 +210,7 @@ static void test_bandwidth_limit(Fixture *f, gconstpointer data) {
 
         if (!f->event)
                 return;
-        fill_random(f->local->backing_file, VOLUME_SIZE);
+        backing_file_fill_random(f->local->backing_file, VOLUME_SIZE);
         p = parameters(f);
         p.bandwidth_limit = limit;
         start = g_get_monotonic_time();
@@ -225,7 +225,7 @@ static void test_bandwidth_limit(Fixture *f, gconstpointer data) {
         g_assert_cmpuint((uint64_t) elapsed, >=, VOLUME_SIZE * G_USEC_PER_SEC / (limit + slack));
         /* Not stalled either, even on a loaded machine. */
         g_assert_cmpuint(f->progress.rate, >=, limit / 2);
-        g_assert_true(files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
+        g_assert_true(backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
 }
 
 static void test_copy_too_small(Fixture *f, gconstpointer data) {
