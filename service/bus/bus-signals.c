@@ -145,7 +145,7 @@ static int append_property(BusSignals *s, sd_bus_message *m, const sd_bus_vtable
  */
 static int emit_properties_changed(BusSignals *s, const char *path, ObjectKind kind, uint64_t id, uint64_t mask) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        const char *interface = bus_interface_for_kind(kind);
+        const char *interface = object_kind_interface(kind);
         const sd_bus_vtable *v = bus_vtable_for_kind(kind);
         int bit = 0, r;
 
@@ -177,7 +177,7 @@ static int emit_properties_changed(BusSignals *s, const char *path, ObjectKind k
 
 static void send_signal(BusSignals *s, const PendingSignal *e) {
         char p[OBJECT_PATH_MAX];
-        const char *interface = bus_interface_for_kind(e->kind);
+        const char *interface = object_kind_interface(e->kind);
         sd_bus *bus = s->bus;
         int r;
 
@@ -317,7 +317,7 @@ static void send_unmerged(BusSignals *s, ObjectKind kind, uint64_t id, const cha
 
         log_debug_errno(error, "Cannot merge a change of %s", object_path_format(p, kind, id));
         bus_signals_flush(s);
-        r = sd_bus_emit_properties_changed_strv(s->bus, p, bus_interface_for_kind(kind), (char **) properties);
+        r = sd_bus_emit_properties_changed_strv(s->bus, p, object_kind_interface(kind), (char **) properties);
         if (r < 0)
                 log_warning_errno(r, "Failed to announce property changes of %s", p);
 }

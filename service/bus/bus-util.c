@@ -18,20 +18,6 @@
 #include "util/log.h"
 #include "util/strutil.h"
 
-const char *bus_interface_for_kind(ObjectKind kind) {
-        switch (kind) {
-        case OBJECT_SERVICE:         return SERVICE_INTERFACE;
-        case OBJECT_SYSTEM:          return SYSTEM_INTERFACE;
-        case OBJECT_ACCESS_POINT:    return ACCESS_POINT_INTERFACE;
-        case OBJECT_COLLECTION:      return COLLECTION_INTERFACE;
-        case OBJECT_SECRET:          return SECRET_INTERFACE;
-        case OBJECT_JOB:             return JOB_INTERFACE;
-        case OBJECT_VOLUME:          return VOLUME_INTERFACE;
-        case OBJECT_SYNCHRONIZATION: return SYNCHRONIZATION_INTERFACE;
-        default:                     return NULL;
-        }
-}
-
 const sd_bus_vtable *bus_vtable_for_kind(ObjectKind kind) {
         switch (kind) {
         case OBJECT_SERVICE:         return bus_service_vtable;
@@ -80,7 +66,7 @@ static int find_object(sd_bus *bus, const char *path, const char *interface, voi
 
         if (object_path_parse(path, &kind, &id) < 0)
                 return 0;
-        if (!streq_ptr(bus_interface_for_kind(kind), interface) || !model_object(ctx->engine->model, kind, id))
+        if (!streq_ptr(object_kind_interface(kind), interface) || !model_object(ctx->engine->model, kind, id))
                 return 0;
         *ret_found = ctx;
         return 1;
@@ -159,7 +145,7 @@ int bus_register_objects(BusContext *ctx) {
                 return log_error_errno(r, "Failed to register the object enumerator");
         for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
                 r = sd_bus_add_fallback_vtable(ctx->bus, NULL, object_kind_prefix(kinds[i]),
-                                               bus_interface_for_kind(kinds[i]), bus_vtable_for_kind(kinds[i]),
+                                               object_kind_interface(kinds[i]), bus_vtable_for_kind(kinds[i]),
                                                find_object, ctx);
                 if (r < 0)
                         return log_error_errno(r, "Failed to register %s objects", object_kind_to_string(kinds[i]));

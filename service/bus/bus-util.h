@@ -53,7 +53,6 @@ void bus_flush_signals(BusContext *ctx);
 
 /* Whether the object is in the model (the service object always is). */
 bool bus_object_exists(BusContext *ctx, ObjectKind kind, uint64_t id);
-const char *bus_interface_for_kind(ObjectKind kind);
 const sd_bus_vtable *bus_vtable_for_kind(ObjectKind kind);
 
 /* The id of the object a handler was called on (its kind is known from the vtable). */

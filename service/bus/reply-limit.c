@@ -143,7 +143,7 @@ size_t bus_managed_objects_size_bound(const Model *m) {
 
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                 size_t fixed = ENTRY_PAD + ARRAY_BOUND + STANDARD_INTERFACES_BOUND +
-                               interface_bound(bus_interface_for_kind(kinds[k]), bus_vtable_for_kind(kinds[k]));
+                               interface_bound(object_kind_interface(kinds[k]), bus_vtable_for_kind(kinds[k]));
 
                 for (size_t i = 0; i < tables[k]->n; i++)
                         n += fixed + path_bound(kinds[k], *(const uint64_t *) tables[k]->items[i]);
