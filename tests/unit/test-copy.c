@@ -72,7 +72,7 @@ static void cancel(Fixture *f, Copy *c) {
 
 static void test_cancel_resume(Fixture *f, gconstpointer data) {
         CopyParameters p;
-        uint64_t resumed_at;
+        uint64_t resumed_at, unknown = 0;
 
         if (!f->event)
                 return;
@@ -91,6 +91,11 @@ static void test_cancel_resume(Fixture *f, gconstpointer data) {
         for (uint64_t i = 0; i < resumed_at; i++)
                 g_assert_true(f->known[i]);
 
+        /* Confirmations arrive in completion order: some chunks past the resume point may be known too. */
+        for (uint64_t i = resumed_at; i < N_CHUNKS; i++)
+                unknown += !f->known[i];
+        g_assert_cmpuint(unknown, >, 0);
+
         f->act = NULL;
         p = parameters(f);
         g_assert_cmpuint(p.first_chunk, ==, resumed_at);
@@ -98,7 +103,8 @@ static void test_cancel_resume(Fixture *f, gconstpointer data) {
         g_assert_true(f->finished);
         g_assert_cmpint(f->error, ==, 0);
         g_assert_cmpuint(f->resume, ==, N_CHUNKS);
-        g_assert_cmpuint(f->progress.chunks_transferred, ==, N_CHUNKS - resumed_at);
+        /* Only what was not confirmed is sent again. */
+        g_assert_cmpuint(f->progress.chunks_transferred, ==, unknown);
         g_assert_cmpuint(f->progress.bytes_transferred, <, VOLUME_SIZE);
         g_assert_true(backing_files_equal(f->local->backing_file, f->remote->backing_file, VOLUME_SIZE));
 }
