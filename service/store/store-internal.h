@@ -51,6 +51,7 @@ int store_exec(Store *s, const char *sql);
 int store_prepare(Store *s, const char *sql, sqlite3_stmt **ret);
 int store_prepare_cached(Store *s, const char *sql, sqlite3_stmt **ret);
 int store_step_done(Store *s, sqlite3_stmt *st, const char *what);
+int store_exec_with_id(Store *s, const char *sql, uint64_t id);
 int store_step_row(Store *s, sqlite3_stmt *st, const char *what);
 int store_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 int store_bind_text(sqlite3_stmt *st, int i, const char *v);

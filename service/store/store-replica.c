@@ -108,18 +108,6 @@ int store_save_synchronization(Store *s, const Synchronization *x) {
         return store_step_done(s, st, "save a synchronization");
 }
 
-static int delete_by_id(Store *s, const char *sql, uint64_t id) {
-        _cleanup_stmt_release_ sqlite3_stmt *st = NULL;
-        int r;
-
-        r = store_prepare_cached(s, sql, &st);
-        if (r < 0)
-                return r;
-        if (store_bind_u64(st, 1, id) != SQLITE_OK)
-                return store_error(s, "bind id %" PRIu64, id);
-        return store_step_done(s, st, sql);
-}
-
 /**
  * store_delete_volume() - delete a volume's row
  * @s:  the store
@@ -128,7 +116,7 @@ static int delete_by_id(Store *s, const char *sql, uint64_t id) {
  * Return: 0 or -EIO.
  */
 int store_delete_volume(Store *s, uint64_t id) {
-        return delete_by_id(s, "DELETE FROM volumes WHERE id = ?1", id);
+        return store_exec_with_id(s, "DELETE FROM volumes WHERE id = ?1", id);
 }
 
 /**
@@ -141,7 +129,7 @@ int store_delete_volume(Store *s, uint64_t id) {
  * Return: 0 or -EIO.
  */
 int store_delete_synchronization(Store *s, uint64_t id) {
-        return delete_by_id(s, "DELETE FROM synchronizations WHERE id = ?1", id);
+        return store_exec_with_id(s, "DELETE FROM synchronizations WHERE id = ?1", id);
 }
 
 /**
@@ -152,7 +140,7 @@ int store_delete_synchronization(Store *s, uint64_t id) {
  * Return: 0 or -EIO.
  */
 int store_delete_chunk_hashes(Store *s, uint64_t id) {
-        return delete_by_id(s, "DELETE FROM chunk_hashes WHERE synchronization_id = ?1", id);
+        return store_exec_with_id(s, "DELETE FROM chunk_hashes WHERE synchronization_id = ?1", id);
 }
 
 /* The rowid of a block's row in *ret: 1, or 0 when the block has no row (nothing in it is confirmed). */

@@ -344,18 +344,6 @@ int store_save_job(Store *s, const Job *x) {
         return store_step_done(s, st, "save a job");
 }
 
-static int delete_row(Store *s, const char *sql, uint64_t id) {
-        _cleanup_stmt_release_ sqlite3_stmt *st = NULL;
-        int r;
-
-        r = store_prepare_cached(s, sql, &st);
-        if (r < 0)
-                return r;
-        if (store_bind_u64(st, 1, id) != SQLITE_OK)
-                return store_error(s, "bind id %" PRIu64, id);
-        return store_step_done(s, st, sql);
-}
-
 /*
  * Each delete touches its own row only (and a collection's member rows):
  * what else goes with an object is the model's decision, saved explicitly.
@@ -373,7 +361,7 @@ static int delete_row(Store *s, const char *sql, uint64_t id) {
 int store_delete_system(Store *s, uint64_t id) {
         if (id == LOCAL_SYSTEM_ID)
                 return -EINVAL;
-        return delete_row(s, "DELETE FROM systems WHERE id = ?1", id);
+        return store_exec_with_id(s, "DELETE FROM systems WHERE id = ?1", id);
 }
 
 /**
@@ -384,7 +372,7 @@ int store_delete_system(Store *s, uint64_t id) {
  * Return: 0 or -EIO.
  */
 int store_delete_access_point(Store *s, uint64_t id) {
-        return delete_row(s, "DELETE FROM access_points WHERE id = ?1", id);
+        return store_exec_with_id(s, "DELETE FROM access_points WHERE id = ?1", id);
 }
 
 /**
@@ -401,7 +389,7 @@ int store_delete_access_point(Store *s, uint64_t id) {
 int store_delete_secret(Store *s, uint64_t id) {
         int r;
 
-        r = delete_row(s, "DELETE FROM secrets WHERE id = ?1", id);
+        r = store_exec_with_id(s, "DELETE FROM secrets WHERE id = ?1", id);
         if (r < 0)
                 return r;
         s->secret_deleted = true;
@@ -421,7 +409,7 @@ int store_delete_secret(Store *s, uint64_t id) {
  * Return: 0 or -EIO.
  */
 int store_delete_collection(Store *s, uint64_t id) {
-        return delete_row(s, "DELETE FROM collections WHERE id = ?1", id);
+        return store_exec_with_id(s, "DELETE FROM collections WHERE id = ?1", id);
 }
 
 /**
@@ -432,5 +420,5 @@ int store_delete_collection(Store *s, uint64_t id) {
  * Return: 0 or -EIO.
  */
 int store_delete_job(Store *s, uint64_t id) {
-        return delete_row(s, "DELETE FROM jobs WHERE id = ?1", id);
+        return store_exec_with_id(s, "DELETE FROM jobs WHERE id = ?1", id);
 }

@@ -7,6 +7,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,6 +102,19 @@ int store_step_done(Store *s, sqlite3_stmt *st, const char *what) {
         if (sqlite3_step(st) != SQLITE_DONE)
                 return store_error(s, "%s", what);
         return 0;
+}
+
+/* Runs a statement that returns no rows and takes one id as ?1 (a row's delete), cached. */
+int store_exec_with_id(Store *s, const char *sql, uint64_t id) {
+        _cleanup_stmt_release_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_prepare_cached(s, sql, &st);
+        if (r < 0)
+                return r;
+        if (store_bind_u64(st, 1, id) != SQLITE_OK)
+                return store_error(s, "bind id %" PRIu64, id);
+        return store_step_done(s, st, sql);
 }
 
 /* Returns 1 with a row, 0 when done. */
