@@ -61,6 +61,10 @@ Reachability store_column_reachability(Store *s, sqlite3_stmt *st, int i);
 Reason store_column_reason(Store *s, sqlite3_stmt *st, int i);
 /* After a secret's row is gone: checkpoint the write-ahead log down to nothing (see store-sql.c). */
 void store_erase_wal(Store *s);
+/* Give the write-ahead log its size at once, in written zeros, so commits overwrite instead of growing it. */
+#define WAL_HEADER_SIZE 32
+#define WAL_FRAME_HEADER_SIZE 24
+int store_reserve_wal(Store *s);
 
 /* store-replica.c: volumes and synchronizations into the model (store_load()'s part). */
 int store_load_replicas(Store *s, Model *m);

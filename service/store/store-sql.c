@@ -3,7 +3,8 @@
  * The store's way of talking to SQLite: preparing, stepping and the cache of
  * the write path's statements, binding and reading columns, turning SQLite's
  * failures into a logged -EIO, and the transaction around every change
- * (including emptying the write-ahead log after a secret is deleted).
+ * (including emptying the write-ahead log after a secret is deleted, and
+ * giving the log its room once, so that commits overwrite it).
  */
 
 #include <errno.h>
@@ -187,9 +188,74 @@ void store_erase_wal(Store *s) {
         int log_frames = -1, checkpointed = -1;
 
         s->secret_deleted = false;
-        if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed) != SQLITE_OK)
+        if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed) != SQLITE_OK) {
                 log_warning("Store %s: could not empty the write-ahead log after deleting a secret: %s", s->path,
                             sqlite3_errmsg(s->db));
+                return;
+        }
+        (void) store_reserve_wal(s);
+}
+
+static int store_read_int(Store *s, const char *query, int64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = store_prepare(s, query, &st);
+        if (r < 0)
+                return r;
+        r = store_step_row(s, st, "read a setting");
+        if (r <= 0)
+                return r < 0 ? r : -EIO;
+        *ret = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+/*
+ * A commit that appends to the write-ahead log makes its fdatasync also
+ * write the file's new size and blocks to the file system's journal; one
+ * that overwrites bytes already on disk syncs just its frames, in about half
+ * the time. SQLite appends until the log first holds wal_autocheckpoint
+ * pages and from then on writes it again from the start, so the log is given
+ * that size at once, in zeros that are written (not a hole, which would be
+ * allocated at the first commit's sync). Zeros after the last frame are what
+ * SQLite's recovery already meets in a reused log: it stops at the first
+ * frame whose salt does not match, and a log whose header is zero is empty.
+ */
+static int reserve_wal(Store *s, int64_t want) {
+        static const char zeros[64 * 1024];
+        sqlite3_file *f = NULL;
+        sqlite3_int64 size = 0;
+
+        if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK || !f || !f->pMethods)
+                return -ENXIO;  /* no write-ahead log open */
+        if (f->pMethods->xFileSize(f, &size) != SQLITE_OK)
+                return store_error(s, "read the write-ahead log's size");
+        if (size >= want)
+                return 0;
+        for (int64_t at = size; at < want; at += (int64_t) sizeof(zeros))
+                if (f->pMethods->xWrite(f, zeros, (int) MIN((int64_t) sizeof(zeros), want - at), at) != SQLITE_OK)
+                        return store_error(s, "reserve room in the write-ahead log");
+        if (f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+                return store_error(s, "sync the write-ahead log's reserved room");
+        return 0;
+}
+
+int store_reserve_wal(Store *s) {
+        int64_t page_size, pages;
+        int r;
+
+        r = store_read_int(s, "PRAGMA page_size", &page_size);
+        if (r >= 0)
+                r = store_read_int(s, "PRAGMA wal_autocheckpoint", &pages);
+        if (r < 0)
+                return r;
+        /* Under the write lock, so that no other connection appends while the zeros go in. */
+        r = store_begin(s);
+        if (r < 0)
+                return r;
+        r = reserve_wal(s, WAL_HEADER_SIZE + MAX(pages, 0) * (WAL_FRAME_HEADER_SIZE + page_size));
+        store_rollback(s);
+        return r;
 }
 
 /**

@@ -158,6 +158,9 @@ int store_open(const char *directory, Store **ret) {
         if (r < 0)
                 return r;
 
+        /* Only commits get slower without the room; the failure is logged. */
+        (void) store_reserve_wal(s);
+
         log_debug("Store %s open, schema version %d.", s->path, STORE_SCHEMA_VERSION);
         *ret = TAKE_PTR(s);
         return 0;
