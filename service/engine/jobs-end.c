@@ -347,37 +347,6 @@ int jobs_set_removal(Engine *e, const Caller *c, Job *j, bool set_doc, bool doc,
 
 /* ---- state changes ---- */
 
-/*
- * Suspend and resume are stored before the caller's reply, as every change
- * is: the row of the job in its new state goes into a change of its own,
- * and only once that row is written does the job stop or run again. A
- * suspended job keeps no connection, so a restart finds nothing to take up:
- * jobs_recover() ends it as interrupted, saying it was suspended.
- */
-static int job_store_state(Engine *e, const Caller *c, Job *j, JobState next, uint64_t when, const char *what,
-                           ReplError *err) {
-        static const char *const props[] = { "JobState", "OperationalStatus", "TimeOfLastStateChange", "JobStatus",
-                                             NULL };
-        char p[OBJECT_PATH_MAX], status[16];
-        Job row = *j;
-        Change *ch;
-        int r;
-
-        r = change_begin(e, c, &ch, err);
-        if (r < 0)
-                return r;
-        snprintf(status, sizeof(status), "%s", next == JOB_STATE_SUSPENDED ? "Suspended." : "Running.");
-        row.state = next;
-        row.time_of_last_state_change = when;
-        row.status = status;
-        change_save(ch, OBJECT_JOB, &row);
-        /* A resumed job announces itself as it starts to run again, as on its first start. */
-        if (next == JOB_STATE_SUSPENDED)
-                change_notify_strv(ch, OBJECT_JOB, j->id, props);
-        change_log(ch, "%s job %s", what, path_of(p, OBJECT_JOB, j->id));
-        return change_submit(ch, err);
-}
-
 static void job_suspend(JobRuntime *rt, uint64_t when) {
         Job *j = rt->job;
 
@@ -397,6 +366,67 @@ static void job_suspend(JobRuntime *rt, uint64_t when) {
         (void) free_and_strdup(&rt->emitted_status, j->status);
 }
 
+typedef struct StateRequest {
+        uint64_t job_id;
+        JobState next;
+        uint64_t when;
+} StateRequest;
+
+/* After the commit: the job stops or runs again, unless it ended (or was switched already) meanwhile. */
+static void apply_job_state(Engine *e, void *data) {
+        const StateRequest *q = data;
+        Job *j = model_get_job(e->model, q->job_id);
+        JobRuntime *rt = j ? j->runtime : NULL;
+
+        if (!rt || !rt->running || j->state == q->next)
+                return;
+        if (q->next == JOB_STATE_SUSPENDED) {
+                job_suspend(rt, q->when);
+                return;
+        }
+        rt->start_source = sd_event_source_disable_unref(rt->start_source);
+        job_run(rt);
+}
+
+/*
+ * Suspend and resume are stored before the caller's reply, as every change
+ * is: the row of the job in its new state goes into a change of its own,
+ * and only once the group holding it is committed does the job stop or run
+ * again (apply_job_state()); a group that fails leaves the job as it was.
+ * A suspended job keeps no connection, so a restart finds nothing to take
+ * up: jobs_recover() ends it as interrupted, saying it was suspended.
+ */
+static int job_store_state(Engine *e, const Caller *c, Job *j, JobState next, uint64_t when, const char *what,
+                           ReplError *err) {
+        static const char *const props[] = { "JobState", "OperationalStatus", "TimeOfLastStateChange", "JobStatus",
+                                             NULL };
+        char p[OBJECT_PATH_MAX], status[16];
+        StateRequest *q = malloc(sizeof(StateRequest));
+        Job row = *j;
+        Change *ch;
+        int r;
+
+        if (!q)
+                return repl_error_set(err, -ENOMEM, "Out of memory.");
+        *q = (StateRequest) { .job_id = j->id, .next = next, .when = when };
+        r = change_begin(e, c, &ch, err);
+        if (r < 0) {
+                free(q);
+                return r;
+        }
+        snprintf(status, sizeof(status), "%s", next == JOB_STATE_SUSPENDED ? "Suspended." : "Running.");
+        row.state = next;
+        row.time_of_last_state_change = when;
+        row.status = status;
+        change_save(ch, OBJECT_JOB, &row);
+        /* A resumed job announces itself as it starts to run again, as on its first start. */
+        if (next == JOB_STATE_SUSPENDED)
+                change_notify_strv(ch, OBJECT_JOB, j->id, props);
+        change_call(ch, j->id, apply_job_state, q, free);
+        change_log(ch, "%s job %s", what, path_of(p, OBJECT_JOB, j->id));
+        return change_submit(ch, err);
+}
+
 int jobs_request_state_change(Engine *e, const Caller *c, Job *j, uint16_t requested, ReplError *err) {
         JobRuntime *rt = j->runtime;
         char p[OBJECT_PATH_MAX], desc[256];
@@ -412,17 +442,9 @@ int jobs_request_state_change(Engine *e, const Caller *c, Job *j, uint16_t reque
 
         switch (next) {
         case JOB_STATE_SUSPENDED:
-                r = job_store_state(e, c, j, next, now, "suspended", err);
-                if (r >= 0)
-                        job_suspend(rt, now);
-                return r;
+                return job_store_state(e, c, j, next, now, "suspended", err);
         case JOB_STATE_RUNNING:
-                r = job_store_state(e, c, j, next, now, "resumed", err);
-                if (r < 0)
-                        return r;
-                rt->start_source = sd_event_source_disable_unref(rt->start_source);
-                job_run(rt);
-                return 0;
+                return job_store_state(e, c, j, next, now, "resumed", err);
         case JOB_STATE_TERMINATED:
         case JOB_STATE_KILLED:
                 snprintf(desc, sizeof(desc), "%s at the request of uid %" PRIu32 "; nothing was committed.",

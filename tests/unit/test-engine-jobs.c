@@ -284,6 +284,48 @@ static void test_job_suspend_resume(Fixture *f, gconstpointer data) {
         model_free(stored);
 }
 
+static void on_stored(int error, void *userdata) {
+        *(int *) userdata = error;
+}
+
+/* A state request whose group does not commit fails its caller and leaves the job as it was. */
+static void request_state_unstored(Fixture *f, uint64_t id, uint16_t requested) {
+        int stored = 1;
+
+        g_assert_cmpint(store_fault_arm(f->engine->store, STORE_FAULT_COMMIT, 1), ==, 0);
+        g_assert_cmpint(engine_job_request_state_change(f->engine, &f->caller, id, requested, &f->err), ==, 0);
+        g_assert_cmpint(engine_when_stored(f->engine, on_stored, &stored), ==, 0);
+        g_assert_cmpint(engine_flush(f->engine), <, 0);
+        g_assert_cmpint(stored, <, 0);
+}
+
+static void test_job_suspend_resume_unstored(Fixture *f, gconstpointer data) {
+        uint64_t remote = add_access_point(f, f->peer, LISTEN_ADDRESS, f->listen_port);
+        uint64_t id = start_add_job(f, f->collection, remote);
+        JobState before = job(f, id)->state;
+
+        /* The suspend is not on record: the job is not suspended, announces nothing and goes on. */
+        notes_clear(f);
+        request_state_unstored(f, id, 3);
+        g_assert_cmpint(job(f, id)->state, ==, before);
+        g_assert_null(notes_find(f, NOTE_CHANGED, OBJECT_JOB, id, 0));
+        assert_model_is_stored(f);
+
+        /* Suspended for real; then a resume that is not on record leaves it suspended. */
+        request_state(f, id, 3);
+        g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_SUSPENDED);
+        request_state_unstored(f, id, 2);
+        g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_SUSPENDED);
+        run_pending(f);
+        g_assert_false(job_has_completed(f, id));
+        assert_model_is_stored(f);
+
+        request_state(f, id, 2);
+        wait_completed(f, id);
+        g_assert_cmpint(job(f, id)->state, ==, JOB_STATE_COMPLETED);
+        assert_model_is_stored(f);
+}
+
 static void test_job_suspend_running_probe(Fixture *f, gconstpointer data) {
         uint64_t remote = add_access_point(f, f->peer, HANG_ADDRESS, f->hang_port);
         uint64_t id = start_add_job(f, f->collection, remote);
@@ -587,6 +629,7 @@ int main(int argc, char *argv[]) {
         ADD("/engine/jobs/kill", setup_world, test_job_kill);
         ADD("/engine/jobs/suspend-resume", setup_world, test_job_suspend_resume);
         ADD("/engine/jobs/suspend-running-probe", setup_world, test_job_suspend_running_probe);
+        ADD("/engine/jobs/suspend-resume-unstored", setup_world, test_job_suspend_resume_unstored);
         ADD("/engine/jobs/limit-total", setup_one_running_job, test_job_limit_total);
         ADD("/engine/jobs/limit-per-user", setup_one_job_per_user, test_job_limit_per_user);
 #undef ADD
