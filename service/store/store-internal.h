@@ -48,6 +48,8 @@ static inline void stmt_releasep(sqlite3_stmt **st) {
 /* store-sql.c: statements and columns; failures are logged with SQLite's text and returned as -EIO. */
 _printf_(2, 3) int store_error(Store *s, const char *format, ...);
 int store_exec(Store *s, const char *sql);
+/* A one-row query's first column as text ("" for no row or NULL). */
+int store_read_setting(Store *s, const char *query, char *buf, size_t size);
 int store_prepare(Store *s, const char *sql, sqlite3_stmt **ret);
 int store_prepare_cached(Store *s, const char *sql, sqlite3_stmt **ret);
 int store_step_done(Store *s, sqlite3_stmt *st, const char *what);

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store-internal.h"
@@ -196,7 +197,7 @@ void store_erase_wal(Store *s) {
         (void) store_reserve_wal(s);
 }
 
-static int store_read_int(Store *s, const char *query, int64_t *ret) {
+int store_read_setting(Store *s, const char *query, char *buf, size_t size) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r;
 
@@ -204,9 +205,19 @@ static int store_read_int(Store *s, const char *query, int64_t *ret) {
         if (r < 0)
                 return r;
         r = store_step_row(s, st, "read a setting");
-        if (r <= 0)
-                return r < 0 ? r : -EIO;
-        *ret = sqlite3_column_int64(st, 0);
+        if (r < 0)
+                return r;
+        snprintf(buf, size, "%s", r > 0 ? (const char *) sqlite3_column_text(st, 0) ?: "" : "");
+        return 0;
+}
+
+static int store_read_int(Store *s, const char *query, int64_t *ret) {
+        char buf[32];
+        int r = store_read_setting(s, query, buf, sizeof(buf));
+
+        if (r < 0)
+                return r;
+        *ret = strtoll(buf, NULL, 10);
         return 0;
 }
 

@@ -28,23 +28,17 @@
 
 /* Sets one connection setting and checks that SQLite actually applied it. */
 static int store_set_pragma(Store *s, const char *sql, const char *query, const char *expected) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        const char *v;
+        char v[32];
         int r;
 
         r = store_exec(s, sql);
+        if (r >= 0)
+                r = store_read_setting(s, query, v, sizeof(v));
         if (r < 0)
                 return r;
-        r = store_prepare(s, query, &st);
-        if (r < 0)
-                return r;
-        r = store_step_row(s, st, "read back a setting");
-        if (r < 0)
-                return r;
-        v = r > 0 ? (const char *) sqlite3_column_text(st, 0) : NULL;
         if (!streq_ptr(v, expected)) {
-                log_error("Store %s: \"%s\" did not take effect (got \"%s\", wanted \"%s\").",
-                          s->path, sql, v ?: "", expected);
+                log_error("Store %s: \"%s\" did not take effect (got \"%s\", wanted \"%s\").", s->path, sql, v,
+                          expected);
                 return -EIO;
         }
         return 0;
@@ -204,20 +198,6 @@ int store_fault_arm(Store *s, StoreFault kind, unsigned nth) {
         return store_fault_plan_arm(&s->fault, s->db, kind, nth);
 }
 
-static int read_setting(Store *s, const char *query, char *buf, size_t size) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r;
-
-        r = store_prepare(s, query, &st);
-        if (r < 0)
-                return r;
-        r = store_step_row(s, st, "read a setting");
-        if (r < 0)
-                return r;
-        snprintf(buf, size, "%s", r > 0 ? (const char *) sqlite3_column_text(st, 0) ?: "" : "");
-        return 0;
-}
-
 /**
  * store_get_settings() - the connection's effective settings
  * @s:   the store
@@ -232,18 +212,18 @@ int store_get_settings(Store *s, StoreSettings *ret) {
         char buf[16];
         int r;
 
-        r = read_setting(s, "PRAGMA journal_mode", settings.journal_mode, sizeof(settings.journal_mode));
+        r = store_read_setting(s, "PRAGMA journal_mode", settings.journal_mode, sizeof(settings.journal_mode));
         if (r < 0)
                 return r;
-        r = read_setting(s, "PRAGMA synchronous", buf, sizeof(buf));
+        r = store_read_setting(s, "PRAGMA synchronous", buf, sizeof(buf));
         if (r < 0)
                 return r;
         settings.synchronous = atoi(buf);
-        r = read_setting(s, "PRAGMA foreign_keys", buf, sizeof(buf));
+        r = store_read_setting(s, "PRAGMA foreign_keys", buf, sizeof(buf));
         if (r < 0)
                 return r;
         settings.foreign_keys = atoi(buf) != 0;
-        r = read_setting(s, "PRAGMA secure_delete", buf, sizeof(buf));
+        r = store_read_setting(s, "PRAGMA secure_delete", buf, sizeof(buf));
         if (r < 0)
                 return r;
         settings.secure_delete = atoi(buf) != 0;
