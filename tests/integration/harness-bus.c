@@ -35,7 +35,7 @@
  * a test that needs activation says so and is skipped on dbus-broker.
  */
 
-#include "harness.h"
+#include "harness-internal.h"
 
 #include <glib/gstdio.h>
 
@@ -44,7 +44,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -64,11 +63,6 @@ HarnessBusKind harness_bus_kind(void) {
 
 const char *harness_bus_name(void) {
         return harness_bus_kind() == HARNESS_BUS_BROKER ? "dbus-broker" : "dbus-daemon";
-}
-
-/* A test that aborts must not leave its bus behind: it would keep the runner waiting for EOF. */
-static void bus_die_with_parent(gpointer user_data) {
-        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 static int bind_unix(int type, const char *path) {
@@ -106,7 +100,7 @@ static char *write_config(Harness *h, const char *body) {
 static GSubprocessLauncher *new_bus_launcher(const char *stderr_path, const char *const *env) {
         GSubprocessLauncher *launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 
-        g_subprocess_launcher_set_child_setup(launcher, bus_die_with_parent, NULL, NULL);
+        g_subprocess_launcher_set_child_setup(launcher, harness_die_with_parent, NULL, NULL);
         if (stderr_path) {
                 int fd = open(stderr_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
@@ -264,10 +258,6 @@ void harness_bus_stop(Harness *h) {
 }
 
 char *harness_bus_read_log(Harness *h) {
-        char *contents = NULL;
-
         collect_journal(h);
-        if (!h->bus_log_path || !g_file_get_contents(h->bus_log_path, &contents, NULL, NULL))
-                return g_strdup("");
-        return contents;
+        return harness_read_file_or_empty(h->bus_log_path);
 }

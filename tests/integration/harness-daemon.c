@@ -54,18 +54,42 @@ void harness_set_daemon_args(Harness *h, const char *const *args) {
                 g_ptr_array_add(h->daemon_args, g_strdup(args[i]));
 }
 
-void harness_start_daemon(Harness *h) {
-        g_autoptr(GError) error = NULL;
+static const char *daemon_binary(void) {
         const char *daemon = g_getenv("IRD_DAEMON");
 
-        g_assert_null(h->daemon);
         if (!daemon)
                 g_error("IRD_DAEMON is not set; run the tests through meson test");
+        return daemon;
+}
+
+static void launcher_apply_env(GSubprocessLauncher *launcher, const char *const *env) {
+        for (size_t i = 0; env && env[i]; i++) {
+                const char *eq = strchr(env[i], '=');
+
+                if (eq) {
+                        g_autofree char *name = g_strndup(env[i], (gsize) (eq - env[i]));
+                        g_subprocess_launcher_setenv(launcher, name, eq + 1, TRUE);
+                } else
+                        g_subprocess_launcher_unsetenv(launcher, env[i]);
+        }
+}
+
+/*
+ * Spawns the daemon on the test's bus with the extra arguments, env applied
+ * as harness_spawn_daemon() describes, and child_setup run before its exec;
+ * watches for its exit. Returns at once.
+ */
+static void spawn_daemon(Harness *h, const char *const *env, gboolean with_state_directory,
+                         GSpawnChildSetupFunc child_setup, gpointer child_data) {
+        g_autoptr(GError) error = NULL;
+
+        g_assert_null(h->daemon);
 
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-        g_ptr_array_add(argv, g_strdup(daemon));
+        g_ptr_array_add(argv, g_strdup(daemon_binary()));
         g_ptr_array_add(argv, g_strdup_printf("--address=%s", h->bus_address));
-        g_ptr_array_add(argv, g_strdup_printf("--state-directory=%s", h->state_directory));
+        if (with_state_directory)
+                g_ptr_array_add(argv, g_strdup_printf("--state-directory=%s", h->state_directory));
         for (guint i = 0; i < h->daemon_args->len; i++)
                 g_ptr_array_add(argv, g_strdup(h->daemon_args->pdata[i]));
         g_ptr_array_add(argv, NULL);
@@ -76,7 +100,8 @@ void harness_start_daemon(Harness *h) {
         g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
         g_subprocess_launcher_take_stdout_fd(launcher, dup(log_fd));
         g_subprocess_launcher_take_stderr_fd(launcher, log_fd);
-        g_subprocess_launcher_set_child_setup(launcher, harness_die_with_parent, NULL, NULL);
+        g_subprocess_launcher_set_child_setup(launcher, child_setup, child_data, NULL);
+        launcher_apply_env(launcher, env);
 
         h->daemon_exited = FALSE;
         h->daemon = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata, &error);
@@ -86,13 +111,54 @@ void harness_start_daemon(Harness *h) {
         w->h = h;
         w->process = g_object_ref(h->daemon);
         g_subprocess_wait_async(h->daemon, NULL, on_daemon_exited, w);
+}
 
+/* Waits until the spawned daemon owns its name; who names it when it exits first. */
+static void wait_daemon_name(Harness *h, const char *who) {
         WAIT_UNTIL(h->daemon_owner || h->daemon_exited, "the daemon to own " IRD_BUS_NAME);
         if (h->daemon_exited) {
                 g_autofree char *log = harness_read_log(h);
-                g_error("the daemon exited before owning its name (status %d); log:\n%s",
+                g_error("%s exited before owning its name (status %d); log:\n%s", who,
                         g_subprocess_get_status(h->daemon), log);
         }
+}
+
+void harness_start_daemon(Harness *h) {
+        spawn_daemon(h, NULL, TRUE, harness_die_with_parent, NULL);
+        wait_daemon_name(h, "the daemon");
+}
+
+typedef struct DaemonUser {
+        uid_t uid;
+        gid_t gid;
+} DaemonUser;
+
+/* Runs in the forked child before exec: only async-signal-safe calls. */
+static void drop_to_daemon_user(gpointer data) {
+        const DaemonUser *u = data;
+
+        if (setgroups(0, NULL) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
+                _exit(127);
+}
+
+void harness_start_daemon_as(Harness *h, uid_t uid, gid_t gid) {
+        DaemonUser user = { .uid = uid, .gid = gid };
+
+        /* The launcher calls it synchronously during the spawn, so a stack value lives long enough. */
+        spawn_daemon(h, NULL, TRUE, drop_to_daemon_user, &user);
+        g_autofree char *who = g_strdup_printf("the daemon (uid %u)", (unsigned) uid);
+        wait_daemon_name(h, who);
+}
+
+void harness_spawn_daemon(Harness *h, const char *const *env, gboolean with_state_directory) {
+        /* A name still held by an earlier run would be taken for this one's. */
+        g_assert_null(h->daemon_owner);
+        spawn_daemon(h, env, with_state_directory, harness_die_with_parent, NULL);
+}
+
+void harness_wait_daemon_name(Harness *h) {
+        g_assert_nonnull(h->daemon);
+        wait_daemon_name(h, "the daemon");
 }
 
 static void wait_daemon_gone(Harness *h) {
@@ -121,138 +187,16 @@ void harness_kill_daemon(Harness *h) {
         g_clear_object(&h->daemon);
 }
 
-char *harness_read_log(Harness *h) {
-        char *contents = NULL;
-        if (!g_file_get_contents(h->log_path, &contents, NULL, NULL))
-                return g_strdup("");
-        return contents;
-}
-
-typedef struct DaemonUser {
-        uid_t uid;
-        gid_t gid;
-} DaemonUser;
-
-/* Runs in the forked child before exec: only async-signal-safe calls. */
-static void drop_to_daemon_user(gpointer data) {
-        const DaemonUser *u = data;
-
-        if (setgroups(0, NULL) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
-                _exit(127);
-}
-
-void harness_start_daemon_as(Harness *h, uid_t uid, gid_t gid) {
-        g_autoptr(GError) error = NULL;
-        const char *daemon = g_getenv("IRD_DAEMON");
-        DaemonUser user = { .uid = uid, .gid = gid };
-
-        g_assert_null(h->daemon);
-        if (!daemon)
-                g_error("IRD_DAEMON is not set; run the tests through meson test");
-
-        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-        g_ptr_array_add(argv, g_strdup(daemon));
-        g_ptr_array_add(argv, g_strdup_printf("--address=%s", h->bus_address));
-        g_ptr_array_add(argv, g_strdup_printf("--state-directory=%s", h->state_directory));
-        for (guint i = 0; i < h->daemon_args->len; i++)
-                g_ptr_array_add(argv, g_strdup(h->daemon_args->pdata[i]));
-        g_ptr_array_add(argv, NULL);
-
-        int log_fd = open(h->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        g_assert_cmpint(log_fd, >=, 0);
-        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-        g_subprocess_launcher_take_stdout_fd(launcher, dup(log_fd));
-        g_subprocess_launcher_take_stderr_fd(launcher, log_fd);
-        /* The launcher calls it synchronously during the spawn, so a stack value lives long enough. */
-        g_subprocess_launcher_set_child_setup(launcher, drop_to_daemon_user, &user, NULL);
-
-        h->daemon_exited = FALSE;
-        h->daemon = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata, &error);
-        g_assert_no_error(error);
-
-        ExitWatch *w = g_new0(ExitWatch, 1);
-        w->h = h;
-        w->process = g_object_ref(h->daemon);
-        g_subprocess_wait_async(h->daemon, NULL, on_daemon_exited, w);
-
-        WAIT_UNTIL(h->daemon_owner || h->daemon_exited, "the daemon to own " IRD_BUS_NAME);
-        if (h->daemon_exited) {
-                g_autofree char *log = harness_read_log(h);
-                g_error("the daemon (uid %u) exited before owning its name (status %d); log:\n%s", (unsigned) uid,
-                        g_subprocess_get_status(h->daemon), log);
-        }
-}
-
-static void launcher_apply_env(GSubprocessLauncher *launcher, const char *const *env) {
-        for (size_t i = 0; env && env[i]; i++) {
-                const char *eq = strchr(env[i], '=');
-
-                if (eq) {
-                        g_autofree char *name = g_strndup(env[i], (gsize) (eq - env[i]));
-                        g_subprocess_launcher_setenv(launcher, name, eq + 1, TRUE);
-                } else
-                        g_subprocess_launcher_unsetenv(launcher, env[i]);
-        }
-}
-
-static const char *daemon_binary(void) {
-        const char *daemon = g_getenv("IRD_DAEMON");
-
-        if (!daemon)
-                g_error("IRD_DAEMON is not set; run the tests through meson test");
-        return daemon;
-}
-
-void harness_spawn_daemon(Harness *h, const char *const *env, gboolean with_state_directory) {
-        g_autoptr(GError) error = NULL;
-
-        g_assert_null(h->daemon);
-        /* A name still held by an earlier run would be taken for this one's. */
-        g_assert_null(h->daemon_owner);
-
-        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-        g_ptr_array_add(argv, g_strdup(daemon_binary()));
-        g_ptr_array_add(argv, g_strdup_printf("--address=%s", h->bus_address));
-        if (with_state_directory)
-                g_ptr_array_add(argv, g_strdup_printf("--state-directory=%s", h->state_directory));
-        for (guint i = 0; i < h->daemon_args->len; i++)
-                g_ptr_array_add(argv, g_strdup(h->daemon_args->pdata[i]));
-        g_ptr_array_add(argv, NULL);
-
-        int log_fd = open(h->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        g_assert_cmpint(log_fd, >=, 0);
-        g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-        g_subprocess_launcher_take_stdout_fd(launcher, dup(log_fd));
-        g_subprocess_launcher_take_stderr_fd(launcher, log_fd);
-        g_subprocess_launcher_set_child_setup(launcher, harness_die_with_parent, NULL, NULL);
-        launcher_apply_env(launcher, env);
-
-        h->daemon_exited = FALSE;
-        h->daemon = g_subprocess_launcher_spawnv(launcher, (const char *const *) argv->pdata, &error);
-        g_assert_no_error(error);
-
-        ExitWatch *w = g_new0(ExitWatch, 1);
-        w->h = h;
-        w->process = g_object_ref(h->daemon);
-        g_subprocess_wait_async(h->daemon, NULL, on_daemon_exited, w);
-}
-
-void harness_wait_daemon_name(Harness *h) {
-        g_assert_nonnull(h->daemon);
-        WAIT_UNTIL(h->daemon_owner || h->daemon_exited, "the daemon to own " IRD_BUS_NAME);
-        if (h->daemon_exited) {
-                g_autofree char *log = harness_read_log(h);
-                g_error("the daemon exited before owning its name (status %d); log:\n%s",
-                        g_subprocess_get_status(h->daemon), log);
-        }
-}
-
 int harness_wait_daemon_exit(Harness *h) {
         g_assert_nonnull(h->daemon);
         wait_daemon_gone(h);
         int status = g_subprocess_get_status(h->daemon);
         g_clear_object(&h->daemon);
         return status;
+}
+
+char *harness_read_log(Harness *h) {
+        return harness_read_file_or_empty(h->log_path);
 }
 
 typedef struct DaemonRun {

@@ -86,29 +86,30 @@ char *harness_add_access_point(Harness *h, const char *system, const char *addre
         return expect_sync_object(reply);
 }
 
-char *harness_add_secret(Harness *h, const char *access_point, const char *username, const char *secret) {
+/* AddSharedSecret; the mutual credentials only when mutual_username is not NULL. */
+static char *add_shared_secret(Harness *h, const char *access_point, const char *username, const char *secret,
+                               const char *mutual_username, const char *mutual_secret) {
         GVariantBuilder props;
 
         g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
         g_variant_builder_add(&props, "{sv}", "Username", g_variant_new_string(username));
         g_variant_builder_add(&props, "{sv}", "Secret", g_variant_new_string(secret));
+        if (mutual_username) {
+                g_variant_builder_add(&props, "{sv}", "MutualUsername", g_variant_new_string(mutual_username));
+                g_variant_builder_add(&props, "{sv}", "MutualSecret", g_variant_new_string(mutual_secret));
+        }
         g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddSharedSecret",
                                                  g_variant_new("(a{sv}o)", &props, access_point));
         return expect_sync_object(reply);
 }
 
+char *harness_add_secret(Harness *h, const char *access_point, const char *username, const char *secret) {
+        return add_shared_secret(h, access_point, username, secret, NULL, NULL);
+}
+
 char *harness_add_mutual_secret(Harness *h, const char *access_point, const char *username, const char *secret,
                                 const char *mutual_username, const char *mutual_secret) {
-        GVariantBuilder props;
-
-        g_variant_builder_init(&props, G_VARIANT_TYPE("a{sv}"));
-        g_variant_builder_add(&props, "{sv}", "Username", g_variant_new_string(username));
-        g_variant_builder_add(&props, "{sv}", "Secret", g_variant_new_string(secret));
-        g_variant_builder_add(&props, "{sv}", "MutualUsername", g_variant_new_string(mutual_username));
-        g_variant_builder_add(&props, "{sv}", "MutualSecret", g_variant_new_string(mutual_secret));
-        g_autoptr(GVariant) reply = harness_call(h, IRD_ROOT, IRD_IFACE_SERVICE, "AddSharedSecret",
-                                                 g_variant_new("(a{sv}o)", &props, access_point));
-        return expect_sync_object(reply);
+        return add_shared_secret(h, access_point, username, secret, mutual_username, mutual_secret);
 }
 
 char *harness_create_collection(Harness *h, const char *element_name, const char *const *local_aps,

@@ -217,24 +217,25 @@ void harness_peer_free(HarnessPeer *p) {
         g_free(p);
 }
 
-void harness_peer_require_chap(HarnessPeer *p, const char *username, const char *secret) {
+/* Replaces a pair of credentials the accept thread copies for each new connection. */
+static void set_credentials(HarnessPeer *p, char **username_slot, char **secret_slot, const char *username,
+                            const char *secret) {
         g_mutex_lock(&p->lock);
-        g_free(p->chap_username);
-        g_free(p->chap_secret);
-        p->chap_username = g_strdup(username);
-        p->chap_secret = g_strdup(secret);
+        g_free(*username_slot);
+        g_free(*secret_slot);
+        *username_slot = g_strdup(username);
+        *secret_slot = g_strdup(secret);
         g_mutex_unlock(&p->lock);
+}
+
+void harness_peer_require_chap(HarnessPeer *p, const char *username, const char *secret) {
+        set_credentials(p, &p->chap_username, &p->chap_secret, username, secret);
 }
 
 void harness_peer_require_mutual_chap(HarnessPeer *p, const char *username, const char *secret,
                                       const char *mutual_username, const char *mutual_secret) {
         harness_peer_require_chap(p, username, secret);
-        g_mutex_lock(&p->lock);
-        g_free(p->mutual_username);
-        g_free(p->mutual_secret);
-        p->mutual_username = g_strdup(mutual_username);
-        p->mutual_secret = g_strdup(mutual_secret);
-        g_mutex_unlock(&p->lock);
+        set_credentials(p, &p->mutual_username, &p->mutual_secret, mutual_username, mutual_secret);
 }
 
 void harness_peer_set_quirks(HarnessPeer *p, unsigned quirks) {

@@ -113,22 +113,22 @@ void harness_assert_no_properties_changed(Harness *h, const char *path) {
         }
 }
 
-gboolean harness_match_interfaces_added(const HarnessSignal *s, gpointer object_path) {
+/* An ObjectManager signal named member about object_path (its first argument). */
+static gboolean match_object_manager(const HarnessSignal *s, const char *member, const char *object_path) {
         const char *p = NULL;
 
-        if (!g_str_equal(s->member, "InterfacesAdded"))
+        if (!g_str_equal(s->member, member))
                 return FALSE;
         g_variant_get_child(s->parameters, 0, "&o", &p);
         return g_str_equal(p, object_path);
 }
 
-gboolean harness_match_interfaces_removed(const HarnessSignal *s, gpointer object_path) {
-        const char *p = NULL;
+gboolean harness_match_interfaces_added(const HarnessSignal *s, gpointer object_path) {
+        return match_object_manager(s, "InterfacesAdded", object_path);
+}
 
-        if (!g_str_equal(s->member, "InterfacesRemoved"))
-                return FALSE;
-        g_variant_get_child(s->parameters, 0, "&o", &p);
-        return g_str_equal(p, object_path);
+gboolean harness_match_interfaces_removed(const HarnessSignal *s, gpointer object_path) {
+        return match_object_manager(s, "InterfacesRemoved", object_path);
 }
 
 GVariant *harness_properties_changed_dict(const HarnessSignal *s) {

@@ -70,31 +70,39 @@ static void put_be32(guint8 *p, guint32 v) {
         p[3] = v;
 }
 
-static gboolean send_pdu(int fd, guint8 bhs[BHS_SIZE], const GString *data) {
-        static const guint8 zeros[4] = { 0 };
-        size_t len = data ? data->len : 0;
-
+/* Sets the BHS's DataSegmentLength. */
+static void set_data_length(guint8 bhs[BHS_SIZE], size_t len) {
         bhs[5] = len >> 16;
         bhs[6] = len >> 8;
         bhs[7] = len;
+}
+
+/* Pads a data segment of len bytes to a multiple of four. */
+static gboolean write_padding(int fd, size_t len) {
+        static const guint8 zeros[4] = { 0 };
+
+        return write_full(fd, zeros, (4 - len % 4) % 4);
+}
+
+static gboolean send_pdu(int fd, guint8 bhs[BHS_SIZE], const GString *data) {
+        size_t len = data ? data->len : 0;
+
+        set_data_length(bhs, len);
         if (!write_full(fd, bhs, BHS_SIZE))
                 return FALSE;
         if (len > 0 && !write_full(fd, data->str, len))
                 return FALSE;
-        return write_full(fd, zeros, (4 - len % 4) % 4);
+        return write_padding(fd, len);
 }
 
 /* As send_pdu(), but the header and the first bytes of the data go first, the rest after a pause. */
 static gboolean send_pdu_trickled(int fd, guint8 bhs[BHS_SIZE], const GString *data) {
-        static const guint8 zeros[4] = { 0 };
         size_t len = data ? data->len : 0, head = MIN(len, 4);
         g_autofree guint8 *first = g_malloc(BHS_SIZE + head);
 
         if (len == 0)
                 return send_pdu(fd, bhs, data);
-        bhs[5] = len >> 16;
-        bhs[6] = len >> 8;
-        bhs[7] = len;
+        set_data_length(bhs, len);
         memcpy(first, bhs, BHS_SIZE);
         memcpy(first + BHS_SIZE, data->str, head);
         if (!write_full(fd, first, BHS_SIZE + head))
@@ -103,7 +111,7 @@ static gboolean send_pdu_trickled(int fd, guint8 bhs[BHS_SIZE], const GString *d
         g_usleep(100 * G_TIME_SPAN_MILLISECOND);
         if (!write_full(fd, data->str + head, len - head))
                 return FALSE;
-        return write_full(fd, zeros, (4 - len % 4) % 4);
+        return write_padding(fd, len);
 }
 
 static void append_key(GString *out, const char *key, const char *value) {

@@ -87,25 +87,26 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
         return 0;
 }
 
-void harness_setup(Harness *h, gconstpointer data) {
-        const HarnessConfig *config = data;
+/* A fresh Harness with the test's temporary, state and log paths; no bus yet. */
+static void fixture_init(Harness *h) {
         g_autoptr(GError) error = NULL;
 
         memset(h, 0, sizeof(*h));
         g_queue_init(&h->signals);
         h->daemon_args = g_ptr_array_new_with_free_func(g_free);
-        if (config)
-                harness_set_daemon_args(h, config->daemon_args);
 
         h->tmpdir = g_dir_make_tmp("ird-itest-XXXXXX", &error);
         g_assert_no_error(error);
-        /* The bus socket lives here and the nobody client must reach it. */
+        /* The bus socket lives here: the nobody client and services the bus starts must reach it. */
         g_assert_cmpint(chmod(h->tmpdir, 0755), ==, 0);
         h->state_directory = g_build_filename(h->tmpdir, "state", NULL);
         g_assert_cmpint(g_mkdir(h->state_directory, 0700), ==, 0);
         h->log_path = g_build_filename(h->tmpdir, "daemon.log", NULL);
+}
 
-        harness_bus_start(h, default_bus_policy, NULL, FALSE);
+/* The test's client connection to the started bus, recording signals and watching the daemon's name. */
+static void fixture_connect(Harness *h) {
+        g_autoptr(GError) error = NULL;
 
         h->connection = g_dbus_connection_new_for_address_sync(
                 h->bus_address,
@@ -115,9 +116,19 @@ void harness_setup(Harness *h, gconstpointer data) {
         g_dbus_connection_set_exit_on_close(h->connection, FALSE);
 
         h->signal_subscription = g_dbus_connection_signal_subscribe(h->connection, NULL, NULL, NULL, NULL, NULL,
-                                                                    G_DBUS_SIGNAL_FLAGS_NONE, harness_record_signal, h,
-                                                                    NULL);
+                                                                    G_DBUS_SIGNAL_FLAGS_NONE, harness_record_signal,
+                                                                    h, NULL);
         harness_watch_daemon_name(h);
+}
+
+void harness_setup(Harness *h, gconstpointer data) {
+        const HarnessConfig *config = data;
+
+        fixture_init(h);
+        if (config)
+                harness_set_daemon_args(h, config->daemon_args);
+        harness_bus_start(h, default_bus_policy, NULL, FALSE);
+        fixture_connect(h);
 
         harness_start_daemon(h);
         /* Objects announced during start-up are not what any test is about. */
@@ -169,19 +180,7 @@ static char *expand_tmpdir(const Harness *h, const char *text) {
 }
 
 void harness_setup_with_bus_config(Harness *h, const char *bus_config, const char *const *bus_env) {
-        g_autoptr(GError) error = NULL;
-
-        memset(h, 0, sizeof(*h));
-        g_queue_init(&h->signals);
-        h->daemon_args = g_ptr_array_new_with_free_func(g_free);
-
-        h->tmpdir = g_dir_make_tmp("ird-itest-XXXXXX", &error);
-        g_assert_no_error(error);
-        /* Callers under other uids (and services the bus starts) reach the socket here. */
-        g_assert_cmpint(chmod(h->tmpdir, 0755), ==, 0);
-        h->state_directory = g_build_filename(h->tmpdir, "state", NULL);
-        g_assert_cmpint(g_mkdir(h->state_directory, 0700), ==, 0);
-        h->log_path = g_build_filename(h->tmpdir, "daemon.log", NULL);
+        fixture_init(h);
 
         g_autofree char *body = expand_tmpdir(h, bus_config);
         g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func(g_free);
@@ -190,16 +189,5 @@ void harness_setup_with_bus_config(Harness *h, const char *bus_config, const cha
         g_ptr_array_add(env, NULL);
         harness_bus_start(h, body, (const char *const *) env->pdata, TRUE);
 
-        h->connection = g_dbus_connection_new_for_address_sync(
-                h->bus_address,
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                NULL, NULL, &error);
-        g_assert_no_error(error);
-        g_dbus_connection_set_exit_on_close(h->connection, FALSE);
-
-        h->signal_subscription = g_dbus_connection_signal_subscribe(h->connection, NULL, NULL, NULL, NULL, NULL,
-                                                                    G_DBUS_SIGNAL_FLAGS_NONE, harness_record_signal, h,
-                                                                    NULL);
-        harness_watch_daemon_name(h);
+        fixture_connect(h);
 }
-
