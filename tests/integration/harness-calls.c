@@ -12,65 +12,8 @@
 
 #include <stdarg.h>
 
-GVariant *dict_of(const char *key, GVariant *value, ...) {
-        GVariantBuilder b;
-        va_list ap;
-
-        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
-        va_start(ap, value);
-        while (key) {
-                g_variant_builder_add(&b, "{sv}", key, value);
-                key = va_arg(ap, const char *);
-                if (key)
-                        value = va_arg(ap, GVariant *);
-        }
-        va_end(ap);
-        return g_variant_builder_end(&b);
-}
-
-void assert_fails_unchanged(Harness *h, const char *path, const char *interface, const char *method,
-                            GVariant *params, const char *error_name) {
-        g_autofree char *before = harness_snapshot(h);
-        harness_clear_signals(h);
-        g_autofree char *message = harness_call_error(h, path, interface, method, params, error_name);
-        g_test_message("%s: %s", method, message);
-        g_autofree char *after = harness_snapshot(h);
-        g_assert_cmpstr(before, ==, after);
-        g_autoptr(GPtrArray) sigs = harness_take_signals(h, NULL, NULL, NULL);
-        if (sigs->len > 0) {
-                HarnessSignal *s = sigs->pdata[0];
-                g_error("failed %s sent %s.%s on %s", method, s->interface, s->member, s->path);
-        }
-}
-
-gsize managed_objects_size(Harness *h, char **ret_error) {
-        g_autoptr(GError) error = NULL;
-        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, IRD_ROOT,
-                                                                      "org.freedesktop.DBus.ObjectManager",
-                                                                      "GetManagedObjects");
-        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync(
-                h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 10000, NULL, NULL, &error);
-        gsize size = 0;
-
-        g_assert_no_error(error);
-        *ret_error = NULL;
-        if (g_dbus_message_get_message_type(reply) == G_DBUS_MESSAGE_TYPE_ERROR) {
-                *ret_error = g_strdup(g_dbus_message_get_error_name(reply));
-                return 0;
-        }
-        g_autofree guchar *blob = g_dbus_message_to_blob(reply, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
-        g_assert_no_error(error);
-        return size;
-}
-
-char *collection_state(Harness *h, const char *collection) {
-        g_autoptr(GVariant) all = harness_get_all(h, collection, IRD_IFACE_COLLECTION);
-        GVariantDict d;
-        g_variant_dict_init(&d, all);
-        g_variant_dict_remove(&d, "Job");
-        g_autoptr(GVariant) rest = g_variant_ref_sink(g_variant_dict_end(&d));
-        return g_variant_print(rest, TRUE);
-}
+/* ------------------------------------------------------------------------ */
+/* calls and properties */
 
 GError *harness_call_result(Harness *h, const char *path, const char *interface, const char *method,
                             GVariant *params, GVariant **ret_reply) {
@@ -238,20 +181,12 @@ gboolean harness_call_as_nobody(Harness *h, const char *path, const char *interf
         g_autoptr(GError) error = NULL;
         g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GVariant) sunk = params ? g_variant_ref_sink(params) : NULL;
+        const char *const command[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                        "gdbus", "call", "--address", h->bus_address, "--dest", IRD_BUS_NAME,
+                                        "--object-path", path, "--method", NULL };
 
-        g_ptr_array_add(argv, g_strdup("setpriv"));
-        g_ptr_array_add(argv, g_strdup("--reuid=65534"));
-        g_ptr_array_add(argv, g_strdup("--regid=65534"));
-        g_ptr_array_add(argv, g_strdup("--clear-groups"));
-        g_ptr_array_add(argv, g_strdup("gdbus"));
-        g_ptr_array_add(argv, g_strdup("call"));
-        g_ptr_array_add(argv, g_strdup("--address"));
-        g_ptr_array_add(argv, g_strdup(h->bus_address));
-        g_ptr_array_add(argv, g_strdup("--dest"));
-        g_ptr_array_add(argv, g_strdup(IRD_BUS_NAME));
-        g_ptr_array_add(argv, g_strdup("--object-path"));
-        g_ptr_array_add(argv, g_strdup(path));
-        g_ptr_array_add(argv, g_strdup("--method"));
+        for (size_t i = 0; command[i]; i++)
+                g_ptr_array_add(argv, g_strdup(command[i]));
         g_ptr_array_add(argv, g_strdup_printf("%s.%s", interface, method));
         for (gsize i = 0; sunk && i < g_variant_n_children(sunk); i++) {
                 g_autoptr(GVariant) child = g_variant_get_child_value(sunk, i);
@@ -273,4 +208,67 @@ gboolean harness_call_as_nobody(Harness *h, const char *path, const char *interf
         else
                 g_free(output);
         return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* harness-calls.h */
+
+GVariant *dict_of(const char *key, GVariant *value, ...) {
+        GVariantBuilder b;
+        va_list ap;
+
+        g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+        va_start(ap, value);
+        while (key) {
+                g_variant_builder_add(&b, "{sv}", key, value);
+                key = va_arg(ap, const char *);
+                if (key)
+                        value = va_arg(ap, GVariant *);
+        }
+        va_end(ap);
+        return g_variant_builder_end(&b);
+}
+
+void assert_fails_unchanged(Harness *h, const char *path, const char *interface, const char *method,
+                            GVariant *params, const char *error_name) {
+        g_autofree char *before = harness_snapshot(h);
+        harness_clear_signals(h);
+        g_autofree char *message = harness_call_error(h, path, interface, method, params, error_name);
+        g_test_message("%s: %s", method, message);
+        g_autofree char *after = harness_snapshot(h);
+        g_assert_cmpstr(before, ==, after);
+        g_autoptr(GPtrArray) sigs = harness_take_signals(h, NULL, NULL, NULL);
+        if (sigs->len > 0) {
+                HarnessSignal *s = sigs->pdata[0];
+                g_error("failed %s sent %s.%s on %s", method, s->interface, s->member, s->path);
+        }
+}
+
+gsize managed_objects_size(Harness *h, char **ret_error) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call(IRD_BUS_NAME, IRD_ROOT,
+                                                                      "org.freedesktop.DBus.ObjectManager",
+                                                                      "GetManagedObjects");
+        g_autoptr(GDBusMessage) reply = g_dbus_connection_send_message_with_reply_sync(
+                h->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, 10000, NULL, NULL, &error);
+        gsize size = 0;
+
+        g_assert_no_error(error);
+        *ret_error = NULL;
+        if (g_dbus_message_get_message_type(reply) == G_DBUS_MESSAGE_TYPE_ERROR) {
+                *ret_error = g_strdup(g_dbus_message_get_error_name(reply));
+                return 0;
+        }
+        g_autofree guchar *blob = g_dbus_message_to_blob(reply, &size, G_DBUS_CAPABILITY_FLAGS_NONE, &error);
+        g_assert_no_error(error);
+        return size;
+}
+
+char *collection_state(Harness *h, const char *collection) {
+        g_autoptr(GVariant) all = harness_get_all(h, collection, IRD_IFACE_COLLECTION);
+        GVariantDict d;
+        g_variant_dict_init(&d, all);
+        g_variant_dict_remove(&d, "Job");
+        g_autoptr(GVariant) rest = g_variant_ref_sink(g_variant_dict_end(&d));
+        return g_variant_print(rest, TRUE);
 }
