@@ -36,14 +36,15 @@ static int on_exit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
-void add_exit_timer(sd_event *e, uint64_t after_usec) {
+static void add_exit_timer(sd_event *e, uint64_t after_usec) {
         g_assert_cmpint(sd_event_add_time(e, NULL, CLOCK_MONOTONIC,
                                           now_usec(CLOCK_MONOTONIC) + after_usec, 0,
                                           on_exit_timer, NULL), ==, 0);
 }
 
-unsigned count_open_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
+/* The entries of a directory of /proc, not counting "." and "..". */
+static unsigned count_entries(const char *path) {
+        DIR *d = opendir(path);
         struct dirent *de;
         unsigned n = 0;
 
@@ -52,7 +53,11 @@ unsigned count_open_fds(void) {
                 if (de->d_name[0] != '.')
                         n++;
         closedir(d);
-        return n;       /* includes the directory's own fd, as every count does */
+        return n;
+}
+
+unsigned count_open_fds(void) {
+        return count_entries("/proc/self/fd");  /* includes the directory's own fd, as every count does */
 }
 
 
@@ -209,7 +214,7 @@ void run_probe(Outcome *o, const char *source, const char *address, uint16_t por
         sd_event_unref(e);
 }
 
-int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+static int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         CancelContext *c = userdata;
         sd_event *e = sd_event_source_get_event(s);
 
@@ -223,25 +228,31 @@ int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+void run_cancelled_probe(const ProbeTarget *target) {
+        sd_event *e = event_new_with_watchdog();
+        CancelContext c = {};
 
-static unsigned count_threads(void) {
-        DIR *d = opendir("/proc/self/task");
-        struct dirent *de;
-        unsigned n = 0;
+        c.fds_before = count_open_fds();
+        start_target_probe(&c.outcome, e, target, SHORT_DEADLINE_USEC);
+        g_assert_cmpint(sd_event_add_time(e, NULL, CLOCK_MONOTONIC,
+                                          now_usec(CLOCK_MONOTONIC) + 50 * USEC_PER_MSEC, 0,
+                                          on_cancel_timer, &c), ==, 0);
 
-        g_assert_nonnull(d);
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        n++;
-        closedir(d);
-        return n;
+        g_assert_cmpint(sd_event_loop(e), ==, 0);
+        g_assert_cmpuint(c.outcome.n_calls, ==, 0);
+        g_assert_null(c.outcome.probe);
+        g_assert_cmpuint(count_open_fds(), ==, c.fds_before);
+
+        sd_event_unref(e);
+        outcome_done(&c.outcome);
 }
+
 
 static int on_thread_poll_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         const uint64_t *give_up_usec = userdata;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
 
-        if (count_threads() == 1 || now >= *give_up_usec)
+        if (count_entries("/proc/self/task") == 1 || now >= *give_up_usec)
                 return sd_event_exit(sd_event_source_get_event(s), 0);
 
         g_assert_cmpint(sd_event_source_set_time(s, now + 20 * USEC_PER_MSEC), ==, 0);

@@ -23,8 +23,6 @@
 #define N_CONCURRENT 50
 
 sd_event *event_new_with_watchdog(void);
-/* The loop exits after_usec from now. */
-void add_exit_timer(sd_event *e, uint64_t after_usec);
 unsigned count_open_fds(void);
 /*
  * glibc's lookup threads idle for a second before they exit: waits (a few
@@ -70,5 +68,9 @@ typedef struct CancelContext {
         unsigned fds_before;
 } CancelContext;
 
-/* A timer's callback: frees the probe of the CancelContext, checks its fd is closed, lets the deadline pass. */
-int on_cancel_timer(sd_event_source *s, uint64_t usec, void *userdata);
+/*
+ * Starts a probe of target with a short deadline and frees it 50 ms later,
+ * while it waits; checks that it never calls back, even once its deadline
+ * has passed, and that every fd it opened is closed again.
+ */
+void run_cancelled_probe(const ProbeTarget *target);
