@@ -136,6 +136,18 @@ System *make_system(uint64_t id) {
         return x;
 }
 
+int save_peer_system(Store *s, uint64_t id) {
+        System *x = system_new();
+        int r;
+
+        g_assert_nonnull(x);
+        x->id = id;
+        set_string(&x->name, "iqn.2024-01.org.example:peer");
+        r = store_save_system(s, x);
+        system_free(x);
+        return r;
+}
+
 void assert_system_equal(const System *a, const System *b) {
         g_assert_cmpuint(a->id, ==, b->id);
         g_assert_cmpstr(a->name, ==, b->name);

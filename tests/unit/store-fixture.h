@@ -48,6 +48,8 @@ void set_string(char **p, const char *v);
 
 System *make_system(uint64_t id);
 void assert_system_equal(const System *a, const System *b);
+/* Saves a peer system with that id and a name, nothing else; store_save_system()'s result. */
+int save_peer_system(Store *s, uint64_t id);
 AccessPoint *make_access_point(uint64_t id, uint64_t system_id);
 void assert_access_point_equal(const AccessPoint *a, const AccessPoint *b);
 SharedSecret *make_secret(uint64_t id, uint64_t access_point_id);
