@@ -3,11 +3,11 @@
 
 /*
  * A recording stand-in for polkit's authority on the private bus. Beside the
- * tests against the real polkitd (test-polkit), it shows what the service
- * asks, which the real one cannot: the flags of each CheckAuthorization,
- * where 1 means the caller allowed interactive authorization. It serves
- * from a thread of its own, so a test may block in a call to the service
- * while the service asks it.
+ * tests against the real polkitd (test-polkit-refusals, -grants and
+ * -pending), it shows what the service asks, which the real one cannot: the
+ * flags of each CheckAuthorization, where 1 means the caller allowed
+ * interactive authorization. It serves from a thread of its own, so a test
+ * may block in a call to the service while the service asks it.
  */
 
 #include <glib.h>
