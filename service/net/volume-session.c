@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Volume sessions: see volume-session.h. One state machine per session
- * (connect → login → INQUIRY → READ CAPACITY 16 → ready), driven by the
- * caller's sd-event loop through libiscsi's asynchronous API. libiscsi calls
- * back from inside iscsi_service(), where its context must not be destroyed;
- * so the outcome of opening (and a lost connection) is only recorded there
- * and delivered after iscsi_service() has returned.
+ * (connect → login → INQUIRY → READ CAPACITY 16 → ready, in
+ * volume-session-open.c), driven by the caller's sd-event loop through
+ * libiscsi's asynchronous API; here, the driving, the commands of a ready
+ * session and the session's life. libiscsi calls back from inside
+ * iscsi_service(), where its context must not be destroyed; so the outcome
+ * of opening (and a lost connection) is only recorded there and delivered
+ * after iscsi_service() has returned.
  */
 
 #include <errno.h>
@@ -17,69 +19,9 @@
 #include <sys/epoll.h>
 
 #include "iscsi-connection.h"
-#include "portal-connect.h"
 #include "util/log.h"
 #include "util/strutil.h"
-#include "volume-session.h"
-
-#define MESSAGE_MAX 1024
-#define DESCRIPTION_MAX (3 * VOLUME_SESSION_NAME_MAX + 64)
-
-/* Peripheral device type of a direct-access block device (SBC). */
-#define DEVICE_TYPE_DIRECT_ACCESS 0x00
-
-/* Each pending unit attention condition is reported once; a LUN has only a few. */
-#define UNIT_ATTENTION_RETRIES 8
-
-typedef enum VolumeSessionState {
-        VOLUME_SESSION_CONNECTING,
-        VOLUME_SESSION_LOGGING_IN,
-        VOLUME_SESSION_INQUIRING,
-        VOLUME_SESSION_SIZING,
-        VOLUME_SESSION_READY,
-        VOLUME_SESSION_FAILED,
-} VolumeSessionState;
-
-struct VolumeSession {
-        sd_event *event;
-        volume_session_callback_t callback;
-        void *userdata;
-
-        char *target_name;
-        char *initiator_name;
-        char *username;                 /* NULL without CHAP; wiped when freed */
-        char *secret;
-        char *mutual_username;
-        char *mutual_secret;
-        uint16_t lun;
-
-        char *address;                  /* an IP literal or a host name */
-        uint16_t port;
-        struct sockaddr_storage source;
-        socklen_t source_len;
-        PortalConnect *connect;
-        int fd;                         /* ours until libiscsi adopts it */
-
-        VolumeSessionState state;
-        struct iscsi_context *iscsi;
-        sd_event_source *io_source;
-        sd_event_source *deadline_source;
-        sd_event_source *start_source;
-        bool closing;                   /* being freed: libiscsi's cancellations call no one */
-
-        /* An outcome recorded inside a libiscsi callback, delivered after iscsi_service(). */
-        bool outcome_pending;
-        int outcome_error;
-        Reason outcome_reason;
-        char outcome_message[MESSAGE_MAX];
-
-        uint32_t block_size;
-        uint64_t n_blocks;
-        unsigned unit_attentions;
-
-        char description[DESCRIPTION_MAX];
-        char last_error[256];
-};
+#include "volume-session-internal.h"
 
 static void session_stop(VolumeSession *s) {
         struct iscsi_context *iscsi = TAKE_PTR(s->iscsi);
@@ -99,8 +41,7 @@ static void session_stop(VolumeSession *s) {
         s->fd = -1;
 }
 
-_printf_(4, 5)
-static void session_record(VolumeSession *s, int error, Reason reason, const char *format, ...) {
+void session_record(VolumeSession *s, int error, Reason reason, const char *format, ...) {
         va_list ap;
 
         if (s->outcome_pending)
@@ -113,8 +54,7 @@ static void session_record(VolumeSession *s, int error, Reason reason, const cha
         va_end(ap);
 }
 
-/* Delivers the recorded outcome; s may be gone afterwards. */
-static void session_deliver(VolumeSession *s) {
+void session_deliver(VolumeSession *s) {
         if (!s->outcome_pending)
                 return;
         s->outcome_pending = false;
@@ -129,7 +69,7 @@ static void session_deliver(VolumeSession *s) {
         s->callback(s, s->outcome_error, s->outcome_reason, s->outcome_message, s->userdata);
 }
 
-static void session_fail_closed(VolumeSession *s) {
+void session_fail_closed(VolumeSession *s) {
         if (s->state == VOLUME_SESSION_READY)
                 session_record(s, -ECONNRESET, REASON_CONNECTION_LOST, "Connection to %s lost.", s->description);
         else
@@ -137,145 +77,11 @@ static void session_fail_closed(VolumeSession *s) {
                                s->description);
 }
 
-/* ---- opening ---- */
-
-static void session_fail_login(VolumeSession *s) {
-        const char *text = iscsi_get_error(s->iscsi), *known = NULL;
-        char quoted[256];
-        unsigned status;
-        Reason reason;
-        int error;
-
-        if (iscsi_connection_error_status(text, &status)) {
-                error = iscsi_connection_login_status(status, &known, &reason);
-                session_record(s, error, reason, "Login to %s rejected: %s.", s->description,
-                               known ?: "unknown status");
-                return;
-        }
-        if (strstr(text, "CHAP"))
-                session_record(s, -EACCES, REASON_MUTUAL_AUTHENTICATION_FAILED,
-                               "Login to %s failed: the target did not prove the mutual CHAP secret.", s->description);
-        else
-                session_record(s, -EPROTO, REASON_PROTOCOL_ERROR, "Login to %s failed: %s.", s->description,
-                               iscsi_connection_sanitize(quoted, sizeof(quoted), text));
-}
-
-static void session_fail_command(VolumeSession *s, const char *what, struct scsi_task *task, int status) {
-        char quoted[256];
-
-        if (status == SCSI_STATUS_CANCELLED) {
-                session_fail_closed(s);
-                return;
-        }
-        if (status == SCSI_STATUS_CHECK_CONDITION && task)
-                session_record(s, -EIO, REASON_IO_FAILED, "%s of %s failed: %s.", what, s->description,
-                               scsi_sense_key_str(task->sense.key));
-        else
-                session_record(s, -EIO, REASON_IO_FAILED, "%s of %s failed: %s.", what, s->description,
-                               iscsi_connection_sanitize(quoted, sizeof(quoted), iscsi_get_error(s->iscsi)));
-}
-
-static void on_read_capacity(struct iscsi_context *iscsi, int status, void *data, void *userdata) {
-        VolumeSession *s = userdata;
-        struct scsi_task *task = data;
-        struct scsi_readcapacity16 *rc;
-
-        if (s->closing || s->iscsi != iscsi)
-                goto done;
-        /* The first command after a login reports the "power on" of the new nexus; asking again clears it. */
-        if (status == SCSI_STATUS_CHECK_CONDITION && task->sense.key == SCSI_SENSE_UNIT_ATTENTION &&
-            s->unit_attentions++ < UNIT_ATTENTION_RETRIES) {
-                if (!iscsi_readcapacity16_task(iscsi, s->lun, on_read_capacity, s))
-                        session_record(s, -ENOMEM, REASON_PROTOCOL_ERROR, "Cannot send READ CAPACITY 16 to %s.", s->description);
-                goto done;
-        }
-        if (status != SCSI_STATUS_GOOD) {
-                session_fail_command(s, "READ CAPACITY 16", task, status);
-                goto done;
-        }
-        rc = scsi_datain_unmarshall(task);
-        if (!rc || rc->block_length == 0 || rc->block_length % 512 != 0 || rc->returned_lba == UINT64_MAX) {
-                session_record(s, -EPROTO, REASON_VOLUME_UNSUITABLE, "%s reports no usable capacity.", s->description);
-                goto done;
-        }
-        s->block_size = rc->block_length;
-        s->n_blocks = rc->returned_lba + 1;
-        s->state = VOLUME_SESSION_READY;
-        session_record(s, 0, REASON_NONE, "%s: %" PRIu64 " blocks of %" PRIu32 " bytes.", s->description,
-                       s->n_blocks, s->block_size);
-done:
-        if (task)
-                scsi_free_scsi_task(task);
-}
-
-static void on_inquiry(struct iscsi_context *iscsi, int status, void *data, void *userdata) {
-        VolumeSession *s = userdata;
-        struct scsi_task *task = data;
-        struct scsi_inquiry_standard *inq;
-
-        if (s->closing || s->iscsi != iscsi)
-                goto done;
-        if (status != SCSI_STATUS_GOOD) {
-                session_fail_command(s, "INQUIRY", task, status);
-                goto done;
-        }
-        inq = scsi_datain_unmarshall(task);
-        if (!inq) {
-                session_record(s, -EPROTO, REASON_PROTOCOL_ERROR, "INQUIRY of %s returned nothing readable.", s->description);
-                goto done;
-        }
-        if (inq->qualifier != 0 || inq->device_type != DEVICE_TYPE_DIRECT_ACCESS) {
-                session_record(s, -ENODEV, REASON_VOLUME_UNSUITABLE,
-                               "%s is not a direct-access block device (qualifier %d, device type 0x%02x).",
-                               s->description, inq->qualifier, (unsigned) inq->device_type);
-                goto done;
-        }
-        s->state = VOLUME_SESSION_SIZING;
-        if (!iscsi_readcapacity16_task(iscsi, s->lun, on_read_capacity, s))
-                session_record(s, -ENOMEM, REASON_PROTOCOL_ERROR, "Cannot send READ CAPACITY 16 to %s.", s->description);
-done:
-        if (task)
-                scsi_free_scsi_task(task);
-}
-
-static void on_login(struct iscsi_context *iscsi, int status, void *data, void *userdata) {
-        VolumeSession *s = userdata;
-
-        if (s->closing || s->iscsi != iscsi)
-                return;
-        if (status == SCSI_STATUS_CANCELLED) {
-                session_fail_closed(s);
-                return;
-        }
-        if (status != SCSI_STATUS_GOOD) {
-                session_fail_login(s);
-                return;
-        }
-        s->state = VOLUME_SESSION_INQUIRING;
-        if (!iscsi_inquiry_task(iscsi, s->lun, 0, 0, 255, on_inquiry, s))
-                session_record(s, -ENOMEM, REASON_PROTOCOL_ERROR, "Cannot send INQUIRY to %s.", s->description);
-}
-
-static void on_connected(struct iscsi_context *iscsi, int status, void *data, void *userdata) {
-        VolumeSession *s = userdata;
-
-        if (s->closing || s->iscsi != iscsi)
-                return;
-        if (status != SCSI_STATUS_GOOD) {
-                session_fail_closed(s);
-                return;
-        }
-        s->state = VOLUME_SESSION_LOGGING_IN;
-        if (iscsi_login_async(iscsi, on_login, s) < 0)
-                session_record(s, -EPROTO, REASON_PROTOCOL_ERROR, "Cannot start the login to %s.", s->description);
-}
-
 /* ---- driving libiscsi ---- */
 
 static int session_on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata);
 
-/* Watches what libiscsi wants now; its descriptor may differ after any iscsi_service(). */
-static void session_watch(VolumeSession *s) {
+void session_watch(VolumeSession *s) {
         int fd = iscsi_get_fd(s->iscsi), events = iscsi_which_events(s->iscsi), r;
         uint32_t mask = (events & POLLIN ? EPOLLIN : 0) | (events & POLLOUT ? EPOLLOUT : 0);
 
@@ -329,74 +135,6 @@ static int session_on_io(sd_event_source *source, int fd, uint32_t revents, void
 static void session_flush(VolumeSession *s) {
         if (s->state == VOLUME_SESSION_READY && s->iscsi && !s->outcome_pending)
                 session_watch(s);
-}
-
-static int session_on_deadline(sd_event_source *source, uint64_t usec, void *userdata) {
-        VolumeSession *s = userdata;
-
-        s->outcome_pending = false;
-        session_record(s, -ETIMEDOUT, REASON_TIMEOUT, "No answer from %s in time while opening the session.", s->description);
-        session_deliver(s);
-        return 0;
-}
-
-static void session_begin_iscsi(VolumeSession *s) {
-        char quoted[256];
-        int r;
-
-        s->iscsi = iscsi_create_context(s->initiator_name);
-        if (!s->iscsi) {
-                session_record(s, -ENOMEM, REASON_PROTOCOL_ERROR, "Cannot start a session with %s: out of memory.", s->description);
-                return;
-        }
-        /* libiscsi logs through stderr when LIBISCSI_DEBUG is set; nothing of it may reach our log. */
-        iscsi_set_log_level(s->iscsi, 0);
-        /* A reconnect would open an unbound connection and may sleep; a lost connection fails the session. */
-        iscsi_set_noautoreconnect(s->iscsi, 1);
-        iscsi_set_reconnect_max_retries(s->iscsi, 0);
-        if (iscsi_set_session_type(s->iscsi, ISCSI_SESSION_NORMAL) < 0 ||
-            iscsi_set_header_digest(s->iscsi, ISCSI_HEADER_DIGEST_NONE) < 0 ||
-            iscsi_set_targetname(s->iscsi, s->target_name) < 0 ||
-            (s->username && iscsi_set_initiator_username_pwd(s->iscsi, s->username, s->secret) < 0) ||
-            (s->mutual_username && iscsi_set_target_username_pwd(s->iscsi, s->mutual_username, s->mutual_secret) < 0)) {
-                session_record(s, -EPROTO, REASON_PROTOCOL_ERROR, "Cannot start a session with %s: %s.", s->description,
-                               iscsi_connection_sanitize(quoted, sizeof(quoted), iscsi_get_error(s->iscsi)));
-                return;
-        }
-        r = iscsi_connection_adopt(s->iscsi, &s->fd, on_connected, s);
-        if (r < 0) {
-                session_record(s, r, REASON_PROTOCOL_ERROR, "Cannot start a session with %s: %s.", s->description, strerror(-r));
-                return;
-        }
-        session_watch(s);
-}
-
-static void session_on_portal(PortalConnect *pc, int fd, Reason reason, const char *message, void *userdata) {
-        VolumeSession *s = userdata;
-
-        s->connect = portal_connect_free(s->connect);
-        if (fd < 0)
-                session_record(s, fd, reason, "%s", message);
-        else {
-                s->fd = fd;
-                session_begin_iscsi(s);
-        }
-        session_deliver(s);
-}
-
-/* The portal's address may be a host name: resolved and connected to as a probe would, bound to the source. */
-static int session_on_start(sd_event_source *source, void *userdata) {
-        VolumeSession *s = userdata;
-        int r;
-
-        s->start_source = sd_event_source_disable_unref(s->start_source);
-        r = portal_connect_start(s->event, &s->source, s->source_len, s->address, s->port, s->description,
-                                 session_on_portal, s, &s->connect);
-        if (r < 0) {
-                session_record(s, r, REASON_UNREACHABLE, "Cannot connect to %s: %s.", s->description, strerror(-r));
-                session_deliver(s);
-        }
-        return 0;
 }
 
 /* ---- commands ---- */
@@ -557,12 +295,7 @@ int volume_session_open(sd_event *event,
         if (r < 0)
                 return r;
 
-        r = sd_event_add_time_relative(event, &s->deadline_source, CLOCK_MONOTONIC,
-                                       timeout_usec ?: VOLUME_SESSION_TIMEOUT_DEFAULT_USEC, USEC_PER_MSEC,
-                                       session_on_deadline, s);
-        if (r < 0)
-                return r;
-        r = sd_event_add_defer(event, &s->start_source, session_on_start, s);
+        r = session_open_start(s, timeout_usec);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(s);

@@ -9,43 +9,13 @@
 #include <errno.h>
 #include <glib.h>
 
-#include "store/store.h"
-#include "unit-util.h"
-#include "util/strutil.h"
-
-#define LOCAL_NAME "iqn.2024-01.org.example:local"
-
-typedef struct Fixture {
-        char *dir;
-        Store *store;
-} Fixture;
-
-static void setup(Fixture *f, gconstpointer data) {
-        g_autoptr(GError) error = NULL;
-
-        f->dir = g_dir_make_tmp("test-store-fault-XXXXXX", &error);
-        g_assert_no_error(error);
-        g_assert_cmpint(store_open(f->dir, &f->store), ==, 0);
-}
-
-static void teardown(Fixture *f, gconstpointer data) {
-        store_close(f->store);
-        state_dir_remove(f->dir);
-        g_free(f->dir);
-}
-
-static void reopen(Fixture *f) {
-        f->store = store_close(f->store);
-        g_assert_cmpint(store_open(f->dir, &f->store), ==, 0);
-}
+#include "store-fixture.h"
 
 /* The ids of the stored peer systems, as "2,3". */
 static char *stored_systems(Fixture *f) {
-        Model *m = model_new(LOCAL_NAME);
+        Model *m = load(f);
         GString *s = g_string_new(NULL);
 
-        g_assert_nonnull(m);
-        g_assert_cmpint(store_load(f->store, m), ==, 0);
         MODEL_FOREACH(System, x, m->systems)
                 if (x->id != LOCAL_SYSTEM_ID)
                         g_string_append_printf(s, "%s%" G_GUINT64_FORMAT, s->len ? "," : "", x->id);
@@ -53,24 +23,12 @@ static char *stored_systems(Fixture *f) {
         return g_string_free(s, FALSE);
 }
 
-static int save_system(Fixture *f, uint64_t id) {
-        System *x = system_new();
-        int r;
-
-        g_assert_nonnull(x);
-        x->id = id;
-        g_assert_cmpint(free_and_strdup(&x->name, "iqn.2024-01.org.example:peer"), ==, 0);
-        r = store_save_system(f->store, x);
-        system_free(x);
-        return r;
-}
-
 /* One transaction saving systems first..first+n-1; its result. */
 static int transaction(Fixture *f, uint64_t first, unsigned n) {
         int r = store_begin(f->store);
 
         for (unsigned i = 0; r >= 0 && i < n; i++)
-                r = save_system(f, first + i);
+                r = save_peer_system(f->store, first + i);
         if (r >= 0)
                 r = store_commit(f->store);
         if (r < 0)
@@ -168,7 +126,7 @@ static void test_parse(Fixture *f, gconstpointer data) {
         g_assert_cmpint(store_fault_parse(NULL, &kind, &nth), ==, -EINVAL);
 }
 
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup_open, fn, teardown)
 
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);

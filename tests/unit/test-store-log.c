@@ -14,41 +14,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store-fixture.h"
 #include "unit-util.h"
-#include "util/strutil.h"
-
-#define LOCAL_NAME "iqn.2024-01.org.example:local"
 
 /* SQLite's default wal_autocheckpoint of 1000 pages of 4 KiB, each with its frame header, after the log's header. */
 #define RESERVED_SIZE (32 + 1000 * (24 + 4096))
 
-typedef struct Fixture {
-        char *dir;
-        char *wal;
-        Store *store;
-} Fixture;
-
-static void setup(Fixture *f, gconstpointer data) {
-        g_autoptr(GError) error = NULL;
-
-        f->dir = g_dir_make_tmp("test-store-log-XXXXXX", &error);
-        g_assert_no_error(error);
-        f->wal = g_build_filename(f->dir, STORE_DATABASE_NAME "-wal", NULL);
-        g_assert_cmpint(store_open(f->dir, &f->store), ==, 0);
-}
-
-static void teardown(Fixture *f, gconstpointer data) {
-        store_close(f->store);
-        state_dir_remove(f->dir);
-        g_free(f->wal);
-        g_free(f->dir);
+static char *wal_path(Fixture *f) {
+        return g_strconcat(f->db_path, "-wal", NULL);
 }
 
 static struct stat wal_stat(Fixture *f) {
+        g_autofree char *wal = wal_path(f);
         struct stat st;
 
-        g_assert_cmpint(stat(f->wal, &st), ==, 0);
+        g_assert_cmpint(stat(wal, &st), ==, 0);
         return st;
 }
 
@@ -62,15 +42,9 @@ static void assert_reserved(Fixture *f) {
 
 static void save_systems(Store *s, uint64_t first, unsigned n) {
         for (uint64_t id = first; id < first + n; id++) {
-                System *x = system_new();
-
-                g_assert_nonnull(x);
-                x->id = id;
-                g_assert_cmpint(free_and_strdup(&x->name, "iqn.2024-01.org.example:peer"), ==, 0);
                 g_assert_cmpint(store_begin(s), ==, 0);
-                g_assert_cmpint(store_save_system(s, x), ==, 0);
+                g_assert_cmpint(save_peer_system(s, id), ==, 0);
                 g_assert_cmpint(store_commit(s), ==, 0);
-                system_free(x);
         }
 }
 
@@ -85,11 +59,13 @@ static unsigned stored_peers(Fixture *f) {
 }
 
 static void test_reserved_at_open(Fixture *f, gconstpointer data) {
+        g_autofree char *wal = wal_path(f);
+
         assert_reserved(f);
 
         /* So is the log of a file that already exists. */
         f->store = store_close(f->store);
-        g_assert_false(g_file_test(f->wal, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(wal, G_FILE_TEST_EXISTS));
         g_assert_cmpint(store_open(f->dir, &f->store), ==, 0);
         assert_reserved(f);
 }
@@ -138,7 +114,7 @@ static void test_reserved_after_secret_deleted(Fixture *f, gconstpointer data) {
 
         g_assert_nonnull(x);
         x->id = 9;
-        g_assert_cmpint(free_and_strdup(&x->secret, "log-room-GGGGGGGG"), ==, 0);
+        set_string(&x->secret, "log-room-GGGGGGGG");
         g_assert_cmpint(store_save_secret(f->store, x), ==, 0);
         g_assert_cmpint(store_delete_secret(f->store, 9), ==, 0);
         assert_reserved(f);
@@ -147,7 +123,7 @@ static void test_reserved_after_secret_deleted(Fixture *f, gconstpointer data) {
 
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup_open, fn, teardown)
         ADD("/store/log/reserved-at-open", test_reserved_at_open);
         ADD("/store/log/commits-overwrite", test_commits_overwrite);
         ADD("/store/log/killed-with-frames-in-log", test_killed_with_frames_in_log);

@@ -12,66 +12,10 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "store/store.h"
-#include "unit-util.h"
+#include "store-fixture.h"
 #include "util/strutil.h"
 
-#define LOCAL_NAME "iqn.2024-01.org.example:local"
 #define MIB (UINT64_C(1024) * 1024)
-
-typedef struct Fixture {
-        char *dir;
-        char *db_path;
-        Store *store;
-} Fixture;
-
-static void setup(Fixture *f, gconstpointer data) {
-        g_autoptr(GError) error = NULL;
-
-        f->dir = g_dir_make_tmp("test-store-replica-XXXXXX", &error);
-        g_assert_no_error(error);
-        f->db_path = g_build_filename(f->dir, STORE_DATABASE_NAME, NULL);
-        if (!data)
-                g_assert_cmpint(store_open(f->dir, &f->store), ==, 0);
-}
-
-static void teardown(Fixture *f, gconstpointer data) {
-        store_close(f->store);
-        state_dir_remove(f->dir);
-        g_free(f->dir);
-        g_free(f->db_path);
-}
-
-static void reopen(Fixture *f) {
-        f->store = store_close(f->store);
-        g_assert_cmpint(store_open(f->dir, &f->store), ==, 0);
-}
-
-static Model *load(Fixture *f) {
-        Model *m = model_new(LOCAL_NAME);
-
-        g_assert_nonnull(m);
-        g_assert_cmpint(store_load(f->store, m), ==, 0);
-        return m;
-}
-
-static int64_t raw_int(const char *path, const char *sql) {
-        sqlite3 *db = NULL;
-        sqlite3_stmt *st = NULL;
-        int64_t v;
-
-        g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-        g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
-        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
-        v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
-        return v;
-}
-
-static void set_string(char **p, const char *v) {
-        g_assert_cmpint(free_and_strdup(p, v), ==, 0);
-}
 
 static Volume *make_volume(uint64_t id, uint64_t access_point_id) {
         Volume *x = volume_new();
@@ -519,6 +463,7 @@ static void test_migrate_v2(Fixture *f, gconstpointer data) {
         Model *m;
 
         g_assert_true(g_file_get_contents(dump_path, &dump, NULL, NULL));
+        g_assert_cmpint(g_mkdir(f->dir, 0700), ==, 0);
         g_assert_cmpint(sqlite3_open(f->db_path, &db), ==, SQLITE_OK);
         g_assert_cmpint(sqlite3_exec(db, dump, NULL, NULL, NULL), ==, SQLITE_OK);
         g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
@@ -554,7 +499,7 @@ static void test_migrate_v2(Fixture *f, gconstpointer data) {
         assert_chunk(f->store, 9, 7, 0);
 }
 
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup_open, fn, teardown)
 
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
@@ -569,6 +514,6 @@ int main(int argc, char *argv[]) {
         ADD("/store/replica/chunk-hashes/unconfirm", test_chunk_hashes_unconfirm);
         ADD("/store/replica/chunk-hashes/need-their-synchronization", test_chunk_hashes_need_their_synchronization);
         ADD("/store/replica/fault/every-write", test_fault_every_write);
-        g_test_add("/store/replica/migrate-v2", Fixture, "no store", setup, test_migrate_v2, teardown);
+        g_test_add("/store/replica/migrate-v2", Fixture, NULL, setup_tmp, test_migrate_v2, teardown);
         return g_test_run();
 }

@@ -1,5 +1,5 @@
 -- A schema version 2 state.db as store_save_*() of version 2 wrote it (commit f0de6ff):
--- one object of each kind; dumped with sqlite3's .dump. test-store migrates it to the current version.
+-- one object of each kind; dumped with sqlite3's .dump. test-store-replica migrates it to the current version.
 -- The CHAP secret is test data.
 PRAGMA foreign_keys=OFF;
 BEGIN TRANSACTION;
