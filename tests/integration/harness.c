@@ -73,7 +73,7 @@ char *harness_read_file_or_empty(const char *path) {
  * but dbus-broker's launcher denies what no rule allows, name owner changes
  * from the bus itself included.
  */
-static const char default_bus_policy[] =
+const char harness_default_bus_policy[] =
         "  <type>session</type>\n"
         "  <policy context=\"default\">\n"
         "    <allow user=\"*\"/>\n"
@@ -127,7 +127,7 @@ void harness_setup(Harness *h, gconstpointer data) {
         fixture_init(h);
         if (config)
                 harness_set_daemon_args(h, config->daemon_args);
-        harness_bus_start(h, default_bus_policy, NULL, FALSE);
+        harness_bus_start(h, harness_default_bus_policy, NULL, FALSE);
         fixture_connect(h);
 
         harness_start_daemon(h);

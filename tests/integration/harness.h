@@ -338,6 +338,8 @@ gboolean harness_call_as_nobody(Harness *h, const char *path, const char *interf
  * activates, goes to the daemon log. harness_teardown() undoes it all.
  */
 void harness_setup_with_bus_config(Harness *h, const char *bus_config, const char *const *bus_env);
+/* The bus configuration of harness_setup(), for a test that starts the daemon itself. */
+extern const char harness_default_bus_policy[];
 
 /*
  * harness_start_daemon(), with the daemon running as uid/gid and no
