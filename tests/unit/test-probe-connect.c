@@ -66,23 +66,33 @@ static void test_start_invalid(void) {
         sd_event_unref(e);
 }
 
-static void test_connect_success(void) {
+/*
+ * A probe from source (NULL: unbound) to host at a listener on listen_at
+ * connects, says "<before><port><after>" and reaches the listener from
+ * accepted_from (NULL: any address).
+ */
+static void assert_connects(const char *listen_at, const char *source, const char *host, const char *before,
+                            const char *after, const char *accepted_from) {
         g_autofree char *expected = NULL;
         Outcome o = {};
         uint16_t port;
         int listener;
 
-        listener = listener_open("127.0.0.2", 0, 16, &port);
+        listener = listener_open(listen_at, 0, 16, &port);
         g_assert_cmpint(listener, >=, 0);
 
-        run_probe(&o, NULL, "127.0.0.2", port, 5 * USEC_PER_SEC);
+        run_probe(&o, source, host, port, 5 * USEC_PER_SEC);
         g_assert_cmpint(o.error, ==, 0);
-        expected = g_strdup_printf("Connected to 127.0.0.2:%u.", port);
+        expected = g_strdup_printf("%s%u%s", before, port, after);
         g_assert_cmpstr(o.message, ==, expected);
-        assert_accepted_from(listener, NULL);
+        assert_accepted_from(listener, accepted_from);
 
         outcome_done(&o);
         close(listener);
+}
+
+static void test_connect_success(void) {
+        assert_connects("127.0.0.2", NULL, "127.0.0.2", "Connected to 127.0.0.2:", ".", NULL);
 }
 
 static void test_connect_refused(void) {
@@ -132,22 +142,8 @@ static void test_connect_timeout(void) {
 }
 
 static void test_connect_source_bound(void) {
-        g_autofree char *expected = NULL;
-        Outcome o = {};
-        uint16_t port;
-        int listener;
-
-        listener = listener_open("127.0.0.2", 0, 16, &port);
-        g_assert_cmpint(listener, >=, 0);
-
-        run_probe(&o, "127.0.0.5", "127.0.0.2", port, 5 * USEC_PER_SEC);
-        g_assert_cmpint(o.error, ==, 0);
-        expected = g_strdup_printf("Connected to 127.0.0.2:%u (local address 127.0.0.5).", port);
-        g_assert_cmpstr(o.message, ==, expected);
-        assert_accepted_from(listener, "127.0.0.5");
-
-        outcome_done(&o);
-        close(listener);
+        assert_connects("127.0.0.2", "127.0.0.5", "127.0.0.2", "Connected to 127.0.0.2:", " (local address 127.0.0.5).",
+                        "127.0.0.5");
 }
 
 static void test_connect_bind_failure(void) {
@@ -309,43 +305,14 @@ static void test_concurrent(void) {
 }
 
 static void test_hostname_localhost(void) {
-        g_autofree char *expected = NULL;
-        Outcome o = {};
-        uint16_t port;
-        int listener;
-
-        listener = listener_open("127.0.0.1", 0, 16, &port);
-        g_assert_cmpint(listener, >=, 0);
-
         /* If localhost also resolves to ::1, that address refuses and the next one is tried. */
-        run_probe(&o, NULL, "localhost", port, 5 * USEC_PER_SEC);
-        g_assert_cmpint(o.error, ==, 0);
-        expected = g_strdup_printf("Connected to localhost:%u at 127.0.0.1.", port);
-        g_assert_cmpstr(o.message, ==, expected);
-        assert_accepted_from(listener, "127.0.0.1");
-
-        outcome_done(&o);
-        close(listener);
+        assert_connects("127.0.0.1", NULL, "localhost", "Connected to localhost:", " at 127.0.0.1.", "127.0.0.1");
 }
 
 static void test_hostname_source_bound(void) {
-        g_autofree char *expected = NULL;
-        Outcome o = {};
-        uint16_t port;
-        int listener;
-
-        listener = listener_open("127.0.0.1", 0, 16, &port);
-        g_assert_cmpint(listener, >=, 0);
-
         /* An IPv4 source limits the lookup to IPv4 addresses. */
-        run_probe(&o, "127.0.0.5", "localhost", port, 5 * USEC_PER_SEC);
-        g_assert_cmpint(o.error, ==, 0);
-        expected = g_strdup_printf("Connected to localhost:%u at 127.0.0.1 (local address 127.0.0.5).", port);
-        g_assert_cmpstr(o.message, ==, expected);
-        assert_accepted_from(listener, "127.0.0.5");
-
-        outcome_done(&o);
-        close(listener);
+        assert_connects("127.0.0.1", "127.0.0.5", "localhost", "Connected to localhost:",
+                        " at 127.0.0.1 (local address 127.0.0.5).", "127.0.0.5");
 }
 
 int main(int argc, char *argv[]) {
