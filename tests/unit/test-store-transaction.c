@@ -48,45 +48,51 @@ static void test_delete_every_kind(Fixture *f, gconstpointer data) {
         objects_free(&o);
 }
 
+/* What the store holds now, as the next start would load it. */
+static void assert_stored_empty(Fixture *f) {
+        Model *m = load(f);
+
+        assert_model_empty(m);
+        model_free(m);
+}
+
+static void assert_stored_objects(Fixture *f, const Objects *o) {
+        Model *m = load(f);
+
+        assert_objects_loaded(m, o);
+        model_free(m);
+}
+
 static void test_transaction_commit_reopen(Fixture *f, gconstpointer data) {
         Objects o = make_objects();
-        Model *m;
 
         g_assert_cmpint(store_begin(f->store), ==, 0);
         save_objects(f->store, &o);
         g_assert_cmpint(store_commit(f->store), ==, 0);
 
         reopen(f);
-        m = load(f);
-        assert_objects_loaded(m, &o);
-        model_free(m);
+        assert_stored_objects(f, &o);
         objects_free(&o);
 }
 
 static void test_transaction_rollback(Fixture *f, gconstpointer data) {
         Objects o = make_objects();
-        Model *m;
 
         g_assert_cmpint(store_begin(f->store), ==, 0);
         save_objects(f->store, &o);
         g_assert_cmpint(store_save_next_id(f->store, 500), ==, 0);
         store_rollback(f->store);
 
-        m = load(f);
-        assert_model_empty(m);
-        model_free(m);
+        assert_stored_empty(f);
 
         reopen(f);
-        m = load(f);
-        assert_model_empty(m);
-        model_free(m);
+        assert_stored_empty(f);
         g_assert_cmpint(raw_int(f->db_path, "SELECT COUNT(*) FROM collection_members"), ==, 0);
         objects_free(&o);
 }
 
 static void test_transaction_rollback_of_changes(Fixture *f, gconstpointer data) {
         Objects o = make_objects();
-        Model *m;
 
         g_assert_cmpint(store_begin(f->store), ==, 0);
         save_objects(f->store, &o);
@@ -104,23 +110,18 @@ static void test_transaction_rollback_of_changes(Fixture *f, gconstpointer data)
 
         objects_free(&o);
         o = make_objects();
-        m = load(f);
-        assert_objects_loaded(m, &o);
-        model_free(m);
+        assert_stored_objects(f, &o);
         objects_free(&o);
 }
 
 static void test_transaction_lost_on_close(Fixture *f, gconstpointer data) {
         Objects o = make_objects();
-        Model *m;
 
         g_assert_cmpint(store_begin(f->store), ==, 0);
         save_objects(f->store, &o);
         reopen(f);
 
-        m = load(f);
-        assert_model_empty(m);
-        model_free(m);
+        assert_stored_empty(f);
         objects_free(&o);
 }
 
