@@ -15,22 +15,24 @@
 #include <string.h>
 #include <unistd.h>
 
-static void on_name_appeared(GDBusConnection *connection, const char *name, const char *owner,
-                             gpointer user_data) {
-        Harness *h = user_data;
-        g_free(h->daemon_owner);
-        h->daemon_owner = g_strdup(owner);
+static void on_owner_appeared(GDBusConnection *connection, const char *name, const char *owner, gpointer user_data) {
+        char **slot = user_data;
+
+        g_free(*slot);
+        *slot = g_strdup(owner);
 }
 
-static void on_name_vanished(GDBusConnection *connection, const char *name, gpointer user_data) {
-        Harness *h = user_data;
-        g_clear_pointer(&h->daemon_owner, g_free);
+static void on_owner_vanished(GDBusConnection *connection, const char *name, gpointer user_data) {
+        g_clear_pointer((char **) user_data, g_free);
+}
+
+guint harness_watch_owner(GDBusConnection *connection, const char *name, char **owner) {
+        return g_bus_watch_name_on_connection(connection, name, G_BUS_NAME_WATCHER_FLAGS_NONE, on_owner_appeared,
+                                              on_owner_vanished, owner, NULL);
 }
 
 void harness_watch_daemon_name(Harness *h) {
-        h->name_watch = g_bus_watch_name_on_connection(h->connection, IRD_BUS_NAME,
-                                                       G_BUS_NAME_WATCHER_FLAGS_NONE, on_name_appeared,
-                                                       on_name_vanished, h, NULL);
+        h->name_watch = harness_watch_owner(h->connection, IRD_BUS_NAME, &h->daemon_owner);
 }
 
 typedef struct ExitWatch {

@@ -338,6 +338,8 @@ gboolean harness_call_as_nobody(Harness *h, const char *path, const char *interf
  * activates, goes to the daemon log. harness_teardown() undoes it all.
  */
 void harness_setup_with_bus_config(Harness *h, const char *bus_config, const char *const *bus_env);
+/* Keeps *owner at the unique name owning name on connection, or NULL; the watch's id (g_bus_unwatch_name()). */
+guint harness_watch_owner(GDBusConnection *connection, const char *name, char **owner);
 /* The bus configuration of harness_setup(), for a test that starts the daemon itself. */
 extern const char harness_default_bus_policy[];
 

@@ -37,20 +37,6 @@ const char *need_env(const char *name) {
 /* ------------------------------------------------------------------------ */
 /* fixture */
 
-static void on_polkit_appeared(GDBusConnection *connection, const char *name, const char *owner,
-                               gpointer user_data) {
-        Fixture *f = user_data;
-
-        g_free(f->polkit_owner);
-        f->polkit_owner = g_strdup(owner);
-}
-
-static void on_polkit_vanished(GDBusConnection *connection, const char *name, gpointer user_data) {
-        Fixture *f = user_data;
-
-        g_clear_pointer(&f->polkit_owner, g_free);
-}
-
 static void on_hold_call(GDBusConnection *connection, const char *sender, const char *path,
                          const char *interface, const char *method, GVariant *parameters,
                          GDBusMethodInvocation *invocation, gpointer user_data) {
@@ -147,8 +133,7 @@ void fixture_setup(Fixture *f, gconstpointer data) {
         harness_setup_with_bus_config(&f->h, bus_config, bus_env);
         f->polkitd_log = g_build_filename(f->h.tmpdir, "polkitd.log", NULL);
 
-        f->polkit_watch = g_bus_watch_name_on_connection(f->h.connection, POLKIT_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                                         on_polkit_appeared, on_polkit_vanished, f, NULL);
+        f->polkit_watch = harness_watch_owner(f->h.connection, POLKIT_NAME, &f->polkit_owner);
         register_hold_object(f);
 
         if (config->start_daemon) {
